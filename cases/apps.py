@@ -1,0 +1,10 @@
+"""The breach-case domain app."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = _("Breach cases")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,259 @@
+"""Deadline arithmetic and obligation statuses: pure functions, no ORM.
+
+Conventions (docs/regulations.md):
+- instants are aware datetimes; hour deadlines are continuous calendar hours, so
+  weekends, public holidays and DST changes neither stop nor shift them;
+- month deadlines are calendar months in Europe/Paris: same local wall-clock time on
+  the same day of the month, clamped to the month's last day (31 Jan + 1 month =
+  28/29 Feb at the same time). A wall-clock time that does not exist that day (spring
+  DST gap) is read as the instant the clock shows it an hour later; a time that
+  happens twice (autumn) is the first occurrence, the earlier and safer one;
+- "without undue delay" has no legal hour count: the due date shown is an internal
+  target (the organisation's policy, or the contract for Art. 33(2)), labelled as such;
+- DORA's weekend relief moves a due date falling on a Saturday, Sunday or French public
+  holiday to 12:00 (Paris) on the next working day;
+- a completed obligation is judged against the due date it carried when completed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .regimes import Anchor, DeadlineKind, Rule
+
+PARIS = ZoneInfo("Europe/Paris")
+DUE_SOON = timedelta(hours=24)
+DEFAULT_INTERNAL_TARGET_HOURS = 24
+DORA_INITIAL_AWARENESS_CAP = timedelta(hours=24)
+RELIEF_TIME = time(12, 0)
+
+
+class Status(enum.StrEnum):
+    WAITING = "waiting"  # the clock has not started: its anchor is not known yet
+    RUNNING = "running"
+    DUE_SOON = "due_soon"  # due within 24 h
+    OVERDUE = "overdue"
+    DONE_ON_TIME = "done_on_time"
+    DONE_LATE = "done_late"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class DueBasis(enum.StrEnum):
+    LEGAL = "legal"  # a deadline fixed by the text
+    INTERNAL_TARGET = "internal_target"  # "without undue delay": the organisation's own target
+    CONTRACT = "contract"  # Art. 33(2): the processing contract's notice period
+    AUTHORITY = "authority"  # set by the authority's request
+    NONE = "none"  # continuous duty, or the anchor is not known yet
+
+
+@dataclass(frozen=True)
+class Due:
+    at: datetime | None
+    basis: DueBasis
+
+    @property
+    def is_asap(self) -> bool:
+        return self.basis in {DueBasis.INTERNAL_TARGET, DueBasis.CONTRACT}
+
+
+@dataclass(frozen=True)
+class AnchorTimes:
+    """The instants a case knows, from which rule anchors are resolved."""
+
+    aware_at: datetime | None = None
+    incident_known_at: datetime | None = None
+    contained_at: datetime | None = None
+    dora_classified_at: datetime | None = None
+    rule_done: dict[str, datetime] = field(default_factory=dict)
+
+
+def _require_aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+
+
+def add_hours(start: datetime, hours: int) -> datetime:
+    """Continuous calendar hours: computed in UTC, so DST never adds or removes one."""
+    _require_aware(start, "start")
+    return (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(UTC)
+
+
+def localize(naive: datetime) -> datetime:
+    """Attach Europe/Paris to a wall-clock time and return the UTC instant.
+
+    fold=0 reads a time in the spring gap with the winter offset (so 02:30 on the last
+    Sunday of March is the instant the clock shows 03:30) and picks the first of the
+    two autumn 02:30s.
+    """
+    return naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
+
+
+def add_months(start: datetime, months: int) -> datetime:
+    """Calendar months in Europe/Paris, same wall-clock time, clamped to the month's end."""
+    _require_aware(start, "start")
+    local = start.astimezone(PARIS)
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month, day=day, fold=0)
+    return localize(naive)
+
+
+def easter_sunday(year: int) -> date:
+    """Gregorian Easter (anonymous Gregorian algorithm)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's own name
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def french_public_holidays(year: int) -> frozenset[date]:
+    """The eleven national public holidays of metropolitan France."""
+    easter = easter_sunday(year)
+    return frozenset(
+        {
+            date(year, 1, 1),
+            easter + timedelta(days=1),  # lundi de Pâques
+            date(year, 5, 1),
+            date(year, 5, 8),
+            easter + timedelta(days=39),  # Ascension
+            easter + timedelta(days=50),  # lundi de Pentecôte
+            date(year, 7, 14),
+            date(year, 8, 15),
+            date(year, 11, 1),
+            date(year, 11, 11),
+            date(year, 12, 25),
+        }
+    )
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in french_public_holidays(day.year)
+
+
+def apply_weekend_relief(due: datetime) -> datetime:
+    """DORA: a due date on a weekend or public holiday moves to 12:00 the next working day."""
+    _require_aware(due, "due")
+    local_day = due.astimezone(PARIS).date()
+    if is_working_day(local_day):
+        return due.astimezone(UTC)
+    day = local_day + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return localize(datetime.combine(day, RELIEF_TIME))
+
+
+def dora_initial_due(*, aware_at: datetime, classified_at: datetime | None) -> datetime:
+    """4 h after classification as major, at most 24 h after awareness; if classified later, 4 h after it.
+
+    Before classification the 24 h awareness cap is the only known limit.
+    """
+    cap = add_hours(aware_at, 24)
+    if classified_at is None:
+        return cap
+    four_hours = add_hours(classified_at, 4)
+    if classified_at > cap:
+        return four_hours
+    return min(four_hours, cap)
+
+
+def resolve_anchor(rule: Rule, anchors: AnchorTimes) -> datetime | None:
+    """The instant that starts `rule`'s clock, or None while it is not known."""
+    if rule.anchor is Anchor.AWARE_AT:
+        return anchors.aware_at
+    if rule.anchor is Anchor.INCIDENT_KNOWN:
+        return anchors.incident_known_at or anchors.aware_at
+    if rule.anchor is Anchor.DORA_CLASSIFICATION:
+        return anchors.dora_classified_at or anchors.aware_at
+    if rule.anchor is Anchor.CONTAINED:
+        return anchors.contained_at
+    if rule.anchor is Anchor.RULE_DONE:
+        return anchors.rule_done.get(rule.after_rule)
+    return None  # Anchor.AUTHORITY_REQUEST: the due date itself is given
+
+
+def compute_due(
+    rule: Rule,
+    anchors: AnchorTimes,
+    *,
+    internal_target_hours: int | None = None,
+    contract_hours: int | None = None,
+    requested_due_at: datetime | None = None,
+    weekend_relief: bool = True,
+) -> Due:
+    """The due date of `rule` for a case whose known instants are `anchors`.
+
+    `internal_target_hours` is the organisation's target for "without undue delay"
+    rules (the rule's own practice, e.g. the CNIL's 72 h for a complementary
+    notification, applies when the organisation has none); `contract_hours` is a
+    processing contract's notice period (Art. 33(2)); `requested_due_at` is the date an
+    authority asked for; `weekend_relief` is False for the DORA entity types that
+    art. 5(5) of RTS 2025/301 excludes.
+    """
+    if rule.kind is DeadlineKind.ON_REQUEST:
+        return Due(requested_due_at, DueBasis.AUTHORITY if requested_due_at else DueBasis.NONE)
+    anchor_at = resolve_anchor(rule, anchors)
+    if rule.kind is DeadlineKind.CONTINUOUS or anchor_at is None:
+        return Due(None, DueBasis.NONE)
+    _require_aware(anchor_at, "anchor")
+
+    if rule.kind is DeadlineKind.HOURS:
+        due, basis = add_hours(anchor_at, rule.hours), DueBasis.LEGAL
+    elif rule.kind is DeadlineKind.MONTHS:
+        due, basis = add_months(anchor_at, rule.months), DueBasis.LEGAL
+    elif rule.kind is DeadlineKind.DORA_INITIAL:
+        if anchors.aware_at is None:
+            return Due(None, DueBasis.NONE)
+        due = dora_initial_due(aware_at=anchors.aware_at, classified_at=anchors.dora_classified_at)
+        basis = DueBasis.LEGAL
+    elif contract_hours is not None:
+        due, basis = add_hours(anchor_at, contract_hours), DueBasis.CONTRACT
+    else:
+        hours = internal_target_hours
+        if hours is None:
+            hours = rule.practice_hours if rule.practice_hours is not None else DEFAULT_INTERNAL_TARGET_HOURS
+        due, basis = add_hours(anchor_at, hours), DueBasis.INTERNAL_TARGET
+
+    if rule.weekend_relief and weekend_relief:
+        due = apply_weekend_relief(due)
+    return Due(due, basis)
+
+
+def is_late(*, due_at: datetime | None, completed_at: datetime) -> bool:
+    """Late means completed strictly after the due date; no due date is never late."""
+    return due_at is not None and completed_at > due_at
+
+
+def status(
+    *,
+    due_at: datetime | None,
+    completed_at: datetime | None,
+    not_applicable: bool,
+    now: datetime,
+    started: bool = True,
+) -> Status:
+    """The status of an obligation at `now`. `started` is False while the anchor is unknown."""
+    if not_applicable:
+        return Status.NOT_APPLICABLE
+    if completed_at is not None:
+        return Status.DONE_LATE if is_late(due_at=due_at, completed_at=completed_at) else Status.DONE_ON_TIME
+    if not started:
+        return Status.WAITING
+    if due_at is None:
+        return Status.RUNNING
+    if now > due_at:
+        return Status.OVERDUE
+    if due_at - now <= DUE_SOON:
+        return Status.DUE_SOON
+    return Status.RUNNING

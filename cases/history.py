@@ -1,0 +1,263 @@
+"""Tamper evidence for the audited history: hash chains, append-only triggers, verification.
+
+Every historical row (django-simple-history) belongs to a chain: the chain of its case
+(`case:<id>`) for a case and everything under it, or of its organisation
+(`org:<id>`). Each row stores its position in the chain, the previous row's hash and
+its own hash: SHA-256 over the previous hash and a canonical JSON of the row. The
+chain's head (length and last hash) is kept in `HistoryChainHead`, so dropping the
+last rows is detected too. Database triggers refuse UPDATE and DELETE on history
+tables; an attacker who drops them still cannot rewrite a row without breaking the
+chain, which `verify_chain` (and `manage.py verify_history`) recomputes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import heapq
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.apps import apps
+from django.db import connection, models
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.signals import pre_create_historical_record
+
+GENESIS = "0" * 64
+CHAIN_FIELDS = ("chain_hash",)
+TRIGGER_MESSAGE = "history is append-only"
+
+
+class HistoryWriteError(RuntimeError):
+    """A history row could not be chained (e.g. written outside a transaction)."""
+
+
+class ChainedHistoricalRecord(models.Model):
+    """Abstract base of every historical model: the hash-chain columns."""
+
+    chain_key = models.CharField(max_length=40, db_index=True, editable=False)
+    chain_seq = models.PositiveBigIntegerField(editable=False)
+    chain_prev = models.CharField(max_length=64, editable=False)
+    chain_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class HistoryChainHead(models.Model):
+    """The last position and hash of each history chain (detects truncation)."""
+
+    chain_key = models.CharField(max_length=40, unique=True)
+    length = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default=GENESIS)
+
+    class Meta:
+        app_label = "cases"
+
+    def __str__(self) -> str:
+        return f"{self.chain_key} #{self.length} {self.head_hash[:12]}"
+
+
+def _canonical_value(field: models.Field, value):
+    if value is None:
+        return None
+    if isinstance(field, models.FileField):
+        return str(getattr(value, "name", value) or "")
+    if not isinstance(field, models.JSONField):
+        value = field.to_python(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        places = getattr(field, "decimal_places", None)
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def canonical_content(history_row: models.Model) -> str:
+    """The row as canonical JSON: every concrete column but its own id and hash."""
+    data = {"model": history_row._meta.label_lower}
+    for field in history_row._meta.concrete_fields:
+        if field.primary_key or field.attname in CHAIN_FIELDS:
+            continue
+        data[field.attname] = _canonical_value(field, getattr(history_row, field.attname))
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_hash(prev_hash: str, history_row: models.Model) -> str:
+    payload = f"{prev_hash}\n{canonical_content(history_row)}".encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def chained_history_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if issubclass(m, ChainedHistoricalRecord)]
+
+
+@receiver(pre_create_historical_record)
+def chain_history_row(sender, instance, history_instance, **kwargs) -> None:
+    """Stamp the server time and link the new history row to its chain before it is inserted."""
+    if not issubclass(sender, ChainedHistoricalRecord):
+        return
+    if not connection.in_atomic_block:
+        raise HistoryWriteError(
+            f"{type(instance).__name__} must be saved inside transaction.atomic() so its history row is chained "
+            "atomically; use cases.services."
+        )
+    # History dates are the server's clock, never a caller-supplied _history_date.
+    history_instance.history_date = timezone.now()
+    key = instance.history_chain_key()
+    head, _ = HistoryChainHead.objects.select_for_update().get_or_create(chain_key=key)
+    history_instance.chain_key = key
+    history_instance.chain_seq = head.length + 1
+    history_instance.chain_prev = head.head_hash
+    history_instance.chain_hash = row_hash(head.head_hash, history_instance)
+    head.length = history_instance.chain_seq
+    head.head_hash = history_instance.chain_hash
+    head.save(update_fields=["length", "head_hash"])
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    chain_key: str
+    rows: int
+    head_hash: str
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def _rows_of_chain(key: str) -> Iterator[models.Model]:
+    streams = [
+        model.objects.filter(chain_key=key).order_by("chain_seq").iterator(chunk_size=2000)
+        for model in chained_history_models()
+    ]
+    return heapq.merge(*streams, key=lambda row: row.chain_seq)
+
+
+def _describe(row: models.Model) -> str:
+    return f"{row._meta.label} history_id={row.pk} (chain {row.chain_key}, position {row.chain_seq})"
+
+
+def verify_chain(key: str) -> ChainResult:
+    """Recompute one chain from its first row; report the first broken row."""
+    prev, count = GENESIS, 0
+    for row in _rows_of_chain(key):
+        count += 1
+        if row.chain_seq != count:
+            return ChainResult(key, count, prev, f"row missing before {_describe(row)}: expected position {count}")
+        if row.chain_prev != prev:
+            return ChainResult(key, count, prev, f"{_describe(row)} does not link to the previous row")
+        expected = row_hash(prev, row)
+        if row.chain_hash != expected:
+            return ChainResult(
+                key, count, prev, f"{_describe(row)} was altered: its content no longer matches its hash"
+            )
+        prev = row.chain_hash
+    head = HistoryChainHead.objects.filter(chain_key=key).first()
+    if head is None:
+        if count:
+            return ChainResult(key, count, prev, f"chain {key} has {count} rows but no recorded head")
+    elif head.length != count or head.head_hash != prev:
+        return ChainResult(
+            key, count, prev, f"chain {key} ends at position {count} but its head records position {head.length}"
+        )
+    return ChainResult(key, count, prev)
+
+
+def all_chain_keys() -> list[str]:
+    keys: set[str] = set(HistoryChainHead.objects.values_list("chain_key", flat=True))
+    for model in chained_history_models():
+        keys.update(model.objects.values_list("chain_key", flat=True).distinct())
+    return sorted(keys)
+
+
+def verify_all(keys: Iterable[str] | None = None) -> list[ChainResult]:
+    return [verify_chain(key) for key in (all_chain_keys() if keys is None else keys)]
+
+
+def chain_head(key: str) -> tuple[int, str]:
+    """(length, head hash) of a chain, as printed in the dossier."""
+    head = HistoryChainHead.objects.filter(chain_key=key).first()
+    return (head.length, head.head_hash) if head else (0, GENESIS)
+
+
+# --- Append-only triggers (installed by migrations, SQLite and PostgreSQL) ---
+
+PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION history_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '{TRIGGER_MESSAGE}: % on % refused', TG_OP, TG_TABLE_NAME;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def trigger_statements(vendor: str, table: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}"',
+            f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
+            "FOR EACH ROW EXECUTE FUNCTION history_append_only()",
+        ]
+    if vendor == "sqlite":
+        return [
+            f'DROP TRIGGER IF EXISTS "{table}_no_update"',
+            f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON "{table}" '
+            f"BEGIN SELECT RAISE(ABORT, '{TRIGGER_MESSAGE}'); END",
+            f'DROP TRIGGER IF EXISTS "{table}_no_delete"',
+            f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON "{table}" '
+            f"BEGIN SELECT RAISE(ABORT, '{TRIGGER_MESSAGE}'); END",
+        ]
+    raise NotImplementedError(f"No append-only triggers for database vendor {vendor!r}")
+
+
+def drop_trigger_statements(vendor: str, table: str) -> list[str]:
+    if vendor == "postgresql":
+        return [f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}"']
+    return [f'DROP TRIGGER IF EXISTS "{table}_no_update"', f'DROP TRIGGER IF EXISTS "{table}_no_delete"']
+
+
+def install_append_only_triggers(schema_editor, tables: Iterable[str]) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(PG_FUNCTION)
+    for table in tables:
+        for statement in trigger_statements(vendor, table):
+            schema_editor.execute(statement)
+
+
+def remove_append_only_triggers(schema_editor, tables: Iterable[str]) -> None:
+    for table in tables:
+        for statement in drop_trigger_statements(schema_editor.connection.vendor, table):
+            schema_editor.execute(statement)
+
+
+def tables_with_append_only_triggers() -> set[str]:
+    """History tables the database protects (introspected, for tests and checks)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'history_append_only' AND NOT t.tgisinternal"
+            )
+            return {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+        names: dict[str, set[str]] = {}
+        for table, name in cursor.fetchall():
+            names.setdefault(table, set()).add(name)
+        return {t for t, n in names.items() if {f"{t}_no_update", f"{t}_no_delete"} <= n}

@@ -1,0 +1,71 @@
+"""Shared fixtures: organisations, users with roles, and a case opened through the services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from cases import services
+from cases.deadlines import PARIS
+from cases.models import Membership, Organization
+
+
+def paris(*args) -> datetime:
+    """An aware datetime from Europe/Paris wall-clock fields."""
+    return datetime(*args, tzinfo=PARIS)
+
+
+@pytest.fixture
+def make_org(db):
+    counter = iter(range(1, 10_000))
+
+    def make(**fields) -> Organization:
+        n = next(counter)
+        fields.setdefault("name", f"Organisation {n}")
+        fields.setdefault("code", f"org{n}")
+        org = Organization(**fields)
+        with transaction.atomic():
+            org.save()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(org: Organization | None = None, role: str = Membership.Role.DPO, username: str | None = None):
+        user = get_user_model().objects.create_user(username or f"user{next(counter)}", password="x" * 16)
+        if org is not None:
+            services.membership_grant(user=user, organization=org, role=role, acting_user=None)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def org(make_org):
+    return make_org(name="Mutuelle Exemple", code="mutex", kind=Organization.Kind.CONTROLLER)
+
+
+@pytest.fixture
+def dpo(org, make_user):
+    return make_user(org, Membership.Role.DPO, "dpo")
+
+
+@pytest.fixture
+def open_case(org, dpo):
+    def make(**facts):
+        facts.setdefault("title", "Accès frauduleux au portail")
+        facts.setdefault("first_signal_at", paris(2024, 2, 1, 9, 0))
+        facts.setdefault("aware_at", paris(2024, 2, 1, 18, 0))
+        facts.setdefault("aware_justification", "Logs confirm data were read.")
+        organization = facts.pop("organization", org)
+        user = facts.pop("acting_user", dpo)
+        return services.case_open(organization=organization, acting_user=user, **facts)
+
+    return make
