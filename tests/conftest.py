@@ -69,3 +69,27 @@ def open_case(org, dpo):
         return services.case_open(organization=organization, acting_user=user, **facts)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is the production hasher (tested in test_accounts_security); tests hash fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in with a verified second factor (as after the TOTP step)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    def log_in(user, http_client=None):
+        http_client = http_client or client
+        device, _ = StaticDevice.objects.get_or_create(user=user, name="test device", defaults={"confirmed": True})
+        http_client.force_login(user)
+        session = http_client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return http_client
+
+    return log_in

@@ -1,0 +1,69 @@
+"""Second factor: TOTP enrolment (QR code), verification and single-use backup codes (django-otp)."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import qrcode
+import qrcode.image.svg
+from django.db import transaction
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+BACKUP_CODE_COUNT = 10
+TOTP_DEVICE_NAME = "authenticator"
+BACKUP_DEVICE_NAME = "backup codes"
+
+
+def has_second_factor(user) -> bool:
+    return user_has_device(user, confirmed=True)
+
+
+def pending_totp_device(user) -> TOTPDevice:
+    """The unconfirmed authenticator being enrolled, created on first use."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def base32_secret(device: TOTPDevice) -> str:
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def qr_svg(device: TOTPDevice) -> str:
+    """The otpauth:// URL as an inline SVG (no script, no external request)."""
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")
+
+
+@transaction.atomic
+def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | None:
+    """Confirm the authenticator with a first code; returns fresh backup codes, or None if the code is wrong."""
+    if not device.verify_token(token.strip().replace(" ", "")):
+        return None
+    device.confirmed = True
+    device.save()
+    otp_login(request, device)
+    return regenerate_backup_codes(request.user)
+
+
+@transaction.atomic
+def regenerate_backup_codes(user) -> list[str]:
+    """Replace the user's backup codes; each works once. Shown once, stored as given by django-otp."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=BACKUP_DEVICE_NAME, defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def verify(request, token: str):
+    """Check a TOTP or backup code for the logged-in user; on success the session is verified."""
+    device = match_token(request.user, token.strip().replace(" ", ""))
+    if device is not None:
+        otp_login(request, device)
+    return device
