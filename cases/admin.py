@@ -7,12 +7,19 @@ deletion.
 """
 
 from django.contrib import admin
+from django.http import HttpResponseNotAllowed
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import BreachCase, ControllerNotice, Evidence, Filing, Membership, Obligation, Organization, TimelineEvent
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history saves a POST here (a revert) even with SIMPLE_HISTORY_REVERT_DISABLED: read only.
+        if request.method not in {"GET", "HEAD"}:
+            return HttpResponseNotAllowed(["GET"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
