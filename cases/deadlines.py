@@ -6,8 +6,9 @@ Conventions (docs/regulations.md):
 - month deadlines are calendar months in Europe/Paris: same local wall-clock time on
   the same day of the month, clamped to the month's last day (31 Jan + 1 month =
   28/29 Feb at the same time). A wall-clock time that does not exist that day (spring
-  DST gap) is read as the instant the clock shows it an hour later; a time that
-  happens twice (autumn) is the first occurrence, the earlier and safer one;
+  DST gap) is read as the end of the gap, the first instant the clock has passed it
+  (02:30 -> 03:00 summer time), so a later start never gets an earlier due date; a
+  time that happens twice (autumn) is the first occurrence, the earlier and safer one;
 - "without undue delay" has no legal hour count: the due date shown is an internal
   target (the organisation's policy, or the contract for Art. 33(2)), labelled as such;
 - DORA's weekend relief moves a due date falling on a Saturday, Sunday or French public
@@ -85,11 +86,17 @@ def add_hours(start: datetime, hours: int) -> datetime:
 def localize(naive: datetime) -> datetime:
     """Attach Europe/Paris to a wall-clock time and return the UTC instant.
 
-    fold=0 reads a time in the spring gap with the winter offset (so 02:30 on the last
-    Sunday of March is the instant the clock shows 03:30) and picks the first of the
-    two autumn 02:30s.
+    fold=0 picks the first of the two autumn 02:30s. A time in the spring gap (02:30 on
+    the last Sunday of March) is the end of the gap, 03:00 summer time: the first
+    instant the clock has passed it. Reading it with the winter offset instead (03:30)
+    would give a start at 02:30 a later due date than a start at 03:00 the same day.
     """
-    return naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
+    instant = naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
+    if instant.astimezone(PARIS).replace(tzinfo=None) != naive:
+        # In the gap fold=0 lands after the jump, by the time elapsed since the gap began;
+        # EU clocks change at 01:00 UTC, so the jump is the UTC hour it falls in.
+        instant = instant.replace(minute=0, second=0, microsecond=0)
+    return instant
 
 
 def add_months(start: datetime, months: int) -> datetime:
@@ -202,7 +209,10 @@ def compute_due(
     art. 5(5) of RTS 2025/301 excludes.
     """
     if rule.kind is DeadlineKind.ON_REQUEST:
-        return Due(requested_due_at, DueBasis.AUTHORITY if requested_due_at else DueBasis.NONE)
+        if requested_due_at is None:
+            return Due(None, DueBasis.NONE)
+        _require_aware(requested_due_at, "requested_due_at")
+        return Due(requested_due_at.astimezone(UTC), DueBasis.AUTHORITY)
     anchor_at = resolve_anchor(rule, anchors)
     if rule.kind is DeadlineKind.CONTINUOUS or anchor_at is None:
         return Due(None, DueBasis.NONE)
@@ -232,7 +242,12 @@ def compute_due(
 
 def is_late(*, due_at: datetime | None, completed_at: datetime) -> bool:
     """Late means completed strictly after the due date; no due date is never late."""
-    return due_at is not None and completed_at > due_at
+    _require_aware(completed_at, "completed_at")
+    if due_at is None:
+        return False
+    _require_aware(due_at, "due_at")
+    # In UTC: Python compares two datetimes sharing a tzinfo by wall clock, ignoring DST.
+    return completed_at.astimezone(UTC) > due_at.astimezone(UTC)
 
 
 def status(
@@ -244,6 +259,11 @@ def status(
     started: bool = True,
 ) -> Status:
     """The status of an obligation at `now`. `started` is False while the anchor is unknown."""
+    _require_aware(now, "now")
+    if due_at is not None:
+        _require_aware(due_at, "due_at")
+        # In UTC: Python compares and subtracts datetimes sharing a tzinfo by wall clock.
+        due_at, now = due_at.astimezone(UTC), now.astimezone(UTC)
     if not_applicable:
         return Status.NOT_APPLICABLE
     if completed_at is not None:
