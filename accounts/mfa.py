@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 
 import qrcode
@@ -10,10 +11,12 @@ import qrcode.image.svg
 from django.db import transaction
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
+from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 BACKUP_CODE_COUNT = 10
+DEMO_DEVICE_NAME = "demo authenticator"
 TOTP_DEVICE_NAME = "authenticator"
 BACKUP_DEVICE_NAME = "backup codes"
 
@@ -67,3 +70,27 @@ def verify(request, token: str):
     if device is not None:
         otp_login(request, device)
     return device
+
+
+def _demo_key_hex(username: str) -> str:
+    return hashlib.sha1(f"breach-register demo TOTP {username}".encode()).hexdigest()  # noqa: S324 - demo key
+
+
+def demo_secret_base32(username: str) -> str:
+    return base64.b32encode(bytes.fromhex(_demo_key_hex(username))).decode().rstrip("=")
+
+
+def ensure_demo_device(user) -> TOTPDevice:
+    """A confirmed authenticator with a published secret, for the demo accounts only."""
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name=DEMO_DEVICE_NAME, defaults={"key": _demo_key_hex(user.get_username()), "confirmed": True}
+    )
+    return device
+
+
+def current_demo_code(user) -> str | None:
+    """The current code of a demo account's authenticator; None for any other account."""
+    device = TOTPDevice.objects.filter(user=user, name=DEMO_DEVICE_NAME, confirmed=True).first()
+    if device is None:
+        return None
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
