@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from .models import Membership, Organization
 
+ADMIN_ROLES = frozenset({Membership.Role.ADMIN})
 WRITE_ROLES = frozenset({Membership.Role.DPO, Membership.Role.ADMIN})
 DECISION_ROLES = WRITE_ROLES | {Membership.Role.LEGAL}
 READ_ROLES = DECISION_ROLES | {Membership.Role.AUDITOR}

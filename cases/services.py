@@ -16,23 +16,25 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import deadlines, regimes, severity
 from .models import (
     BreachCase,
     ControllerNotice,
+    DataCategory,
     Evidence,
     Filing,
     MemberCommunication,
     Membership,
     Obligation,
     Organization,
+    SubjectCategory,
     TimelineEvent,
 )
-from .permissions import DECISION_ROLES, WRITE_ROLES, require_role
-from .uploads import sniff_content_type
+from .permissions import ADMIN_ROLES, DECISION_ROLES, WRITE_ROLES, require_role
+from .uploads import OFFICE_TYPES, is_office_container, sniff_content_type
 
 # Clock skew tolerated for instants entered "now" from a browser.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -80,6 +82,25 @@ UPDATABLE_FACTS = frozenset(
     }
 )
 CLOCK_FACTS = frozenset({"first_signal_at", "aware_at", "incident_known_at", "dora_classified_at"})
+# Other instants among the facts: aware, not in the future.
+INSTANT_FACTS = ("dora_classified_at", "processor_alerted_at", "occurred_from", "occurred_to")
+# Severity inputs as named by `cases.severity`, mapped to the case fields a form shows.
+SEVERITY_FIELDS = {
+    "ease_of_identification": "severity_ei",
+    "cb_confidentiality": "severity_cb_confidentiality",
+    "cb_integrity": "severity_cb_integrity",
+    "cb_availability": "severity_cb_availability",
+    "data_categories": "data_categories",
+}
+EVIDENCE_EXTENSIONS = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "text/plain": "txt",
+    "message/rfc822": "eml",
+    "text/csv": "csv",
+    **{content_type: ext.lstrip(".") for ext, content_type in OFFICE_TYPES.items()},
+}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -109,6 +130,48 @@ def _check_aware(errors: dict, field: str, value) -> None:
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+def _blank(text) -> bool:
+    return not (text or "").strip()
+
+
+def _require_not_closed(case: BreachCase) -> None:
+    if case.status == BreachCase.Status.CLOSED:
+        raise ValidationError(_("This case is closed; reopen it (with a reason) before changing it."))
+
+
+def _lock_open(case: BreachCase) -> BreachCase:
+    """The case as stored, locked for this transaction; refused if closed (the caller's copy may be stale)."""
+    case = BreachCase.objects.select_for_update().select_related("organization").get(pk=case.pk)
+    _require_not_closed(case)
+    return case
+
+
+def _validate_other_facts(errors: dict, facts: dict, *, current: BreachCase | None = None) -> None:
+    """Instants other than the clocks, and the category lists (codes only: counts, never identities)."""
+    for name in INSTANT_FACTS:
+        if name in facts:
+            _check_aware(errors, name, facts[name])
+            if not errors.get(name):
+                _check_not_future(errors, name, facts[name])
+    start = facts.get("occurred_from", current.occurred_from if current else None)
+    end = facts.get("occurred_to", current.occurred_to if current else None)
+    if not (errors.get("occurred_from") or errors.get("occurred_to")) and start and end and end < start:
+        errors.setdefault("occurred_to", []).append(_("The breach cannot end before it started."))
+    for name, known in (("data_categories", DataCategory.values), ("subject_categories", SubjectCategory.values)):
+        if name not in facts:
+            continue
+        value = facts[name]
+        if not isinstance(value, list | tuple) or not all(isinstance(code, str) for code in value):
+            errors.setdefault(name, []).append(_("Choose categories from the list."))
+            continue
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            errors.setdefault(name, []).append(
+                _("Unknown categories: %(codes)s. Record categories from the list, never identities.")
+                % {"codes": ", ".join(unknown)}
+            )
 
 
 def case_facts(case: BreachCase) -> regimes.CaseFacts:
@@ -176,7 +239,7 @@ def sync_obligations(case: BreachCase, *, acting_user, reason: str) -> list[Obli
     obligations = list(case.obligations.all())
     anchors = _anchor_times(case, obligations)
     existing = {(o.rule_code, o.controller_notice_id): o for o in obligations}
-    notices = list(case.controller_notices.all()) if facts.is_processor else []
+    notices = list(case.controller_notices.all())
 
     for rule in regimes.RULES:
         applies = rule.applies(facts)
@@ -274,8 +337,15 @@ def _apply_severity(case: BreachCase) -> None:
 def _severity_errors(case: BreachCase) -> dict:
     try:
         _apply_severity(case)
-    except ValueError as exc:
-        return {"severity_ei": [str(exc)]}
+    except severity.SeverityInputError as exc:
+        field = SEVERITY_FIELDS.get(exc.field, "severity_ei")
+        if field == "severity_ei":
+            message = _("The ease of identification is 0.25, 0.5, 0.75 or 1 (ENISA method).")
+        elif field == "data_categories":
+            message = _("Choose categories from the list.")
+        else:
+            message = _("A circumstance of the breach scores 0, 0.25 or 0.5 (ENISA method).")
+        return {field: [message]}
     return {}
 
 
@@ -304,6 +374,7 @@ def case_open(
     if not (aware_justification or "").strip():
         errors["aware_justification"] = [_("Explain why the organisation became aware at this time.")]
     _validate_clocks(errors, first_signal_at, aware_at, facts.get("incident_known_at"))
+    _validate_other_facts(errors, facts)
     _raise(errors)
 
     case = BreachCase(
@@ -316,20 +387,25 @@ def case_open(
         **facts,
     )
     _raise(_severity_errors(case))
+    _save_new_case(case, acting_user=acting_user, reason=_("Case opened."))
+    sync_obligations(case, acting_user=acting_user, reason=_("Case opened."))
+    return case
+
+
+def _save_new_case(case: BreachCase, *, acting_user, reason: str) -> None:
+    """Give a new case the next free reference of its organisation and year, then save it."""
+    year = case.aware_at.astimezone(deadlines.PARIS).year
     for attempt in range(5):
-        case.reference = _next_reference(organization, aware_at.astimezone(deadlines.PARIS).year)
+        case.reference = _next_reference(case.organization, year)
         if attempt:
             case.reference = f"{case.reference}-{attempt}"
         try:
             with transaction.atomic():
-                _save(case, acting_user=acting_user, reason=_("Case opened."))
-            break
+                _save(case, acting_user=acting_user, reason=reason)
+            return
         except IntegrityError:
             case.pk = None
-    else:  # pragma: no cover - five concurrent openings racing for one reference
-        raise ValidationError(_("Could not allocate a case reference; try again."))
-    sync_obligations(case, acting_user=acting_user, reason=_("Case opened."))
-    return case
+    raise ValidationError(_("Could not allocate a case reference; try again."))  # pragma: no cover
 
 
 @transaction.atomic
@@ -340,19 +416,14 @@ def case_update_facts(case: BreachCase, *, acting_user, change_reason: str = "",
     if unknown:
         raise TypeError(f"Unknown case facts: {', '.join(sorted(unknown))}")
     case = BreachCase.objects.select_for_update().get(pk=case.pk)
-    if case.status == BreachCase.Status.CLOSED:
-        raise ValidationError(_("This case is closed; reopen it before changing its facts."))
+    _require_not_closed(case)
     changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
     errors: dict = {}
-    if changed.keys() & CLOCK_FACTS and not (change_reason or "").strip():
+    if changed.keys() & CLOCK_FACTS and _blank(change_reason):
         errors["change_reason"] = [_("Changing a clock's start time requires a reason; it is kept in the history.")]
     merged = {k: changed.get(k, getattr(case, k)) for k in ("first_signal_at", "aware_at", "incident_known_at")}
     _validate_clocks(errors, **merged)
-    for name in ("dora_classified_at", "processor_alerted_at", "occurred_from", "occurred_to"):
-        if name in changed:
-            _check_aware(errors, name, changed[name])
-            if not errors.get(name):
-                _check_not_future(errors, name, changed[name])
+    _validate_other_facts(errors, changed, current=case)
     if "title" in changed and not (changed["title"] or "").strip():
         errors["title"] = [_("Give the case a title.")]
     if "aware_justification" in changed and not (changed["aware_justification"] or "").strip():
@@ -373,18 +444,29 @@ def case_update_facts(case: BreachCase, *, acting_user, change_reason: str = "",
 def decision_notify_authority(case: BreachCase, *, notify: bool, reason: str, acting_user) -> BreachCase:
     """Record the decision to notify the supervisory authority, or not, with its reason."""
     require_role(acting_user, case.organization, DECISION_ROLES)
-    if not (reason or "").strip():
-        raise ValidationError({"notify_authority_reason": [_("A decision must state its reason.")]})
+    errors: dict = {}
+    if not isinstance(notify, bool):
+        errors["notify_authority"] = [_("Decide yes or no.")]
+    if _blank(reason):
+        errors["notify_authority_reason"] = [_("A decision must state its reason.")]
+    _raise(errors)
     case = BreachCase.objects.select_for_update().get(pk=case.pk)
+    _require_not_closed(case)
+    reason = reason.strip()
     case.notify_authority = notify
-    case.notify_authority_reason = reason.strip()
+    case.notify_authority_reason = reason
     case.notify_authority_decided_at = _now()
     case.notify_authority_decided_by = acting_user
     _save(case, acting_user=acting_user, reason=_("Decision on notifying the authority: %(r)s") % {"r": reason})
+    rules = ["GDPR_33_1", "GDPR_33_4"]
+    if notify:
+        # A reversed decision brings back the notification it had set aside (Art. 33(1) still runs from aware_at).
+        for ob in case.obligations.filter(rule_code__in=rules, state=Obligation.State.NOT_APPLICABLE):
+            _reactivate(ob, reason=reason, acting_user=acting_user)
     sync_obligations(case, acting_user=acting_user, reason=_("Decision recorded."))
     if not notify:
-        for ob in case.obligations.filter(rule_code__in=["GDPR_33_1", "GDPR_33_4"], state=Obligation.State.PENDING):
-            _mark_not_applicable(ob, reason=reason.strip(), acting_user=acting_user)
+        for ob in case.obligations.filter(rule_code__in=rules, state=Obligation.State.PENDING):
+            _mark_not_applicable(ob, reason=reason, acting_user=acting_user)
     return case
 
 
@@ -395,7 +477,9 @@ def decision_inform_persons(
     """Record the decision to inform the persons (Art. 34), or the ground for not doing so."""
     require_role(acting_user, case.organization, DECISION_ROLES)
     errors: dict = {}
-    if not (reason or "").strip():
+    if not isinstance(inform, bool):
+        errors["inform_persons"] = [_("Decide yes or no.")]
+    if _blank(reason):
         errors["inform_persons_reason"] = [_("A decision must state its reason.")]
     if exemption and exemption not in BreachCase.Art34Exemption.values:
         errors["inform_persons_exemption"] = [_("Choose an Art. 34(3) ground from the list.")]
@@ -403,17 +487,25 @@ def decision_inform_persons(
         errors["inform_persons_exemption"] = [_("An Art. 34(3) ground only applies when persons are not informed.")]
     _raise(errors)
     case = BreachCase.objects.select_for_update().get(pk=case.pk)
+    _require_not_closed(case)
+    reason = reason.strip()
     case.inform_persons = inform
-    case.inform_persons_reason = reason.strip()
+    case.inform_persons_reason = reason
     case.inform_persons_exemption = exemption
     case.inform_persons_decided_at = _now()
     case.inform_persons_decided_by = acting_user
     _save(case, acting_user=acting_user, reason=_("Decision on informing the persons: %(r)s") % {"r": reason})
+    if inform:
+        # E.g. the authority orders the communication (Art. 34(4)) after an exemption was relied on.
+        for ob in case.obligations.filter(rule_code="GDPR_34", state=Obligation.State.NOT_APPLICABLE):
+            _reactivate(ob, reason=reason, acting_user=acting_user)
     sync_obligations(case, acting_user=acting_user, reason=_("Decision recorded."))
-    if not inform:
-        ground = BreachCase.Art34Exemption(exemption).label if exemption else _("no Art. 34(3) ground")
+    if not inform and exemption:
+        # Without an Art. 34(3) ground a high-risk case keeps its Art. 34 duty pending and is flagged
+        # (BreachCase.decision_conflict); a case that is not high risk has the rule withdrawn by the sync.
+        ground = BreachCase.Art34Exemption(exemption).label
         for ob in case.obligations.filter(rule_code="GDPR_34", state=Obligation.State.PENDING):
-            _mark_not_applicable(ob, reason=f"{ground}: {reason.strip()}", acting_user=acting_user)
+            _mark_not_applicable(ob, reason=f"{ground}: {reason}", acting_user=acting_user)
     return case
 
 
@@ -457,16 +549,25 @@ def case_contain(case: BreachCase, *, contained_at: datetime, acting_user, reaso
 def case_close(case: BreachCase, *, reason: str, acting_user) -> BreachCase:
     """Close a case once every obligation is done or decided; completes the Art. 33(5) register entry."""
     require_role(acting_user, case.organization, WRITE_ROLES)
-    if not (reason or "").strip():
+    if _blank(reason):
         raise ValidationError({"reason": [_("Say why the case can be closed.")]})
     case = BreachCase.objects.select_for_update().get(pk=case.pk)
+    _require_not_closed(case)
     open_obligations = [
-        o for o in case.obligations.filter(state=Obligation.State.PENDING) if o.rule_code != "GDPR_33_5"
+        o
+        for o in case.obligations.filter(state=Obligation.State.PENDING).select_related("controller_notice__controller")
+        if o.rule_code != "GDPR_33_5"
     ]
     if open_obligations:
+        lang = "en" if (translation.get_language() or "").startswith("en") else "fr"
+        listed = [
+            f"{o.label(lang)} ({o.controller_notice.controller})" if o.controller_notice else o.label(lang)
+            for o in open_obligations
+        ]
         raise ValidationError(
             _("These obligations are still pending: %(list)s. Complete them or mark them not applicable first.")
-            % {"list": ", ".join(o.rule_code for o in open_obligations)}
+            % {"list": "; ".join(listed)},
+            code="obligations_pending",
         )
     now = _now()
     for ob in case.obligations.filter(rule_code="GDPR_33_5", state=Obligation.State.PENDING):
@@ -480,8 +581,9 @@ def case_close(case: BreachCase, *, reason: str, acting_user) -> BreachCase:
 
 @transaction.atomic
 def case_reopen(case: BreachCase, *, reason: str, acting_user) -> BreachCase:
+    """Reopen a closed (or contained) case; the reason is kept in the history."""
     require_role(acting_user, case.organization, WRITE_ROLES)
-    if not (reason or "").strip():
+    if _blank(reason):
         raise ValidationError({"reason": [_("Say why the case is reopened.")]})
     case = BreachCase.objects.select_for_update().get(pk=case.pk)
     case.closed_at = None
@@ -500,9 +602,14 @@ def _complete(ob: Obligation, *, completed_at: datetime, reference: str, late_re
         raise ValidationError(_("This obligation is already completed."))
     if ob.state in {Obligation.State.NOT_APPLICABLE, Obligation.State.WITHDRAWN}:
         raise ValidationError(_("This obligation is not applicable; it cannot be completed."))
+    _require_not_closed(ob.case)
     _check_not_future(errors, "completed_at", completed_at)
     if completed_at < ob.case.first_signal_at:
         errors["completed_at"] = [_("A completion cannot precede the case's first signal.")]
+    elif getattr(regimes.RULES_BY_CODE.get(ob.rule_code), "anchor", None) is regimes.Anchor.RULE_DONE and (
+        ob.anchor_at is None or completed_at < ob.anchor_at
+    ):
+        errors["completed_at"] = [_("This follow-up cannot be completed before the filing it follows.")]
     if deadlines.is_late(due_at=ob.due_at, completed_at=completed_at) and not (late_reason or "").strip():
         errors["late_reason"] = [
             _("Completed after the due date (%(due)s): the reasons for the delay are required.")
@@ -532,9 +639,19 @@ def obligation_complete(
     )
 
 
+def _reactivate(ob: Obligation, *, reason: str, acting_user) -> None:
+    """Back to pending after a reversed decision; the sync then recomputes its due date."""
+    ob.state = Obligation.State.PENDING
+    ob.not_applicable_reason = ""
+    ob.decided_by, ob.decided_at = None, None
+    _save(ob, acting_user=acting_user, reason=_("Applies again after a new decision: %(r)s") % {"r": reason})
+
+
 def _mark_not_applicable(ob: Obligation, *, reason: str, acting_user) -> Obligation:
     if ob.state == Obligation.State.DONE:
         raise ValidationError(_("A completed obligation cannot be marked not applicable."))
+    if ob.state == Obligation.State.NOT_APPLICABLE:
+        raise ValidationError(_("This obligation is already marked not applicable."))
     ob.state = Obligation.State.NOT_APPLICABLE
     ob.not_applicable_reason = reason
     ob.decided_by = acting_user
@@ -550,6 +667,7 @@ def obligation_mark_not_applicable(obligation: Obligation, *, reason: str, actin
     if not (reason or "").strip():
         raise ValidationError({"not_applicable_reason": [_("Say why this obligation does not apply.")]})
     ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+    _require_not_closed(ob.case)
     return _mark_not_applicable(ob, reason=reason.strip(), acting_user=acting_user)
 
 
@@ -567,6 +685,7 @@ def obligation_set_requested_due(obligation: Obligation, *, due_at: datetime, re
         raise ValidationError(_("Only obligations due on an authority's request take a requested date."))
     if ob.state != Obligation.State.PENDING:
         raise ValidationError(_("Only a pending obligation can be given a new due date."))
+    _require_not_closed(ob.case)
     ob.requested_due_at = due_at
     ob.due_at = due_at
     ob.due_basis = deadlines.DueBasis.AUTHORITY.value
@@ -594,6 +713,7 @@ def filing_record(
 ) -> Filing:
     """Record what was sent; naming the obligation it satisfies completes that obligation."""
     require_role(acting_user, case.organization, WRITE_ROLES)
+    case = _lock_open(case)
     errors: dict = {}
     if kind not in Filing.Kind.values:
         errors["kind"] = [_("Choose a kind of filing from the list.")]
@@ -604,6 +724,9 @@ def filing_record(
         errors["sent_at"] = [_("A filing cannot precede the case's first signal.")]
     if obligation is not None and obligation.case_id != case.pk:
         errors["obligation"] = [_("This obligation belongs to another case.")]
+    elif obligation is not None and obligation.controller_notice_id is not None:
+        # Informing a controller also starts its own clocks: only controller_inform does both.
+        errors["obligation"] = [_("Record the notice to a controller from the list of controllers to inform.")]
     if evidence is not None and evidence.case_id != case.pk:
         errors["evidence"] = [_("This evidence belongs to another case.")]
     _raise(errors)
@@ -630,7 +753,9 @@ def filing_record(
 def timeline_event_add(
     case: BreachCase, *, occurred_at: datetime, title: str, acting_user, kind: str = "other", description: str = ""
 ) -> TimelineEvent:
+    """Add a dated step of the response (detection, disconnection, reopening of a platform...)."""
     require_role(acting_user, case.organization, WRITE_ROLES)
+    case = _lock_open(case)
     errors: dict = {}
     _check_aware(errors, "occurred_at", occurred_at)
     if not (title or "").strip():
@@ -656,38 +781,45 @@ def timeline_event_add(
 def evidence_add(case: BreachCase, *, uploaded_file: UploadedFile, acting_user, description: str = "") -> Evidence:
     """Store a proof file under a generated name with its SHA-256; its type is checked by content."""
     require_role(acting_user, case.organization, WRITE_ROLES)
-    if uploaded_file.size > settings.EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            {"file": [_("The file is larger than %(mb)d MB.") % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}]}
-        )
+    case = _lock_open(case)
+    limit = settings.EVIDENCE_MAX_BYTES
+    too_large = ValidationError(
+        {"file": [_("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)}]}, code="too_large"
+    )
+    if (uploaded_file.size or 0) > limit:
+        raise too_large
     digest = hashlib.sha256()
     head = b""
+    size = 0
     for chunk in uploaded_file.chunks():
         if len(head) < 8192:
             head += chunk[: 8192 - len(head)]
         digest.update(chunk)
-    content_type = sniff_content_type(head, uploaded_file.name or "")
+        size += len(chunk)
+        if size > limit:  # the declared size is the client's word; the bytes read are not
+            raise too_large
+    if size == 0:
+        raise ValidationError({"file": [_("The file is empty.")]}, code="empty")
+    original_name = (uploaded_file.name or "upload")[:255]
+    content_type = sniff_content_type(head, original_name)
+    if content_type in OFFICE_TYPES.values() and not is_office_container(uploaded_file, original_name):
+        content_type = None
     if content_type is None:
-        raise ValidationError({"file": [_("This type of file is not accepted (PDF, images, text, e-mail, office).")]})
+        raise ValidationError(
+            {"file": [_("This type of file is not accepted, or its content does not match its name.")]},
+            code="file_type",
+        )
     uploaded_file.seek(0)
     sha = digest.hexdigest()
-    original_name = (uploaded_file.name or "upload")[:255]
-    extension = {
-        "application/pdf": "pdf",
-        "image/png": "png",
-        "image/jpeg": "jpg",
-        "text/plain": "txt",
-        "message/rfc822": "eml",
-        "text/csv": "csv",
-    }.get(content_type, "bin")
-    uploaded_file.name = f"{sha[:16]}-{timezone.now():%Y%m%d%H%M%S%f}.{extension}"
+    # The stored name is ours: the user's file name is kept as data, never used as a path.
+    uploaded_file.name = f"{sha[:16]}-{_now():%Y%m%d%H%M%S%f}.{EVIDENCE_EXTENSIONS[content_type]}"
     evidence = Evidence(
         case=case,
         file=uploaded_file,
         original_name=original_name,
         description=description.strip(),
         sha256=sha,
-        size=uploaded_file.size,
+        size=size,
         content_type=content_type,
         uploaded_by=acting_user,
     )
@@ -711,9 +843,11 @@ def member_communication_record(
 ) -> MemberCommunication:
     """Record a communication to the persons (Art. 34(2) text) or the exemption relied on.
 
-    A communication sent completes the case's pending Art. 34 obligation.
+    A communication sent completes the case's pending Art. 34 obligation; an exemption
+    relied on instead marks it not applicable, with the ground and its reasoning.
     """
     require_role(acting_user, case.organization, WRITE_ROLES)
+    case = _lock_open(case)
     errors: dict = {}
     if channel not in MemberCommunication.Channel.values:
         errors["channel"] = [_("Choose a channel from the list.")]
@@ -722,15 +856,19 @@ def member_communication_record(
     if channel == MemberCommunication.Channel.NONE:
         if not exemption:
             errors["exemption"] = [_("Without a communication, name the Art. 34(3) ground relied on.")]
-        if not exemption_reason.strip():
+        if _blank(exemption_reason):
             errors["exemption_reason"] = [_("Explain why the exemption applies.")]
+        if sent_at is not None:
+            errors["sent_at"] = [_("Nothing was sent: leave the date empty.")]
     else:
         if sent_at is None:
             errors["sent_at"] = [_("When was it sent?")]
-        if not text.strip():
+        if _blank(text):
             errors["text"] = [_("Keep the text sent: Art. 34(2) requires its content to be shown.")]
-        if recipients_count is None or recipients_count < 0:
+        if not isinstance(recipients_count, int) or isinstance(recipients_count, bool) or recipients_count < 0:
             errors["recipients_count"] = [_("Enter the number of recipients.")]
+    if evidence is not None and evidence.case_id != case.pk:
+        errors["evidence"] = [_("This evidence belongs to another case.")]
     _check_aware(errors, "sent_at", sent_at)
     _raise(errors)
     _check_not_future(errors, "sent_at", sent_at)
@@ -744,19 +882,21 @@ def member_communication_record(
         recipients_count=recipients_count or 0,
         text=text,
         exemption=exemption,
-        exemption_reason=exemption_reason.strip(),
+        exemption_reason=(exemption_reason or "").strip(),
         evidence=evidence,
         created_by=acting_user,
     )
-    if sent_at is not None:
-        ob = (
-            Obligation.objects.select_for_update()
-            .select_related("case__organization")
-            .filter(case=case, rule_code="GDPR_34", state=Obligation.State.PENDING)
-            .first()
-        )
-        if ob is not None:
-            _complete(ob, completed_at=sent_at, reference="", late_reason=late_reason, acting_user=acting_user)
+    ob = (
+        Obligation.objects.select_for_update()
+        .select_related("case__organization")
+        .filter(case=case, rule_code="GDPR_34", state=Obligation.State.PENDING)
+        .first()
+    )
+    if ob is not None and channel == MemberCommunication.Channel.NONE:
+        ground = BreachCase.Art34Exemption(exemption).label
+        _mark_not_applicable(ob, reason=f"{ground}: {communication.exemption_reason}", acting_user=acting_user)
+    elif ob is not None:
+        _complete(ob, completed_at=sent_at, reference="", late_reason=late_reason, acting_user=acting_user)
     _save(communication, acting_user=acting_user, reason=_("Communication to persons recorded."))
     return communication
 
@@ -770,6 +910,7 @@ def controller_add(
 ) -> ControllerNotice:
     """List a controller the processor must inform; its notice clock runs from the processor's awareness."""
     require_role(acting_user, case.organization, WRITE_ROLES)
+    case = _lock_open(case)
     errors: dict = {}
     if not case.organization.is_processor:
         errors["controller"] = [_("Only a processor's case lists controllers to inform.")]
@@ -777,7 +918,9 @@ def controller_add(
         errors["controller"] = [_("An organisation does not inform itself.")]
     elif case.controller_notices.filter(controller=controller).exists():
         errors["controller"] = [_("This controller is already listed.")]
-    if notice_period_hours is not None and notice_period_hours <= 0:
+    if notice_period_hours is not None and (
+        not isinstance(notice_period_hours, int) or isinstance(notice_period_hours, bool) or notice_period_hours <= 0
+    ):
         errors["notice_period_hours"] = [_("The notice period is a positive number of hours.")]
     _raise(errors)
     notice = ControllerNotice(case=case, controller=controller, notice_period_hours=notice_period_hours)
@@ -797,9 +940,14 @@ def controller_inform(
     late_reason: str = "",
 ) -> ControllerNotice:
     """Record that the processor informed a controller; this opens the controller's own case and clocks."""
+    require_role(acting_user, notice.case.organization, WRITE_ROLES)
+    notice = (
+        ControllerNotice.objects.select_for_update()
+        .select_related("controller", "case__organization")
+        .get(pk=notice.pk)
+    )
     case = notice.case
-    require_role(acting_user, case.organization, WRITE_ROLES)
-    notice = ControllerNotice.objects.select_for_update().select_related("controller").get(pk=notice.pk)
+    _require_not_closed(case)
     errors: dict = {}
     _check_aware(errors, "informed_at", informed_at)
     _raise(errors)
@@ -810,11 +958,11 @@ def controller_inform(
         errors["informed_at"] = [_("The notice cannot precede the case's first signal.")]
     _raise(errors)
     notice.informed_at = informed_at
-    notice.channel = channel.strip()
-    notice.reference = reference.strip()
+    notice.channel = (channel or "").strip()
+    notice.reference = (reference or "").strip()
     notice.informed_by = acting_user
     _save(notice, acting_user=acting_user, reason=_("Controller informed."))
-    ob = Obligation.objects.select_for_update().filter(controller_notice=notice).first()
+    ob = Obligation.objects.select_for_update().select_related("case").filter(controller_notice=notice).first()
     if ob is not None and ob.state == Obligation.State.PENDING:
         _complete(ob, completed_at=informed_at, reference=reference, late_reason=late_reason, acting_user=acting_user)
     _open_controller_case(notice, acting_user=acting_user)
@@ -854,8 +1002,7 @@ def _open_controller_case(notice: ControllerNotice, *, acting_user) -> BreachCas
         description=processor_case.description,
         created_by=acting_user,
     )
-    case.reference = _next_reference(controller, notice.informed_at.astimezone(deadlines.PARIS).year)
-    _save(case, acting_user=acting_user, reason=_("Opened by the processor's notice."))
+    _save_new_case(case, acting_user=acting_user, reason=_("Opened by the processor's notice."))
     sync_obligations(case, acting_user=acting_user, reason=_("Opened by the processor's notice."))
     return case
 
@@ -865,7 +1012,13 @@ def _open_controller_case(notice: ControllerNotice, *, acting_user) -> BreachCas
 
 @transaction.atomic
 def membership_grant(*, user, organization: Organization, role: str, acting_user) -> Membership:
-    """Give a user a role in an organisation (or change it); kept in the organisation's history."""
+    """Give a user a role in an organisation (or change it); kept in the organisation's history.
+
+    Only an administrator of the organisation may do it. `acting_user=None` is the system itself
+    (management commands such as the demo seed), never a web request.
+    """
+    if acting_user is not None and not getattr(acting_user, "is_superuser", False):
+        require_role(acting_user, organization, ADMIN_ROLES)
     if role not in Membership.Role.values:
         raise ValidationError({"role": [_("Choose a role from the list.")]})
     membership = Membership.objects.filter(user=user, organization=organization).first()

@@ -7,7 +7,7 @@ the authority, inform the persons); it never takes them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 # Data-processing context base score per data category (highest one wins).
 DPC_BASE = {
@@ -31,6 +31,14 @@ CB_VALUES = (Decimal("0"), Decimal("0.25"), Decimal("0.5"))
 MALICIOUS = Decimal("0.5")
 
 
+class SeverityInputError(ValueError):
+    """An ENISA input outside its scale; `field` names the case field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class SeverityInputs:
     data_categories: tuple[str, ...]
@@ -51,7 +59,10 @@ class Severity:
 
 def data_processing_context(categories: tuple[str, ...] | list[str], adjustment: int = 0) -> int:
     """Highest base score of the categories, adjusted for context, kept within 1..4."""
-    base = max((DPC_BASE.get(c, 1) for c in categories), default=1)
+    unknown = sorted(set(categories) - DPC_BASE.keys())
+    if unknown:
+        raise SeverityInputError("data_categories", f"Unknown data categories: {', '.join(unknown)}")
+    base = max((DPC_BASE[c] for c in categories), default=1)
     return max(1, min(4, base + adjustment))
 
 
@@ -65,23 +76,34 @@ def level_for(score: Decimal) -> str:
     return "very_high"
 
 
+def _on_scale(value, allowed: tuple[Decimal, ...], field: str) -> Decimal:
+    if isinstance(value, bool):
+        value = None  # True/False are not points on the scale
+    try:
+        number = Decimal(str(value)) if value is not None else None
+    except (InvalidOperation, ValueError, TypeError):
+        number = None
+    if number is None or not number.is_finite() or number not in allowed:
+        raise SeverityInputError(field, f"{field} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+    return number
+
+
 def assess(inputs: SeverityInputs) -> Severity | None:
-    """The ENISA score and level, or None while the ease of identification is not assessed."""
-    ei = inputs.ease_of_identification
-    if ei is None:
+    """The ENISA score and level, or None while the ease of identification is not assessed.
+
+    Raises `SeverityInputError` (naming the input) for a value outside the method's scales.
+    """
+    if inputs.ease_of_identification is None:
         return None
-    ei = Decimal(ei)
-    if ei not in EI_VALUES:
-        raise ValueError(f"Ease of identification must be one of {', '.join(map(str, EI_VALUES))}")
-    for name in ("cb_confidentiality", "cb_integrity", "cb_availability"):
-        if Decimal(getattr(inputs, name)) not in CB_VALUES:
-            raise ValueError(f"{name} must be 0, 0.25 or 0.5")
-    dpc = data_processing_context(inputs.data_categories, inputs.dpc_adjustment)
-    cb = (
-        Decimal(inputs.cb_confidentiality)
-        + Decimal(inputs.cb_integrity)
-        + Decimal(inputs.cb_availability)
-        + (MALICIOUS if inputs.malicious else Decimal("0"))
+    ei = _on_scale(inputs.ease_of_identification, EI_VALUES, "ease_of_identification")
+    cb = sum(
+        (
+            _on_scale(getattr(inputs, name), CB_VALUES, name)
+            for name in ("cb_confidentiality", "cb_integrity", "cb_availability")
+        ),
+        Decimal("0"),
     )
+    cb += MALICIOUS if inputs.malicious else Decimal("0")
+    dpc = data_processing_context(inputs.data_categories, inputs.dpc_adjustment)
     score = (Decimal(dpc) * ei + cb).quantize(Decimal("0.01"))
     return Severity(dpc=dpc, score=score, level=level_for(score))
