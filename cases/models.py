@@ -9,6 +9,7 @@ the bulk writes that would skip history (`QuerySet.update()`, `bulk_update()`,
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from . import deadlines
 from .history import ChainedHistoricalRecord
-from .regimes import RULE_CHOICES, Authority
+from .regimes import RULE_CHOICES, RULES_BY_CODE, Authority
 
 
 class HistoryBypassError(RuntimeError):
@@ -120,6 +121,22 @@ class Organization(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        targets = self.internal_targets
+        if not isinstance(targets, dict):
+            raise ValidationError(
+                {"internal_targets": _('Give a mapping of rule codes to hours, e.g. {"GDPR_34": 48}.')}
+            )
+        errors = []
+        for code, hours in targets.items():
+            if code not in RULES_BY_CODE:
+                errors.append(_("%(code)s is not a rule code.") % {"code": code})
+            elif isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 24 * 30:
+                errors.append(_("%(code)s: the target is a whole number of hours from 1 to 720.") % {"code": code})
+        if errors:
+            raise ValidationError({"internal_targets": errors})
 
     @property
     def is_controller(self) -> bool:

@@ -300,3 +300,25 @@ def test_applicable_rules_keep_catalogue_order():
 
     assert applied == sorted(applied, key=order.index)
     assert len(applied) == len(RULES) - 3  # neither the two ongoing-incident rules nor the general complaint
+
+
+@pytest.mark.django_db
+def test_organisation_internal_targets_name_known_rules_in_whole_hours():
+    from django.core.exceptions import ValidationError
+
+    from cases.models import Organization
+
+    def errors_for(targets):
+        org = Organization(name="X", code="x", internal_targets=targets)
+        try:
+            org.full_clean()
+        except ValidationError as exc:
+            return exc.message_dict.get("internal_targets", [])
+        return []
+
+    assert errors_for({"GDPR_34": 48, "GDPR_33_2": 12}) == []
+    assert errors_for({"NOPE": 4})
+    assert errors_for({"GDPR_34": 0})
+    assert errors_for({"GDPR_34": "48"})
+    assert errors_for({"GDPR_34": True})
+    assert errors_for(["GDPR_34"])
