@@ -5,9 +5,12 @@ Every historical row (django-simple-history) belongs to a chain: the chain of it
 (`org:<id>`). Each row stores its position in the chain, the previous row's hash and
 its own hash: SHA-256 over the previous hash and a canonical JSON of the row. The
 chain's head (length and last hash) is kept in `HistoryChainHead`, so dropping the
-last rows is detected too. Database triggers refuse UPDATE and DELETE on history
-tables; an attacker who drops them still cannot rewrite a row without breaking the
-chain, which `verify_chain` (and `manage.py verify_history`) recomputes.
+last rows is detected too. Database triggers refuse UPDATE and DELETE (and TRUNCATE on
+PostgreSQL) on history tables; an attacker who drops them still cannot rewrite a row
+without breaking the chain, which `verify_chain` (and `manage.py verify_history`)
+recomputes. `verify_all` also reports tracked records that have no history row at all.
+Tracked saves must run inside `transaction.atomic()`; one outside is refused before the
+record is written.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
-from django.db import connection, models
+from django.db import connection, connections, models, router
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
@@ -63,17 +67,20 @@ class HistoryChainHead(models.Model):
 
 
 def _canonical_value(field: models.Field, value):
+    """One spelling per value, whether it comes from the instance being saved or the row read back."""
     if value is None:
         return None
-    if isinstance(field, models.FileField):
-        return str(getattr(value, "name", value) or "")
-    if not isinstance(field, models.JSONField):
-        value = field.to_python(value)
+    if isinstance(field, models.JSONField):
+        # What the database keeps: tuples become lists, keys become strings.
+        return json.loads(json.dumps(value, cls=field.encoder))
+    # File fields are text columns in history models: to_python() keeps the stored name.
+    value = field.to_python(value)
     if value is None:
         return None
     if isinstance(value, dt.datetime):
         if timezone.is_naive(value):
-            value = timezone.make_aware(value)
+            # Django stores a naive datetime in the default time zone, whatever zone is active.
+            value = timezone.make_aware(value, timezone.get_default_timezone())
         return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
@@ -106,27 +113,51 @@ def chained_history_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if issubclass(m, ChainedHistoricalRecord)]
 
 
+def _is_chained(model: type[models.Model]) -> bool:
+    """Whether `model` keeps a chained history (its simple-history model has the chain columns)."""
+    manager_name = getattr(model._meta, "simple_history_manager_attribute", None)
+    if manager_name is None:
+        return False
+    return issubclass(getattr(model, manager_name).model, ChainedHistoricalRecord)
+
+
+def _require_atomic(model: type[models.Model], using: str) -> None:
+    if not connections[using].in_atomic_block:
+        raise HistoryWriteError(
+            f"{model.__name__} must be saved inside transaction.atomic() so its history row is chained "
+            "atomically; use cases.services."
+        )
+
+
+@receiver(pre_save)
+def refuse_unchained_save(sender, instance, raw=False, using=None, **kwargs) -> None:
+    """Refuse a tracked save outside a transaction before the record is written.
+
+    Checking only when the history row is built would be too late: in autocommit the record
+    itself would already be committed, without any history.
+    """
+    if not raw and _is_chained(sender):
+        _require_atomic(sender, using or router.db_for_write(sender))
+
+
 @receiver(pre_create_historical_record)
-def chain_history_row(sender, instance, history_instance, **kwargs) -> None:
+def chain_history_row(sender, instance, history_instance, using=None, **kwargs) -> None:
     """Stamp the server time and link the new history row to its chain before it is inserted."""
     if not issubclass(sender, ChainedHistoricalRecord):
         return
-    if not connection.in_atomic_block:
-        raise HistoryWriteError(
-            f"{type(instance).__name__} must be saved inside transaction.atomic() so its history row is chained "
-            "atomically; use cases.services."
-        )
+    using = using or router.db_for_write(sender)
+    _require_atomic(type(instance), using)
     # History dates are the server's clock, never a caller-supplied _history_date.
     history_instance.history_date = timezone.now()
     key = instance.history_chain_key()
-    head, _ = HistoryChainHead.objects.select_for_update().get_or_create(chain_key=key)
+    head, _ = HistoryChainHead.objects.using(using).select_for_update().get_or_create(chain_key=key)
     history_instance.chain_key = key
     history_instance.chain_seq = head.length + 1
     history_instance.chain_prev = head.head_hash
     history_instance.chain_hash = row_hash(head.head_hash, history_instance)
     head.length = history_instance.chain_seq
     head.head_hash = history_instance.chain_hash
-    head.save(update_fields=["length", "head_hash"])
+    head.save(using=using, update_fields=["length", "head_hash"])
 
 
 @dataclass(frozen=True)
@@ -158,12 +189,13 @@ def verify_chain(key: str) -> ChainResult:
     prev, count = GENESIS, 0
     for row in _rows_of_chain(key):
         count += 1
-        if row.chain_seq != count:
+        if row.chain_seq < count:
+            return ChainResult(key, count, prev, f"{_describe(row)} repeats an earlier position")
+        if row.chain_seq > count:
             return ChainResult(key, count, prev, f"row missing before {_describe(row)}: expected position {count}")
         if row.chain_prev != prev:
             return ChainResult(key, count, prev, f"{_describe(row)} does not link to the previous row")
-        expected = row_hash(prev, row)
-        if row.chain_hash != expected:
+        if row.chain_hash != row_hash(prev, row):
             return ChainResult(
                 key, count, prev, f"{_describe(row)} was altered: its content no longer matches its hash"
             )
@@ -172,10 +204,12 @@ def verify_chain(key: str) -> ChainResult:
     if head is None:
         if count:
             return ChainResult(key, count, prev, f"chain {key} has {count} rows but no recorded head")
-    elif head.length != count or head.head_hash != prev:
+    elif head.length != count:
         return ChainResult(
             key, count, prev, f"chain {key} ends at position {count} but its head records position {head.length}"
         )
+    elif head.head_hash != prev:
+        return ChainResult(key, count, prev, f"chain {key} ends with hash {prev} but its head records {head.head_hash}")
     return ChainResult(key, count, prev)
 
 
@@ -186,8 +220,25 @@ def all_chain_keys() -> list[str]:
     return sorted(keys)
 
 
+def records_without_history() -> Iterator[models.Model]:
+    """Tracked records with no history row at all: written around the history, or their chain erased."""
+    for history_model in chained_history_models():
+        model = history_model.instance_type
+        yield from model._default_manager.exclude(pk__in=history_model.objects.values("id")).order_by("pk")
+
+
 def verify_all(keys: Iterable[str] | None = None) -> list[ChainResult]:
-    return [verify_chain(key) for key in (all_chain_keys() if keys is None else keys)]
+    """Verify the given chains, or every chain plus the rule that every tracked record has a history."""
+    if keys is not None:
+        return [verify_chain(key) for key in keys]
+    results = {key: verify_chain(key) for key in all_chain_keys()}
+    for record in records_without_history():
+        key = record.history_chain_key()
+        result = results.get(key) or ChainResult(key, 0, GENESIS)
+        if result.ok:
+            error = f"{record._meta.label} id={record.pk} has no history row (chain {key})"
+            results[key] = ChainResult(key, result.rows, result.head_hash, error)
+    return [results[key] for key in sorted(results)]
 
 
 def chain_head(key: str) -> tuple[int, str]:
@@ -198,28 +249,42 @@ def chain_head(key: str) -> tuple[int, str]:
 
 # --- Append-only triggers (installed by migrations, SQLite and PostgreSQL) ---
 
+# TRUNCATE skips row triggers, so a statement trigger refuses it too; an empty table may still be
+# truncated (nothing is lost), which keeps Django's test flush working as DELETE does on SQLite.
 PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION history_append_only() RETURNS trigger AS $$
+DECLARE
+    has_rows boolean;
 BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I)', TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO has_rows;
+        IF NOT has_rows THEN
+            RETURN NULL;
+        END IF;
+    END IF;
     RAISE EXCEPTION '{TRIGGER_MESSAGE}: % on % refused', TG_OP, TG_TABLE_NAME;
 END;
 $$ LANGUAGE plpgsql;
-"""
+"""  # noqa: S608 - only the constant message is interpolated
 
 
 def trigger_statements(vendor: str, table: str) -> list[str]:
     if vendor == "postgresql":
+        # ENABLE ALWAYS: the triggers fire even under session_replication_role = replica.
         return [
-            f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}"',
+            *drop_trigger_statements(vendor, table),
             f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
             "FOR EACH ROW EXECUTE FUNCTION history_append_only()",
+            f'ALTER TABLE "{table}" ENABLE ALWAYS TRIGGER "{table}_append_only"',
+            f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON "{table}" '
+            "FOR EACH STATEMENT EXECUTE FUNCTION history_append_only()",
+            f'ALTER TABLE "{table}" ENABLE ALWAYS TRIGGER "{table}_no_truncate"',
         ]
     if vendor == "sqlite":
         return [
-            f'DROP TRIGGER IF EXISTS "{table}_no_update"',
+            *drop_trigger_statements(vendor, table),
             f'CREATE TRIGGER "{table}_no_update" BEFORE UPDATE ON "{table}" '
             f"BEGIN SELECT RAISE(ABORT, '{TRIGGER_MESSAGE}'); END",
-            f'DROP TRIGGER IF EXISTS "{table}_no_delete"',
             f'CREATE TRIGGER "{table}_no_delete" BEFORE DELETE ON "{table}" '
             f"BEGIN SELECT RAISE(ABORT, '{TRIGGER_MESSAGE}'); END",
         ]
@@ -228,36 +293,54 @@ def trigger_statements(vendor: str, table: str) -> list[str]:
 
 def drop_trigger_statements(vendor: str, table: str) -> list[str]:
     if vendor == "postgresql":
-        return [f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}"']
+        return [
+            f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}"',
+            f'DROP TRIGGER IF EXISTS "{table}_no_truncate" ON "{table}"',
+        ]
     return [f'DROP TRIGGER IF EXISTS "{table}_no_update"', f'DROP TRIGGER IF EXISTS "{table}_no_delete"']
 
 
 def install_append_only_triggers(schema_editor, tables: Iterable[str]) -> None:
+    # params=None: the statements are sent as they are; with parameters psycopg would read
+    # PL/pgSQL's "%" placeholders as its own and refuse the function.
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_FUNCTION)
+        schema_editor.execute(PG_FUNCTION, params=None)
     for table in tables:
         for statement in trigger_statements(vendor, table):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
 
 
 def remove_append_only_triggers(schema_editor, tables: Iterable[str]) -> None:
     for table in tables:
         for statement in drop_trigger_statements(schema_editor.connection.vendor, table):
-            schema_editor.execute(statement)
+            schema_editor.execute(statement, params=None)
+
+
+# The DELETE, UPDATE and TRUNCATE bits of pg_trigger.tgtype (PostgreSQL's catalog/pg_trigger.h).
+_PG_ALL_WRITES = 8 | 16 | 32
 
 
 def tables_with_append_only_triggers() -> set[str]:
-    """History tables the database protects (introspected, for tests and checks)."""
+    """History tables the database protects (introspected, for tests and checks).
+
+    A table counts only when its triggers refuse both UPDATE and DELETE (and TRUNCATE on
+    PostgreSQL, where they must also be enabled in every replication role).
+    """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'history_append_only' AND NOT t.tgisinternal"
+                "SELECT c.relname, t.tgtype FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'history_append_only' "
+                "AND NOT t.tgisinternal AND t.tgenabled = 'A'"
             )
-            return {row[0] for row in cursor.fetchall()}
-        cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
-        names: dict[str, set[str]] = {}
-        for table, name in cursor.fetchall():
-            names.setdefault(table, set()).add(name)
-        return {t for t, n in names.items() if {f"{t}_no_update", f"{t}_no_delete"} <= n}
+            refused: dict[str, int] = {}
+            for table, tgtype in cursor.fetchall():
+                refused[table] = refused.get(table, 0) | (tgtype & _PG_ALL_WRITES)
+            return {table for table, ops in refused.items() if ops == _PG_ALL_WRITES}
+        cursor.execute("SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger'")
+        refusing: dict[str, set[str]] = {}
+        for table, name, sql in cursor.fetchall():
+            if f"RAISE(ABORT, '{TRIGGER_MESSAGE}')" in sql:
+                refusing.setdefault(table, set()).add(name)
+        return {t for t, names in refusing.items() if {f"{t}_no_update", f"{t}_no_delete"} <= names}

@@ -1,0 +1,42 @@
+"""`manage.py verify_history`: recompute the history hash chains and name the first broken row."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.history import ChainResult, verify_all, verify_chain
+from cases.models import BreachCase
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute every history chain (or the chain of one case) from its first row and check it "
+        "against its recorded head; exits with an error naming the first broken row."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--case", metavar="REF", help="only the chain of the case with this reference")
+
+    def handle(self, *args, case: str | None = None, **options) -> None:
+        results = verify_all() if case is None else [self._verify_case(case)]
+        for result in results:
+            if result.ok:
+                self.stdout.write(f"{result.chain_key}: {result.rows} rows, head {result.head_hash}")
+        broken = [r for r in results if not r.ok]
+        if broken:
+            raise CommandError(
+                f"History chain broken ({len(broken)} of {len(results)} chains): {broken[0].error}"
+                + "".join(f"\n- {r.error}" for r in broken[1:])
+            )
+        self.stdout.write(self.style.SUCCESS(f"{len(results)} history chains verified."))
+
+    def _verify_case(self, reference: str) -> ChainResult:
+        case = BreachCase.objects.filter(reference=reference).first()
+        if case is None:
+            raise CommandError(f"No case with reference {reference!r}.")
+        result = verify_chain(case.history_chain_key())
+        if result.ok and result.rows == 0:
+            return ChainResult(result.chain_key, 0, result.head_hash, f"case {reference} has no history row")
+        if not result.ok:
+            return ChainResult(result.chain_key, result.rows, result.head_hash, f"case {reference}: {result.error}")
+        return result
