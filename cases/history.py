@@ -3,7 +3,8 @@
 Every historical row (django-simple-history) belongs to a chain: the chain of its case
 (`case:<id>`) for a case and everything under it, or of its organisation
 (`org:<id>`). Each row stores its position in the chain, the previous row's hash and
-its own hash: SHA-256 over the previous hash and a canonical JSON of the row. The
+its own hash: HMAC-SHA-256 (keyed with the HISTORY_CHAIN_KEY setting, kept outside the
+database) over the previous hash and a canonical JSON of the row. The
 chain's head (length and last hash) is kept in `HistoryChainHead`, so dropping the
 last rows is detected too. Database triggers refuse UPDATE and DELETE (and TRUNCATE on
 PostgreSQL) on history tables; an attacker who drops them still cannot rewrite a row
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import heapq
+import hmac
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection, connections, models, router
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
@@ -105,8 +108,13 @@ def canonical_content(history_row: models.Model) -> str:
 
 
 def row_hash(prev_hash: str, history_row: models.Model) -> str:
+    """HMAC-SHA-256, keyed with HISTORY_CHAIN_KEY, of the previous hash and the row's canonical content.
+
+    The key lives outside the database: someone with write access to the database
+    alone cannot rebuild a valid chain after rewriting a row.
+    """
     payload = f"{prev_hash}\n{canonical_content(history_row)}".encode()
-    return hashlib.sha256(payload).hexdigest()
+    return hmac.new(settings.HISTORY_CHAIN_KEY.encode(), payload, hashlib.sha256).hexdigest()
 
 
 def chained_history_models() -> list[type[models.Model]]:

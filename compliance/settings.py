@@ -33,6 +33,14 @@ if not SECRET_KEY:
         raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 - local default only
 
+# Keys the history hash chain (cases/history.py). Kept outside the database so that write access
+# to the database alone cannot rebuild a valid chain; never rotate it (old chains would fail).
+HISTORY_CHAIN_KEY = os.environ.get("HISTORY_CHAIN_KEY", "")
+if not HISTORY_CHAIN_KEY:
+    if not DEBUG:
+        raise RuntimeError("HISTORY_CHAIN_KEY must be set when DJANGO_DEBUG is off.")
+    HISTORY_CHAIN_KEY = "local-development-history-chain-key"
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 

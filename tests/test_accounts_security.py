@@ -134,6 +134,7 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path):
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "x7!" + "k" * 60 + "Zq9#pL2@",
         "DJANGO_ALLOWED_HOSTS": "breaches.example.org",
+        "HISTORY_CHAIN_KEY": "k" * 48,
         "SQLITE_PATH": str(tmp_path / "deploy.sqlite3"),
     }
     env.pop("DATABASE_URL", None)

@@ -247,3 +247,15 @@ def test_rows_read_back_hash_as_they_were_written(org, open_case, dpo):
     assert event.occurred_at == paris(2024, 2, 1, 20, 0)
     for result in verify_all():
         assert result.ok, result.error
+
+
+def test_a_chain_rebuilt_without_the_key_does_not_verify(open_case, settings):
+    """Write access to the database is not enough: the chain is keyed with a secret held outside it."""
+    from cases.history import verify_chain
+
+    case = open_case()
+    key = case.history_chain_key()
+    assert verify_chain(key).ok
+    settings.HISTORY_CHAIN_KEY = "an attacker's guess"
+    result = verify_chain(key)
+    assert not result.ok and "altered" in result.error
