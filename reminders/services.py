@@ -1,0 +1,229 @@
+"""Sending deadline reminders: who is told what, when, exactly once, and only after the commit."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import BreachCase, Membership, Obligation
+
+from .emails import build_message
+from .models import ReminderKind, ReminderPreference, ReminderSent
+
+logger = logging.getLogger(__name__)
+
+WITHIN_24H = timedelta(hours=24)
+WITHIN_4H = timedelta(hours=4)
+CASE_ROLES = frozenset({Membership.Role.DPO, Membership.Role.LEGAL})
+ESCALATION_ROLES = frozenset({Membership.Role.ADMIN})
+
+
+@dataclass
+class ReminderReport:
+    """What one run did (or, in a dry run, would do)."""
+
+    now: datetime
+    dry_run: bool = False
+    obligations: int = 0  # pending obligations due within 24 h or overdue
+    sent: Counter = field(default_factory=Counter)  # claimed by this run, per kind
+    already_sent: int = 0  # claimed earlier, or by another run at the same time
+    turned_off: int = 0  # the recipient's preferences decline this kind
+    no_email: int = 0  # the recipient has no e-mail address
+    no_escalation_recipient: int = 0  # overdue, but the organisation has no active admin
+    failed: int = 0  # delivery failed after the commit; the claim was released for the next run
+
+    @property
+    def total_sent(self) -> int:
+        return sum(self.sent.values())
+
+
+def kinds_due(due_at: datetime, now: datetime) -> list[str]:
+    """The reminders an obligation due at `due_at` calls for at `now` (instants, so DST is irrelevant).
+
+    A reminder missed by a late run is still sent (the 24-hour one with the 4-hour one), but
+    nothing before the deadline is sent once it has passed: the overdue notice replaces them.
+    """
+    if now > due_at:
+        return [ReminderKind.OVERDUE, ReminderKind.ESCALATION]
+    left = due_at - now
+    if left <= WITHIN_4H:
+        return [ReminderKind.DUE_24H, ReminderKind.DUE_4H]
+    if left <= WITHIN_24H:
+        return [ReminderKind.DUE_24H]
+    return []
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    obligation: Obligation
+    membership: Membership
+    kind: str
+
+    @property
+    def key(self) -> tuple:
+        return (self.obligation.pk, self.membership.user_id, self.kind, self.obligation.due_at)
+
+
+def _pending_obligations(now: datetime) -> list[Obligation]:
+    # Waiting and continuous obligations have no due date; done, not-applicable and withdrawn
+    # ones are not pending; a closed case needs nothing more.
+    return list(
+        Obligation.objects.filter(state=Obligation.State.PENDING, due_at__isnull=False, due_at__lte=now + WITHIN_24H)
+        .exclude(case__status=BreachCase.Status.CLOSED)
+        .select_related("case__organization", "controller_notice__controller")
+        .order_by("due_at", "pk")
+    )
+
+
+def _members_by_organisation(organisation_ids: set[int]) -> dict[int, list[Membership]]:
+    members = (
+        Membership.objects.filter(
+            organization_id__in=organisation_ids,
+            is_active=True,
+            user__is_active=True,
+            role__in=CASE_ROLES | ESCALATION_ROLES,
+        )
+        .select_related("user__reminder_preference")
+        .order_by("pk")
+    )
+    by_org: dict[int, list[Membership]] = defaultdict(list)
+    for membership in members:
+        by_org[membership.organization_id].append(membership)
+    return by_org
+
+
+def _candidates(obligations: list[Obligation], now: datetime, report: ReminderReport) -> list[_Candidate]:
+    members = _members_by_organisation({ob.case.organization_id for ob in obligations})
+    candidates = []
+    for ob in obligations:
+        org_members = members.get(ob.case.organization_id, [])
+        for kind in kinds_due(ob.due_at, now):
+            roles = ESCALATION_ROLES if kind == ReminderKind.ESCALATION else CASE_ROLES
+            recipients = [m for m in org_members if m.role in roles]
+            if kind == ReminderKind.ESCALATION and not recipients:
+                report.no_escalation_recipient += 1
+            for membership in recipients:
+                if not ReminderPreference.for_user(membership.user).wants(kind):
+                    report.turned_off += 1
+                elif not membership.user.email:
+                    report.no_email += 1
+                else:
+                    candidates.append(_Candidate(ob, membership, kind))
+    return candidates
+
+
+def _already_sent(obligations: list[Obligation]) -> set[tuple]:
+    return set(
+        ReminderSent.objects.filter(obligation__in=obligations).values_list(
+            "obligation_id", "recipient_id", "kind", "due_at_when_sent"
+        )
+    )
+
+
+def _claim(candidates: list[_Candidate], now: datetime) -> dict[tuple, int]:
+    """Insert one row per reminder; return the ones this run inserted (key -> row id).
+
+    Rows another run inserted first (committed, or committed while we waited on its lock)
+    are skipped by the unique constraint; the run id tells our rows from theirs.
+    """
+    run_id = uuid.uuid4()
+    ReminderSent.objects.bulk_create(
+        [
+            ReminderSent(
+                obligation=c.obligation,
+                recipient=c.membership.user,
+                recipient_email=c.membership.user.email,
+                kind=c.kind,
+                sent_at=now,
+                due_at_when_sent=c.obligation.due_at,
+                run_id=run_id,
+            )
+            for c in candidates
+        ],
+        ignore_conflicts=True,
+    )
+    rows = ReminderSent.objects.filter(run_id=run_id).values_list(
+        "pk", "obligation_id", "recipient_id", "kind", "due_at_when_sent"
+    )
+    return {(ob_id, user_id, kind, due): pk for pk, ob_id, user_id, kind, due in rows}
+
+
+def _deliver(messages: list[tuple[int, EmailMultiAlternatives]], report: ReminderReport) -> None:
+    """Send after the commit; a failed delivery releases its claim so that the next run retries it."""
+    failed = []
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:
+        logger.exception("Reminders: could not connect to the mail server; %d reminders released.", len(messages))
+        failed = [pk for pk, _message in messages]
+    else:
+        try:
+            for pk, message in messages:
+                message.connection = connection
+                try:
+                    message.send()
+                except Exception:
+                    logger.exception("Reminders: delivery to %s failed; released for the next run.", message.to)
+                    failed.append(pk)
+        finally:
+            connection.close()
+    if failed:
+        ReminderSent.objects.filter(pk__in=failed).delete()
+        report.failed += len(failed)
+
+
+def send_due_reminders(now: datetime | None = None, *, dry_run: bool = False) -> ReminderReport:
+    """Send every reminder due at `now` that no run has sent yet; safe to run often and in parallel.
+
+    Pending obligations due within 24 h, within 4 h, or overdue: their case organisation's
+    active DPO and legal members are reminded (per their preferences), and its admins get an
+    escalation once the deadline has passed. Each reminder is claimed by inserting its
+    `ReminderSent` row; the e-mails of the rows this run inserted go out only once the
+    transaction commits, so a rollback sends nothing and a concurrent run sends nothing twice.
+    """
+    now = now or timezone.now()
+    if timezone.is_naive(now):
+        raise ValueError("now must be an aware datetime")
+    report = ReminderReport(now=now, dry_run=dry_run)
+    with transaction.atomic():
+        obligations = _pending_obligations(now)
+        report.obligations = len(obligations)
+        if not obligations:
+            return report
+        candidates = _candidates(obligations, now, report)
+        done = _already_sent(obligations)
+        todo = [c for c in candidates if c.key not in done]
+        report.already_sent += len(candidates) - len(todo)
+        if dry_run or not todo:
+            report.sent.update(c.kind for c in todo)
+            return report
+        claimed = _claim(todo, now)
+        report.already_sent += len(todo) - len(claimed)
+        messages = []
+        for c in todo:
+            pk = claimed.get(c.key)
+            if pk is None:
+                continue
+            report.sent[c.kind] += 1
+            user = c.membership.user
+            message = build_message(
+                obligation=c.obligation,
+                recipient=user,
+                email=user.email,
+                role=c.membership.role,
+                kind=c.kind,
+                language=ReminderPreference.for_user(user).language,
+                now=now,
+            )
+            messages.append((pk, message))
+        transaction.on_commit(partial(_deliver, messages, report))
+    return report
