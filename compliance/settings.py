@@ -196,6 +196,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Dossier sealing ---------------------------------------------------------------------
+# When a PKCS#12 certificate is configured, every dossier is signed (PAdES) with pyHanko.
+DOSSIER_SIGNING_P12 = os.environ.get("DOSSIER_SIGNING_P12", "")
+DOSSIER_SIGNING_PASSWORD = os.environ.get("DOSSIER_SIGNING_PASSWORD", "")
+
 # --- E-mail (deadline reminders) -------------------------------------------------------
 # The console backend prints e-mails instead of sending them: `make run` needs no SMTP server.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

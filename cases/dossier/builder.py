@@ -1,0 +1,164 @@
+"""Builds the regulator-ready dossier of one case: data in, PDF bytes out.
+
+Same data and same generation time give byte-identical output (reportlab's invariant
+mode, dates pinned to the generation time); a configured certificate seals the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from io import BytesIO
+
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+from reportlab.platypus import Flowable, NextPageTemplate, PageBreak
+
+from ..history import chain_head
+from ..models import BreachCase
+from ..selectors import DossierData, dossier_data
+from . import i18n, sealing
+from .context import Context
+from .document import DossierDocTemplate, Heading, PageCounter, canvas_factory, contents
+from .fonts import register_fonts
+from .sections import (
+    chronology,
+    communications,
+    controllers,
+    cover,
+    evidence,
+    filings,
+    history,
+    obligations,
+    severity,
+    summary,
+)
+from .styles import H1, para
+
+
+@dataclass(frozen=True)
+class RenderedDossier:
+    pdf: bytes
+    pages: int
+    data_hash: str
+    signed: bool
+
+
+def _canonical(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    return value
+
+
+def _row(obj: models.Model) -> dict:
+    return {f.attname: _canonical(getattr(obj, f.attname)) for f in obj._meta.concrete_fields}
+
+
+def data_hash(data: DossierData, *, chain_length: int, chain_head_hash: str) -> str:
+    """SHA-256 of a canonical JSON of the case, its records and its history chain head."""
+
+    def rows(items) -> list[dict]:
+        return [_row(i) for i in sorted(items, key=lambda i: i.pk)]
+
+    payload = {
+        "case": _row(data.case),
+        "organization": _row(data.case.organization),
+        "events": rows(data.events),
+        "obligations": rows(data.obligations),
+        "filings": rows(data.filings),
+        "communications": rows(data.communications),
+        "controller_notices": rows(data.notices),
+        "evidence": rows(data.evidence),
+        "history_chain": {"key": data.chain_key, "length": chain_length, "head": chain_head_hash},
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def render_dossier(
+    case: BreachCase,
+    *,
+    lang: str = "fr",
+    generated_at: datetime | None = None,
+    generated_by: str = "",
+    sign: bool | None = None,
+) -> RenderedDossier:
+    """The dossier of `case` and facts about it; `sign=None` seals when a certificate is configured."""
+    if lang not in i18n.LANGS:
+        raise ValueError(f"Unsupported dossier language {lang!r}; use one of {', '.join(i18n.LANGS)}.")
+    generated_at = generated_at or timezone.now()
+    if timezone.is_naive(generated_at):
+        raise ValueError("generated_at must be an aware datetime.")
+    register_fonts()
+    data = dossier_data(case)
+    length, head = chain_head(data.chain_key)
+    ctx = Context(
+        data=data,
+        lang=lang,
+        generated_at=generated_at,
+        generated_by=generated_by,
+        data_hash=data_hash(data, chain_length=length, chain_head_hash=head),
+        chain_length=length,
+        chain_head=head,
+    )
+    t = ctx.t
+    counter = PageCounter()
+    sections: list[list[Flowable]] = [
+        summary.build(ctx),
+        chronology.build(ctx),
+        obligations.build(ctx),
+        filings.build(ctx),
+        severity.build(ctx),
+        communications.build(ctx),
+        controllers.build(ctx),
+        evidence.build(ctx),
+        history.build(ctx),
+    ]
+    toc_entries = [(f.level, f.plain_text, f.key) for section in sections for f in section if isinstance(f, Heading)]
+    story: list[Flowable] = [
+        counter,
+        *cover.build(ctx),
+        NextPageTemplate("body"),
+        PageBreak(),
+        para(t("contents"), H1),
+        contents(toc_entries),
+    ]
+    for section in sections:
+        story += [PageBreak(), *section]
+
+    buffer = BytesIO()
+    doc = DossierDocTemplate(
+        buffer,
+        footer_left=f"{case.reference} — {t('dossier')}",
+        page_label=lambda x, y: t("page_x_of_y", x=x, y=y),
+        counter=counter,
+        title=f"{t('dossier')} {case.reference}",
+        author=case.organization.name,
+        subject=f"{case.reference} — {case.title}",
+        creator="compliance — cases.dossier",
+        keywords=["RGPD", "GDPR", "art. 33", case.reference],
+        lang=i18n.LANG_TAGS[lang],
+        pageCompression=1,
+    )
+    doc.multiBuild(story, canvasmaker=canvas_factory(generated_at))
+    pdf = buffer.getvalue()
+    pages = doc.page
+    signed = sealing.signing_configured() if sign is None else sign
+    if signed:
+        pdf = sealing.seal(pdf, reason=f"{t('dossier')} {case.reference}", location=case.organization.name)
+    return RenderedDossier(pdf=pdf, pages=pages, data_hash=ctx.data_hash, signed=signed)
+
+
+def build_dossier(
+    case: BreachCase, *, lang: str = "fr", generated_at: datetime | None = None, generated_by: str = ""
+) -> bytes:
+    """The dossier of `case` as PDF bytes (sealed when a certificate is configured)."""
+    return render_dossier(case, lang=lang, generated_at=generated_at, generated_by=generated_by).pdf

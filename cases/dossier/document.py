@@ -1,0 +1,144 @@
+"""The dossier's page machinery: templates, headings with bookmarks and contents, "Page X sur Y".
+
+The document is laid out in (usually) two passes with `multiBuild`: the first pass only
+paginates (its canvas skips the costly text drawing of the big grids) and records where
+each section starts and how many pages there are; the second draws everything with the
+contents' page numbers and the page total known. The contents are seeded with their final
+entries so both passes lay out the same, and a tracker makes `multiBuild` run again should
+the page total still move.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, NextPageTemplate, PageTemplate, Paragraph
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from .fonts import REGULAR
+from .styles import H1, H2, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH, TOC_STYLES
+from .text import clean, esc
+
+
+class Heading(Paragraph):
+    """A section or sub-section title: an entry in the contents and a PDF bookmark."""
+
+    def __init__(self, text: str, key: str, level: int = 0) -> None:
+        super().__init__(esc(text), H1 if level == 0 else H2)
+        self.plain_text = clean(text)
+        self.key = key
+        self.level = level
+
+
+class PageCounter(Flowable):
+    """A zero-size indexing flowable: knows the page total of the previous pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+        self._counted = 0
+        self.doc = None
+
+    def isIndexing(self):  # noqa: N802 - reportlab's API
+        return 1
+
+    def isSatisfied(self):  # noqa: N802
+        return self._counted == self.total
+
+    def beforeBuild(self):  # noqa: N802
+        self.total = self._counted
+
+    def afterBuild(self):  # noqa: N802
+        self._counted = self.doc.page
+
+    def notify(self, kind, stuff):
+        return None
+
+    def wrap(self, available_width, available_height):
+        return 0, 0
+
+    def draw(self):
+        return None
+
+
+def canvas_factory(generated_at: datetime):
+    """A canvasmaker whose first canvas only paginates and every later one draws.
+
+    The PDF creation and modification dates are the generation time, and reportlab's
+    invariant mode fixes everything else, so the bytes depend on the data alone.
+    """
+    stamp = generated_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+    made = []
+
+    class DossierCanvas(Canvas):
+        layout_only = False
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.setDateFormatter(lambda *parts: stamp)
+
+    class LayoutCanvas(DossierCanvas):
+        layout_only = True
+
+    def make(*args, **kwargs):
+        made.append(1)
+        return (LayoutCanvas if len(made) == 1 else DossierCanvas)(*args, **kwargs)
+
+    return make
+
+
+class DossierDocTemplate(BaseDocTemplate):
+    def __init__(self, buffer, *, footer_left: str, page_label, counter: PageCounter, **kwargs) -> None:
+        super().__init__(
+            buffer,
+            pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=MARGIN_TOP,
+            bottomMargin=MARGIN_BOTTOM,
+            invariant=1,
+            **kwargs,
+        )
+        self.footer_left = clean(footer_left)
+        self.page_label = page_label
+        self.counter = counter
+        counter.doc = self
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self.addPageTemplates(
+            [
+                PageTemplate(id="cover", frames=[frame], onPage=self._footer),
+                PageTemplate(id="body", frames=[frame], onPage=self._footer),
+            ]
+        )
+
+    def _footer(self, canv, doc) -> None:
+        if getattr(canv, "layout_only", False):
+            return
+        canv.saveState()
+        canv.setFont(REGULAR, 7.5)
+        canv.setFillGray(0.3)
+        y = MARGIN_BOTTOM - 18
+        canv.drawString(MARGIN_X, y, self.footer_left)
+        canv.drawRightString(PAGE_WIDTH - MARGIN_X, y, self.page_label(doc.page, self.counter.total or doc.page))
+        canv.setStrokeGray(0.6)
+        canv.setLineWidth(0.4)
+        canv.line(MARGIN_X, y + 9, PAGE_WIDTH - MARGIN_X, y + 9)
+        canv.restoreState()
+
+    def afterFlowable(self, flowable):  # noqa: N802 - reportlab's API
+        if isinstance(flowable, Heading):
+            self.canv.bookmarkPage(flowable.key)
+            self.canv.addOutlineEntry(flowable.plain_text, flowable.key, level=flowable.level, closed=False)
+            self.notify("TOCEntry", (flowable.level, esc(flowable.plain_text), self.page, flowable.key))
+
+
+def contents(entries: list[tuple[int, str, str]]) -> TableOfContents:
+    """The table of contents, seeded with its entries so the first pass lays it out at full size."""
+    toc = TableOfContents(levelStyles=TOC_STYLES, dotsMinLevel=0)
+    toc._entries = [(level, esc(text), 0, key) for level, text, key in entries]
+    return toc
+
+
+def to_body() -> NextPageTemplate:
+    return NextPageTemplate("body")

@@ -1,0 +1,227 @@
+"""A fast, page-splittable text table for the dossier's long sections (history, evidence, chronology).
+
+reportlab's `Table` styles and measures every cell and `drawString` encodes each string
+character by character: fine for a page, far too slow for 100,000 history rows. A
+`TextGrid` holds cells already wrapped to their column (plain text, never markup, so user
+input cannot inject anything), knows each row's height, splits between rows in one
+bisection, and draws a whole grid with one text object whose strings are encoded through a
+translation table. Rows taller than `MAX_ROW_LINES` are cut into continuation rows at build
+time, so any single value (even a 10,000-character description) fits on a page.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import Flowable
+
+from .fonts import BOLD, REGULAR
+from .text import clean, wrap
+
+FONT_SIZE = 6.5
+LEADING = 8.0
+PAD = 2.0
+MAX_ROW_LINES = 70
+CHUNK_ROWS = 200
+SHOWN_CACHE_CHARS = 40
+RULE_GREY = 0.65
+HEADER_GREY = 0.9
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: float
+
+
+class _Encoder:
+    """Encodes text to the codes of the DejaVu subsets of one PDF document, fast.
+
+    Characters are assigned to subsets by reportlab itself (`TTFont.splitString`), so the
+    embedded subsets and their ToUnicode maps stay reportlab's; this only caches the
+    mapping and encodes the common case (every character in subset 0) with `str.translate`.
+    """
+
+    def __init__(self, font_name: str, doc) -> None:
+        self.font = pdfmetrics.getFont(font_name)
+        self.doc = doc
+        self.known: set[str] = set()
+        self.other_subsets: set[str] = set()
+        self.table: dict[int, str] = {}
+        # Dates, users, objects, fields and reasons repeat from row to row: encode each once
+        # (long lines rarely repeat; keeping them would only grow memory).
+        self.shown: dict[str, str] = {}
+
+    def _learn(self, chars: list[str]) -> None:
+        # In order of appearance, never set order: subset codes must not depend on string hashing.
+        for ch in chars:
+            ((subset, code),) = self.font.splitString(ch, self.doc)
+            self.known.add(ch)
+            if subset:
+                self.other_subsets.add(ch)
+            else:
+                self.table[ord(ch)] = chr(code[0])
+
+    def show(self, text: str) -> str | None:
+        """The `(...) Tj` operator for `text` if it lies wholly in subset 0, else None."""
+        shown = self.shown.get(text)
+        if shown is None:
+            runs = self.runs(text)
+            if len(runs) != 1 or runs[0][0]:
+                return None
+            shown = f"({escapePDF(runs[0][1])}) Tj"
+            if len(text) <= SHOWN_CACHE_CHARS:
+                self.shown[text] = shown
+        return shown
+
+    def runs(self, text: str) -> list[tuple[int, str]]:
+        """(subset, encoded string) runs of `text`."""
+        chars = set(text)
+        if not chars <= self.known:
+            self._learn([ch for ch in dict.fromkeys(text) if ch not in self.known])
+        if self.other_subsets.isdisjoint(chars):
+            return [(0, text.translate(self.table))]
+        return [(subset, code.decode("latin-1")) for subset, code in self.font.splitString(text, self.doc)]
+
+
+def _encoder(canv, font_name: str) -> _Encoder:
+    cache = canv.__dict__.setdefault("_dossier_encoders", {})
+    if font_name not in cache:
+        cache[font_name] = _Encoder(font_name, canv._doc)
+    return cache[font_name]
+
+
+class TextGrid(Flowable):
+    """A table of pre-wrapped plain-text cells with a repeated header row."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        rows: list[list[list[str]]],
+        header: list[list[str]],
+        heights: list[float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.columns = list(columns)
+        self.rows = rows
+        self.header = header
+        self.header_height = _height(header)
+        self.heights = heights if heights is not None else [_height(row) for row in rows]
+        self.bottoms = list(accumulate(self.heights, initial=self.header_height))
+        self.width = sum(c.width for c in self.columns)
+        self.height = self.bottoms[-1]
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def split(self, available_width, available_height):
+        fits = bisect_right(self.bottoms, available_height) - 1
+        if fits < 1 or fits >= len(self.rows):
+            return [] if fits < 1 else [self]
+        return [
+            TextGrid(self.columns, self.rows[:fits], self.header, self.heights[:fits]),
+            TextGrid(self.columns, self.rows[fits:], self.header, self.heights[fits:]),
+        ]
+
+    def draw(self):
+        canv = self.canv
+        if getattr(canv, "layout_only", False):
+            return
+        xs = list(accumulate((c.width for c in self.columns), initial=0.0))
+        top = self.height
+        canv.saveState()
+        canv.setFillGray(HEADER_GREY)
+        canv.rect(0, top - self.header_height, self.width, self.header_height, stroke=0, fill=1)
+        canv.setFillGray(0)
+        canv.setStrokeGray(RULE_GREY)
+        canv.setLineWidth(0.25)
+        lines = [(x, 0, x, top) for x in xs]
+        lines.extend((0, top - b, self.width, top - b) for b in (0.0, *self.bottoms))
+        canv.lines(lines)
+        code: list[str] = ["BT"]
+        lefts = [fp_str(x + PAD) for x in xs]
+        self._cells(canv, code, self.header, lefts, top, BOLD)
+        for row, offset in zip(self.rows, self.bottoms, strict=False):
+            self._cells(canv, code, row, lefts, top - offset, REGULAR)
+        code.append("ET")
+        canv.addLiteral("\n".join(code))
+        canv.restoreState()
+
+    @staticmethod
+    def _cells(canv, code: list[str], row: list[list[str]], lefts: list[str], row_top: float, font_name: str):
+        encoder = _encoder(canv, font_name)
+        font = encoder.font
+        doc = canv._doc
+        tops = [fp_str(row_top - PAD - FONT_SIZE - i * LEADING) for i in range(max(len(c) for c in row))]
+        # The header and the body rows use different faces: select the font again for each row.
+        current = None
+        append = code.append
+        for cell, left in zip(row, lefts, strict=False):
+            for line, y in zip(cell, tops, strict=False):
+                if not line:
+                    continue
+                append(f"1 0 0 1 {left} {y} Tm")
+                shown = encoder.show(line)
+                if shown is not None:
+                    if current != 0:
+                        append(f"{font.getSubsetInternalName(0, doc)} {FONT_SIZE} Tf")
+                        current = 0
+                    append(shown)
+                    continue
+                for subset, encoded in encoder.runs(line):
+                    if subset != current:
+                        append(f"{font.getSubsetInternalName(subset, doc)} {FONT_SIZE} Tf")
+                        current = subset
+                    append(f"({escapePDF(encoded)}) Tj")
+
+
+def _height(row: list[list[str]]) -> float:
+    return max(map(len, row), default=1) * LEADING + 2 * PAD
+
+
+def wrap_cell(value: object, width: float, font_name: str = REGULAR) -> list[str]:
+    text = clean(value)
+    return wrap(text, font_name, FONT_SIZE, width - 2 * PAD) if text else [""]
+
+
+def grids(columns: Sequence[Column], rows: Iterable[Sequence[object]], *, chunk: int = CHUNK_ROWS) -> list[TextGrid]:
+    """Wrap `rows` of plain values into page-sized `TextGrid`s (at most `chunk` rows each)."""
+    header = [wrap_cell(c.title, c.width, BOLD) for c in columns]
+    result: list[TextGrid] = []
+    pending: list[list[list[str]]] = []
+    # Dates, users, objects and fields repeat from row to row, and a field's value comes back as
+    # the "before" of its next change: wrap each distinct value once.
+    cache: dict[tuple[object, float], list[str]] = {}
+    heights: list[float] = []
+    for values in rows:
+        cells = []
+        for value, column in zip(values, columns, strict=True):
+            key = (value, column.width)
+            cell = cache.get(key)
+            if cell is None:
+                cell = cache[key] = wrap_cell(value, column.width)
+            cells.append(cell)
+        for piece in _cut(cells):
+            pending.append(piece)
+            heights.append(_height(piece))
+            if len(pending) >= chunk:
+                result.append(TextGrid(columns, pending, header, heights))
+                pending, heights = [], []
+    if pending or not result:
+        result.append(TextGrid(columns, pending, header, heights))
+    return result
+
+
+def _cut(cells: list[list[str]]) -> Iterable[list[list[str]]]:
+    """A row of at most MAX_ROW_LINES lines, or its continuation pieces."""
+    tallest = max(len(c) for c in cells)
+    if tallest <= MAX_ROW_LINES:
+        yield cells
+        return
+    for start in range(0, tallest, MAX_ROW_LINES):
+        yield [c[start : start + MAX_ROW_LINES] for c in cells]

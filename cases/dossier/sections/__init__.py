@@ -1,0 +1,1 @@
+"""One module per dossier section; each `build(ctx)` returns that section's flowables."""
