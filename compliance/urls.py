@@ -10,4 +10,5 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("cases.urls")),
 ]

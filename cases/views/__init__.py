@@ -1,0 +1,1 @@
+"""Views of the case app, one module per part of the workspace."""

@@ -1,0 +1,80 @@
+"""Case downloads: the regulator-ready dossier, the member letter and evidence files.
+
+Read-only for every member of the case's organisation, auditors included; each download
+is an attachment, and every export is written to the security log (who, which case, when).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from accounts.models import SecurityEvent
+from accounts.security_log import record
+
+from ..access import case_view
+from ..dossier.builder import build_dossier
+from ..dossier.i18n import LANGS
+from ..dossier.letter import build_member_letter
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+@case_view()
+def dossier_download(request: HttpRequest, case, *, role: str) -> HttpResponse:
+    """The case's dossier (?lang=fr|en) for any member of its organisation, auditors included."""
+    lang = request.GET.get("lang", "fr")
+    if lang not in LANGS:
+        raise Http404("Unknown dossier language.")
+    user = request.user
+    pdf = build_dossier(case, lang=lang, generated_by=user.get_full_name() or user.get_username())
+    record(
+        SecurityEvent.Kind.EXPORT,
+        request,
+        user=user,
+        organization=case.organization,
+        detail=f"dossier {case.reference} ({lang})",
+    )
+    return _attachment(HttpResponse(pdf, content_type="application/pdf"), f"dossier-{_safe(case.reference)}-{lang}.pdf")
+
+
+@case_view()
+def member_letter_download(request: HttpRequest, case, *, role: str) -> HttpResponse:
+    """The one-page information letter to the persons concerned, ready for mail merge."""
+    pdf = build_member_letter(case)
+    record(
+        SecurityEvent.Kind.EXPORT,
+        request,
+        user=request.user,
+        organization=case.organization,
+        detail=f"member letter {case.reference}",
+    )
+    return _attachment(
+        HttpResponse(pdf, content_type="application/pdf"), f"lettre-personnes-{_safe(case.reference)}.pdf"
+    )
+
+
+@case_view()
+def evidence_download(request: HttpRequest, case, evidence_id: int, *, role: str) -> HttpResponse:
+    """An evidence file, always as an attachment with the type found when it was checked on upload."""
+    evidence = get_object_or_404(case.evidence, pk=evidence_id)
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    record(
+        SecurityEvent.Kind.EXPORT,
+        request,
+        user=request.user,
+        organization=case.organization,
+        detail=f"evidence {evidence.sha256[:12]} of {case.reference}",
+    )
+    return _attachment(response, _safe(evidence.original_name))
