@@ -25,7 +25,7 @@ class HistoryBypassError(RuntimeError):
 
 
 class AuditedQuerySet(models.QuerySet):
-    """Refuses the bulk writes that bypass django-simple-history."""
+    """Refuses the bulk writes that bypass django-simple-history (update, bulk_update, bulk_create, delete)."""
 
     def update(self, **kwargs):
         raise HistoryBypassError(
@@ -35,11 +35,15 @@ class AuditedQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise HistoryBypassError(f"bulk_update() on {self.model.__name__} would skip the audited history.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        raise HistoryBypassError(f"bulk_create() on {self.model.__name__} would write records without history.")
+
     def delete(self):
         raise HistoryBypassError(f"{self.model.__name__} records are never deleted.")
 
     update.queryset_only = True
     delete.queryset_only = True
+    bulk_create.queryset_only = True
 
 
 class AuditedModel(models.Model):

@@ -76,12 +76,6 @@ def test_an_existing_record_cannot_be_deleted(open_case):
     assert BreachCase.objects.filter(pk=case.pk).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="AuditedQuerySet does not refuse bulk_create(), which writes records without history rows; "
-    "cases/models.py must refuse it (verify_history reports such records meanwhile)",
-)
 def test_bulk_create_is_refused():
     with transaction.atomic():
         try:
