@@ -8,7 +8,7 @@ from django.db import connection
 from cases.dossier.chain import ChainChecker
 from cases.history import canonical_content, drop_trigger_statements, verify_chain
 from cases.models import BreachCase
-from cases.selectors import chain_history_rows
+from cases.selectors.history import chain_history_rows
 
 from .dossier_cases import rich_case
 

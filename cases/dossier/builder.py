@@ -20,7 +20,7 @@ from reportlab.platypus import Flowable, NextPageTemplate, PageBreak
 
 from ..history import chain_head
 from ..models import BreachCase
-from ..selectors import DossierData, dossier_data
+from ..selectors.dossier import DossierData, dossier_data
 from . import i18n, sealing
 from .context import Context
 from .document import DossierDocTemplate, Heading, PageCounter, canvas_factory, contents

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ..deadlines import PARIS
-from ..selectors import DossierData
+from ..selectors.dossier import DossierData
 from . import i18n
 
 

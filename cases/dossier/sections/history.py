@@ -12,7 +12,7 @@ from django.db import models
 from reportlab.platypus import Flowable
 
 from ...history import ChainResult
-from ...selectors import HISTORY_META_FIELDS, chain_history_rows, chain_user_ids, usernames
+from ...selectors.history import HISTORY_META_FIELDS, chain_history_rows, chain_user_ids, usernames
 from ..chain import ChainChecker
 from ..context import Context
 from ..document import Heading
