@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Membership
 
@@ -143,6 +143,7 @@ def _admin_org_ids(user) -> list[int]:
     )
 
 
+@require_GET
 def security_log(request):
     """The security log of the organisations the user administers."""
     org_ids = _admin_org_ids(request.user)
