@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import datetime
 
 import pytest
@@ -16,6 +18,15 @@ from cases.models import Membership, Organization
 def paris(*args) -> datetime:
     """An aware datetime from Europe/Paris wall-clock fields."""
     return datetime(*args, tzinfo=PARIS)
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    """A zip archive with fixed timestamps: the same bytes every run (test ids stay stable across workers)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 2, 1, 0, 0, 0)), data)
+    return buffer.getvalue()
 
 
 @pytest.fixture

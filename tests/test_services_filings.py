@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +14,7 @@ from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedF
 
 from cases import services
 from cases.models import BreachCase, Evidence, Filing, MemberCommunication, Obligation
-from tests.conftest import paris
+from tests.conftest import paris, zip_bytes
 
 AWARE = paris(2024, 2, 1, 18, 0)
 HIGH_RISK = {
@@ -146,23 +145,15 @@ def test_a_file_lying_about_its_size_is_measured(open_case, dpo, settings, media
     assert not Evidence.objects.exists()
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("name", "content"),
     [
         ("invoice.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"),  # Windows executable
         ("invoice.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 9),  # Linux executable
-        ("invoice.pdf", _zip({"payload.exe": b"MZ"})),  # zip renamed .pdf
+        ("invoice.pdf", zip_bytes({"payload.exe": b"MZ"})),  # zip renamed .pdf
         ("scan.png", PDF),  # PDF renamed .png
         ("notes.txt", b"#!/bin/sh\nrm -rf /\n"),  # script renamed .txt
-        ("letter.docx", _zip({"payload.exe": b"MZ"})),  # zip renamed .docx
+        ("letter.docx", zip_bytes({"payload.exe": b"MZ"})),  # zip renamed .docx
         ("empty.pdf", b""),
     ],
 )
@@ -176,7 +167,7 @@ def test_disguised_or_refused_types_are_rejected(open_case, dpo, media_root, nam
 
 def test_a_real_office_document_is_accepted(open_case, dpo):
     case = open_case()
-    docx = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+    docx = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
     evidence = services.evidence_add(case, uploaded_file=SimpleUploadedFile("Lettre.docx", docx), acting_user=dpo)
     assert evidence.content_type.endswith("wordprocessingml.document")
     assert evidence.file.name.endswith(".docx")

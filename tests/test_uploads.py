@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 import pytest
 
 from cases.uploads import is_office_container, sniff_content_type
+from tests.conftest import zip_bytes
 
 PDF = b"%PDF-1.4\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF"
-
-
-def _zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -50,8 +42,8 @@ def test_accepted_types_are_named_by_their_content(head, name, expected):
         (b"\x7fELF\x02\x01\x01\x00", "report.pdf"),  # Linux executable
         (b"\xcf\xfa\xed\xfe\x07\x00", "report.pdf"),  # macOS executable
         (b"#!/bin/sh\necho pwned\n", "notes.txt"),  # script with an innocent name
-        (_zip({"a.exe": b"MZ"}), "archive.pdf"),  # zip renamed .pdf
-        (_zip({"a.exe": b"MZ"})[:16], "archive.txt"),
+        (zip_bytes({"a.exe": b"MZ"}), "archive.pdf"),  # zip renamed .pdf
+        (zip_bytes({"a.exe": b"MZ"})[:16], "archive.txt"),
         (b"\x1f\x8b\x08\x00", "logs.txt"),  # gzip
         (b"Rar!\x1a\x07\x00", "logs.txt"),
         (b"plain text", "page.html"),  # not an accepted type
@@ -69,20 +61,20 @@ def test_a_multibyte_character_cut_by_the_sniffed_prefix_is_still_text():
 
 
 def test_an_office_document_must_be_the_container_its_name_says():
-    docx = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
-    xlsx = _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
-    odt = _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"})
+    docx = zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+    xlsx = zip_bytes({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+    odt = zip_bytes({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"})
     assert is_office_container(io.BytesIO(docx), "a.docx")
     assert is_office_container(io.BytesIO(xlsx), "a.xlsx")
     assert is_office_container(io.BytesIO(odt), "a.odt")
     assert not is_office_container(io.BytesIO(docx), "a.xlsx")
     assert not is_office_container(io.BytesIO(odt), "a.ods")
-    assert not is_office_container(io.BytesIO(_zip({"payload.exe": b"MZ"})), "a.docx")
+    assert not is_office_container(io.BytesIO(zip_bytes({"payload.exe": b"MZ"})), "a.docx")
     assert not is_office_container(io.BytesIO(b"PK\x03\x04 truncated"), "a.docx")
 
 
 def test_the_office_check_leaves_the_file_at_its_start():
-    stream = io.BytesIO(_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}))
+    stream = io.BytesIO(zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}))
     stream.seek(10)
     is_office_container(stream, "a.docx")
     assert stream.tell() == 0
