@@ -99,10 +99,20 @@ def localize(naive: datetime) -> datetime:
     return instant
 
 
+def to_paris(instant: datetime) -> datetime:
+    """The Paris wall clock of an instant, through UTC.
+
+    `astimezone(PARIS)` alone returns a datetime already in Paris unchanged, even a wall
+    time that never existed (02:30 on the last Sunday of March); going through UTC
+    normalises it to the real instant's wall clock.
+    """
+    return instant.astimezone(UTC).astimezone(PARIS)
+
+
 def add_months(start: datetime, months: int) -> datetime:
     """Calendar months in Europe/Paris, same wall-clock time, clamped to the month's end."""
     _require_aware(start, "start")
-    local = start.astimezone(PARIS)
+    local = to_paris(start)
     index = local.month - 1 + months
     year, month = local.year + index // 12, index % 12 + 1
     day = min(local.day, calendar.monthrange(year, month)[1])
@@ -152,7 +162,7 @@ def is_working_day(day: date) -> bool:
 def apply_weekend_relief(due: datetime) -> datetime:
     """DORA: a due date on a weekend or public holiday moves to 12:00 the next working day."""
     _require_aware(due, "due")
-    local_day = due.astimezone(PARIS).date()
+    local_day = to_paris(due).date()
     if is_working_day(local_day):
         return due.astimezone(UTC)
     day = local_day + timedelta(days=1)

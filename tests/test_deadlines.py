@@ -596,3 +596,13 @@ def test_working_days_exclude_weekends_and_public_holidays():
     assert not is_working_day(date(2026, 5, 1))  # Friday, Fête du Travail
     assert not is_working_day(date(2026, 5, 2))  # Saturday
     assert not is_working_day(date(2026, 5, 3))  # Sunday
+
+
+def test_a_month_rule_reads_a_non_existent_paris_wall_time_as_its_real_instant():
+    """Found by hypothesis: 02:00 (fold=1) on the spring-forward Sunday is 00:00 UTC, i.e. 01:00 CET."""
+    from zoneinfo import ZoneInfo
+
+    nonexistent = datetime(2036, 3, 30, 2, 0, fold=1, tzinfo=ZoneInfo("Europe/Paris"))
+    same_instant = datetime(2036, 3, 30, 0, 0, tzinfo=UTC)
+    assert nonexistent.astimezone(UTC) == same_instant
+    assert add_months(nonexistent, 1) == add_months(same_instant, 1)
