@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 BACKUP_CODE_COUNT = 10
+TOTP_DIGITS = 6
 DEMO_DEVICE_NAME = "demo authenticator"
 TOTP_DEVICE_NAME = "authenticator"
 BACKUP_DEVICE_NAME = "backup codes"
@@ -62,6 +63,16 @@ def regenerate_backup_codes(user) -> list[str]:
     codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
+
+
+def authenticator_throttled(user, token: str) -> bool:
+    """Whether `token` is an authenticator code that django-otp's throttling would refuse right now.
+
+    Backup codes (8 digits) are never throttled: only the authenticator waits after a failure.
+    """
+    if len(token.strip().replace(" ", "")) != TOTP_DIGITS:
+        return False
+    return any(not d.verify_is_allowed()[0] for d in TOTPDevice.objects.filter(user=user, confirmed=True))
 
 
 def verify(request, token: str):

@@ -92,7 +92,10 @@ def verify(request):
     if AxesProxyHandler.is_locked(request, credentials):
         return _locked_out(request, user.get_username())
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and mfa.authenticator_throttled(user, form.cleaned_data["token"]):
+        # django-otp refuses every code for a moment after a failure: say so rather than "not valid".
+        form.add_error("token", _("Too many attempts: wait a few seconds, then enter the current code."))
+    elif request.method == "POST" and form.is_valid():
         device = mfa.verify(request, form.cleaned_data["token"])
         if device is not None:
             kind = SecurityEvent.Kind.BACKUP_CODE_USED if device.name == mfa.BACKUP_DEVICE_NAME else None

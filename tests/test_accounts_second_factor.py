@@ -130,3 +130,11 @@ def test_logout_everywhere_ends_every_session_of_the_user(member, django_user_mo
     assert UserSession.objects.filter(user=member).count() == 0
     for browser in (phone, laptop):
         assert browser.get(reverse("accounts:enrol"))["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_code_sent_while_throttled_says_to_wait(client, member):
+    device, _ = enrolled(client, member)
+    password_step(client)
+    client.post(reverse("accounts:verify"), {"token": "000000" if current_code(device) != "000000" else "111111"})
+    response = client.post(reverse("accounts:verify"), {"token": current_code(device)})
+    assert "Too many attempts" in response.content.decode()
