@@ -11,6 +11,8 @@ from .mfa import has_second_factor
 # Reachable without a verified second factor (prefix match).
 OPEN_PATH_NAMES = ("accounts:login", "accounts:logout", "set_language")
 SECOND_FACTOR_PATH_NAMES = ("accounts:enrol", "accounts:verify")
+# Authenticated by their own secret instead of a session: calendar feeds (cases.views.feeds.calendar_feed).
+OPEN_PATH_PREFIXES = ("/calendar/feed/",)
 
 
 class RequireSecondFactorMiddleware:
@@ -34,6 +36,6 @@ class RequireSecondFactorMiddleware:
     @staticmethod
     def _is_open(path: str) -> bool:
         static = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else f"/{settings.STATIC_URL}"
-        if path.startswith(static) or path == "/favicon.ico":
+        if path.startswith(static) or path.startswith(OPEN_PATH_PREFIXES) or path == "/favicon.ico":
             return True
         return path in {reverse(name) for name in OPEN_PATH_NAMES}

@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from . import deadlines
 from .history import ChainedHistoricalRecord
-from .regimes import RULE_CHOICES, RULES_BY_CODE, Authority
+from .regimes import AUTHORITY_LABELS, RULE_CHOICES, RULES_BY_CODE, Authority
 
 
 class HistoryBypassError(RuntimeError):
@@ -437,7 +437,7 @@ class Obligation(CaseChild):
     label_fr = models.CharField(max_length=300)
     label_en = models.CharField(max_length=300)
     authority = models.CharField(
-        _("authority"), max_length=30, choices=[(a.value, a.label) for a in Authority], db_index=True
+        _("authority"), max_length=30, choices=[(a.value, AUTHORITY_LABELS[a]) for a in Authority], db_index=True
     )
     legal_source = models.CharField(_("legal source"), max_length=300)
     legal_text_fr = models.TextField()
@@ -627,3 +627,33 @@ class MemberCommunication(CaseChild):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} ({self.recipients_count})"
+
+
+class CalendarFeedToken(models.Model):
+    """A personal, revocable secret URL to one organisation's running deadlines as an iCalendar feed.
+
+    Only the SHA-256 of the token is stored: the URL is shown once when issued. A credential,
+    not a fact of a case, so it keeps no history row; issuing and revoking it go to the
+    security log instead (`cases.calendar_feed`).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calendar_feed_tokens")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="calendar_feed_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="fr")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="calendar_feed_token_one_active_per_user_org",
+            )
+        ]
+        verbose_name = _("calendar feed token")
+        verbose_name_plural = _("calendar feed tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.created_at:%Y-%m-%d})"

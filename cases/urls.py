@@ -6,11 +6,48 @@ Every URL with a `reference` resolves the case through the user's memberships
 
 from django.urls import path
 
-from .views import downloads
+from .views import actions, board, case_page, downloads, feeds
 
 app_name = "cases"
 
 urlpatterns = [
+    # The case list (the deadlines dashboard is the home page, in compliance/urls.py)
+    path("cases/", board.case_list, name="case_list"),
+    # The case page, its History tab, and one form per action (case_open before the <reference> routes)
+    path("cases/new/", case_page.case_open, name="case_open"),
+    path("cases/<str:reference>/", case_page.case_detail, name="case_detail"),
+    path("cases/<str:reference>/history/", case_page.case_history, name="case_history"),
+    path("cases/<str:reference>/edit/", actions.case_update, name="case_update"),
+    path("cases/<str:reference>/decisions/authority/", actions.decision_authority, name="decision_authority"),
+    path("cases/<str:reference>/decisions/persons/", actions.decision_persons, name="decision_persons"),
+    path(
+        "cases/<str:reference>/obligations/<int:obligation_id>/complete/",
+        actions.obligation_complete,
+        name="obligation_complete",
+    ),
+    path(
+        "cases/<str:reference>/obligations/<int:obligation_id>/not-applicable/",
+        actions.obligation_not_applicable,
+        name="obligation_not_applicable",
+    ),
+    path(
+        "cases/<str:reference>/obligations/<int:obligation_id>/requested-due/",
+        actions.obligation_requested_due,
+        name="obligation_requested_due",
+    ),
+    path("cases/<str:reference>/filings/new/", actions.filing_record, name="filing_record"),
+    path("cases/<str:reference>/events/new/", actions.event_add, name="event_add"),
+    path("cases/<str:reference>/evidence/new/", actions.evidence_add, name="evidence_add"),
+    path("cases/<str:reference>/communications/new/", actions.communication_record, name="communication_record"),
+    path("cases/<str:reference>/controllers/new/", actions.controller_add, name="controller_add"),
+    path(
+        "cases/<str:reference>/controllers/<int:notice_id>/inform/",
+        actions.controller_inform,
+        name="controller_inform",
+    ),
+    path("cases/<str:reference>/contain/", actions.case_contain, name="case_contain"),
+    path("cases/<str:reference>/close/", actions.case_close, name="case_close"),
+    path("cases/<str:reference>/reopen/", actions.case_reopen, name="case_reopen"),
     # Downloads (read-only, every role)
     path("cases/<str:reference>/dossier.pdf", downloads.dossier_download, name="dossier_download"),
     path("cases/<str:reference>/member-letter.pdf", downloads.member_letter_download, name="member_letter_download"),
@@ -19,4 +56,8 @@ urlpatterns = [
         downloads.evidence_download,
         name="evidence_download",
     ),
+    # Exports: the Art. 33(5) register, and personal calendar feeds (the feed itself authenticates by token)
+    path("register.csv", feeds.register_csv, name="register_csv"),
+    path("calendar/", feeds.calendar_feeds, name="calendar_feeds"),
+    path("calendar/feed/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
 ]

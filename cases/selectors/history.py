@@ -1,14 +1,30 @@
-"""Reads of a case's change history: the rows of its hash chain, streamed in chain order."""
+"""Reads of a case's change history: the rows of its hash chain, and their field-level differences.
+
+The dossier streams a whole chain (`chain_history_rows`); the History tab reads one page of
+it by chain position (`history_page`), with a fixed number of queries whatever the size of
+the chain. Both turn consecutive versions of an object into field-level changes with
+`field_changes` and word them with `HistoryFormatter` (the dossier's bilingual wording).
+"""
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Max
 
-from ..history import chained_history_models
+from ..deadlines import PARIS
+from ..dossier import i18n
+from ..history import HistoryChainHead, chained_history_models
+from ..models import BreachCase, CaseChild, ControllerNotice, Evidence, Obligation, Organization
 
 # Columns of a historical row that describe the version, not the object.
 HISTORY_META_FIELDS = frozenset(
@@ -25,6 +41,23 @@ HISTORY_META_FIELDS = frozenset(
         "chain_hash",
     }
 )
+
+# Choice fields whose labels the dossier's tables translate, per historical model.
+CHOICE_GROUPS = {
+    ("breachcase", "status"): "status",
+    ("breachcase", "nature"): "nature",
+    ("breachcase", "origin"): "origin",
+    ("breachcase", "cause"): "cause",
+    ("breachcase", "severity_level"): "severity_level",
+    ("breachcase", "inform_persons_exemption"): "exemption",
+    ("obligation", "state"): "obligation_state",
+    ("obligation", "authority"): "authority",
+    ("filing", "kind"): "filing_kind",
+    ("timelineevent", "kind"): "event_kind",
+    ("membercommunication", "channel"): "channel",
+    ("membercommunication", "exemption"): "exemption",
+}
+CATEGORY_GROUPS = {"data_categories": "data_category", "subject_categories": "subject_category"}
 
 
 def usernames(user_ids) -> dict[int, str]:
@@ -63,3 +96,320 @@ def chain_user_ids(chain_key: str) -> set[int]:
             .distinct()
         )
     return ids
+
+
+# --- field-level differences ------------------------------------------------------------------
+
+
+def is_empty(value: object) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+@cache
+def own_columns(model: type[models.Model]) -> tuple[models.Field, ...]:
+    """The object's own columns in a historical model (not the version's metadata, not its id)."""
+    return tuple(
+        f
+        for f in model._meta.concrete_fields
+        if f.attname not in HISTORY_META_FIELDS and not f.primary_key and f.attname != "id"
+    )
+
+
+def field_changes(
+    model: type[models.Model], before: dict | None, row: dict
+) -> list[tuple[models.Field, object, object]]:
+    """(field, old value, new value) for each column that differs from the previous version.
+
+    Without a previous version (a creation), the initial non-empty values, with None as old value.
+    """
+    if before is None:
+        return [(f, None, row[f.attname]) for f in own_columns(model) if not is_empty(row[f.attname])]
+    return [(f, before[f.attname], row[f.attname]) for f in own_columns(model) if before[f.attname] != row[f.attname]]
+
+
+def object_name(model: type[models.Model]) -> str:
+    """`obligation` for the historical model of Obligation."""
+    return model._meta.model_name.removeprefix("historical")
+
+
+class HistoryFormatter:
+    """Turns raw column values of historical rows into the dossier's wording, in French or English.
+
+    `orgs` and `related` name the objects that foreign keys point to (organisations, and
+    obligations, evidence, controller notices, cases by model name); unknown ids show as #id.
+    """
+
+    def __init__(
+        self,
+        lang: str,
+        *,
+        user_names: dict[int, str],
+        orgs: dict[int, str],
+        related: dict[str, dict[int, str]],
+    ) -> None:
+        self.lang = lang
+        self.user_names = user_names
+        self.orgs = orgs
+        self.related = related
+        self._formats: dict[tuple[type[models.Model], str], Callable[[object], str]] = {}
+
+    def t(self, key: str, **params: object) -> str:
+        return i18n.t(key, self.lang, **params)
+
+    def choice(self, group: str, value: object) -> str:
+        return i18n.choice(group, value, self.lang)
+
+    def dt(self, value: datetime) -> str:
+        return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
+
+    def who(self, user_id: int | None) -> str:
+        return self.user_names.get(user_id, f"#{user_id}") if user_id is not None else self.t("system")
+
+    def label(self, f: models.Field) -> str:
+        name = f.name
+        if name in i18n.FIELD_LABELS:
+            fr, en = i18n.FIELD_LABELS[name]
+            return en if self.lang == "en" else fr
+        if name in i18n.TEXT:
+            return self.t(name)
+        return str(f.verbose_name or name)
+
+    def value(self, model: type[models.Model], f: models.Field, value: object) -> str:
+        key = (model, f.attname)
+        fmt = self._formats.get(key)
+        if fmt is None:
+            fmt = self._formats[key] = self._format_for(model, f)
+        return fmt(value)
+
+    def _format_for(self, model: type[models.Model], f: models.Field) -> Callable[[object], str]:
+        group = CHOICE_GROUPS.get((object_name(model), f.name))
+        if group:
+            return lambda v: self.choice(group, v)
+        if f.name in CATEGORY_GROUPS:
+            category = CATEGORY_GROUPS[f.name]
+            return lambda v: "; ".join(self.choice(category, c) for c in v or [])
+        if isinstance(f, models.ForeignKey):
+            target = f.related_model
+            if target._meta.label == settings.AUTH_USER_MODEL:
+                return lambda v: self.user_names.get(v, f"#{v}") if v is not None else ""
+            if target._meta.model_name == "organization":
+                return lambda v: self.orgs.get(v, f"#{v}") if v is not None else ""
+            names = self.related.get(target._meta.model_name, {})
+            return lambda v: names.get(v, f"#{v}") if v is not None else ""
+        if f.choices:
+            display = {k: str(label) for k, label in f.flatchoices}
+            return lambda v: display.get(v, "" if v is None else str(v))
+        return self._plain
+
+    def _plain(self, value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return self.t("yes") if value else self.t("no")
+        if isinstance(value, datetime):
+            return self.dt(value)
+        if isinstance(value, Decimal):
+            text = f"{value.normalize():f}"
+            return text.replace(".", ",") if self.lang == "fr" else text
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, list | dict):
+            return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return str(value)
+
+    def object_label(self, model: type[models.Model], row: dict) -> str:
+        name = object_name(model)
+        kind = self.t(f"obj_{name}") if f"obj_{name}" in i18n.TEXT else name
+        if name == "breachcase":
+            return f"{kind} {row.get('reference', '')}"
+        if name == "obligation":
+            return f"{kind} {row.get('rule_code', '')}"
+        if name == "evidence":
+            return f"{kind} #{row['id']} {row.get('original_name', '')}"
+        if name == "controllernotice":
+            return f"{kind} {self.orgs.get(row.get('controller_id'), '')}"
+        return f"{kind} #{row['id']}"
+
+
+# --- one page of a case's history (the History tab) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass
+class Version:
+    """One history row of the page: who changed which object when and why, and what changed."""
+
+    seq: int
+    when: datetime
+    when_text: str
+    who: str
+    object_label: str
+    object_kind: str
+    object_id: int
+    history_type: str
+    reason: str
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def created(self) -> bool:
+        return self.history_type == "+"
+
+
+@dataclass
+class HistoryPage:
+    number: int
+    per_page: int
+    total_rows: int
+    versions: list[Version]
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total_rows // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def first_seq(self) -> int:
+        return min((v.seq for v in self.versions), default=0)
+
+    @property
+    def last_seq(self) -> int:
+        return max((v.seq for v in self.versions), default=0)
+
+
+@cache
+def case_history_models() -> tuple[type[models.Model], ...]:
+    """The historical models whose rows can belong to a case's chain (the case and its records)."""
+    return tuple(
+        m for m in chained_history_models() if m.instance_type is BreachCase or issubclass(m.instance_type, CaseChild)
+    )
+
+
+def _columns(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def history_page(case: BreachCase, *, page: int, per_page: int = 50, lang: str = "fr") -> HistoryPage:
+    """One page of the case's chain, newest first, as field-level changes.
+
+    Pages are ranges of chain positions (page 1 holds the newest `per_page` rows), so a page
+    costs the same queries whatever the chain's length: the head (1), the rows of the range
+    (one per historical model), the previous version of each object whose earlier version
+    lies on an older page (at most one per model), and the names the rows mention (at most
+    one per kind: users, organisations, obligations, evidence, controller notices).
+    """
+    key = case.history_chain_key()
+    total = HistoryChainHead.objects.filter(chain_key=key).values_list("length", flat=True).first() or 0
+    num_pages = max(1, -(-total // per_page))
+    page = min(max(1, page), num_pages)
+    high = total - (page - 1) * per_page
+    low = max(1, high - per_page + 1)
+    if total == 0:
+        return HistoryPage(page, per_page, 0, [])
+
+    rows: list[tuple[type[models.Model], dict]] = []
+    for model in case_history_models():
+        queryset = model.objects.filter(chain_key=key, chain_seq__gte=low, chain_seq__lte=high)
+        rows.extend((model, row) for row in queryset.values(*_columns(model)))
+    rows.sort(key=lambda item: item[1]["chain_seq"])
+
+    # The previous version of each object whose first row on this page is not its creation.
+    first_on_page: dict[tuple[type[models.Model], int], dict] = {}
+    for model, row in rows:
+        first_on_page.setdefault((model, row["id"]), row)
+    wanted: dict[type[models.Model], set[int]] = {}
+    for (model, object_id), row in first_on_page.items():
+        if row["history_type"] != "+":
+            wanted.setdefault(model, set()).add(object_id)
+    previous: dict[tuple[type[models.Model], int], dict] = {}
+    for model, ids in wanted.items():
+        latest = (
+            model.objects.filter(chain_key=key, id__in=ids, chain_seq__lt=low)
+            .values("id")
+            .annotate(last=Max("chain_seq"))
+            .values("last")
+        )
+        for row in model.objects.filter(chain_key=key, chain_seq__in=latest).values(*_columns(model)):
+            previous[(model, row["id"])] = row
+
+    fmt = _page_formatter(lang, case, [row for _, row in rows] + list(previous.values()), rows, previous)
+    versions: list[Version] = []
+    for model, row in rows:
+        before = previous.get((model, row["id"]))
+        previous[(model, row["id"])] = row
+        version = Version(
+            seq=row["chain_seq"],
+            when=row["history_date"],
+            when_text=fmt.dt(row["history_date"]),
+            who=fmt.who(row["history_user_id"]),
+            object_label=fmt.object_label(model, row),
+            object_kind=object_name(model),
+            object_id=row["id"],
+            history_type=row["history_type"],
+            reason=row["history_change_reason"] or "",
+        )
+        if row["history_type"] != "-":
+            version.changes = [
+                Change(fmt.label(f), "" if before is None else fmt.value(model, f, old), fmt.value(model, f, new))
+                for f, old, new in field_changes(model, before, row)
+            ]
+        versions.append(version)
+    versions.reverse()
+    return HistoryPage(page, per_page, total, versions)
+
+
+def _page_formatter(lang: str, case: BreachCase, all_rows: Iterable[dict], rows, previous) -> HistoryFormatter:
+    """A formatter knowing the names of everything the page's rows point to (one query per kind)."""
+    user_ids: set[int] = set()
+    org_ids: set[int] = {case.organization_id}
+    ids: dict[str, set[int]] = {"obligation": set(), "evidence": set(), "controllernotice": set()}
+    models_of = [model for model, _ in rows] + [model for model, _ in previous]
+    for model in set(models_of):
+        for f in own_columns(model):
+            if not isinstance(f, models.ForeignKey):
+                continue
+            target = f.related_model
+            if target._meta.label == settings.AUTH_USER_MODEL:
+                bucket = user_ids
+            elif target is Organization:
+                bucket = org_ids
+            else:
+                bucket = ids.get(target._meta.model_name)
+            if bucket is None:
+                continue
+            for row in all_rows:
+                if f.attname in row and row[f.attname] is not None:
+                    bucket.add(row[f.attname])
+    for row in all_rows:
+        user_ids.add(row["history_user_id"])
+        if "controller_id" in row:
+            org_ids.add(row["controller_id"])
+    notices: dict[int, str] = {}
+    if ids["controllernotice"]:
+        notices = dict(
+            ControllerNotice.objects.filter(pk__in=ids["controllernotice"]).values_list("pk", "controller__name")
+        )
+    related = {
+        "breachcase": {case.pk: case.reference},
+        "obligation": dict(Obligation.objects.filter(pk__in=ids["obligation"]).values_list("pk", "rule_code"))
+        if ids["obligation"]
+        else {},
+        "evidence": dict(Evidence.objects.filter(pk__in=ids["evidence"]).values_list("pk", "original_name"))
+        if ids["evidence"]
+        else {},
+        "controllernotice": notices,
+    }
+    orgs = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+    return HistoryFormatter(lang, user_names=usernames(user_ids), orgs=orgs, related=related)

@@ -1,0 +1,488 @@
+"""Forms of the case workspace: they parse what the browser sends; the services decide what is valid.
+
+Field names are the keys the services use in their `ValidationError` dicts, so a refusal
+lands next to the field it is about (`apply_service_errors`). Date-times are entered with
+`<input type="datetime-local">` as Europe/Paris wall-clock times.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .deadlines import PARIS, localize
+from .models import (
+    BreachCase,
+    ControllerNotice,
+    DataCategory,
+    Filing,
+    MemberCommunication,
+    Obligation,
+    Organization,
+    SubjectCategory,
+    TimelineEvent,
+)
+from .permissions import WRITE_ROLES
+
+DATETIME_INPUT_FORMATS = [
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+]
+
+
+class ParisDateTimeInput(forms.DateTimeInput):
+    """A datetime-local input showing the instant in Paris time (seconds only when there are some)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"step": "1", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, datetime):
+            if timezone.is_aware(value):
+                value = value.astimezone(PARIS)
+            return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
+        return value
+
+
+class ParisDateTimeField(forms.DateTimeField):
+    """A Europe/Paris wall-clock time, returned as an aware UTC instant.
+
+    A time in the spring DST gap reads as the end of the gap, an autumn time that happens
+    twice as its first occurrence (`cases.deadlines.localize`), as the deadline engine does.
+    """
+
+    widget = ParisDateTimeInput
+    input_formats = DATETIME_INPUT_FORMATS
+    default_error_messages = {"invalid": _("Enter a valid date and time, e.g. 01/02/2024 18:00.")}
+
+    def to_python(self, value):
+        if isinstance(value, datetime):
+            return value if timezone.is_aware(value) else localize(value)
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        for fmt in self.input_formats:
+            try:
+                naive = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            return localize(naive)
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError, field_map: dict[str, str] | None = None) -> None:
+    """Put a service's refusal next to the fields it names; the rest goes to the top of the form."""
+    field_map = field_map or {}
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            target = field_map.get(name, name)
+            form.add_error(target if target in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def link_errors(form: forms.Form) -> None:
+    """Point each invalid input at its error message (and help text) for screen readers."""
+    for name in form.errors:
+        if name not in form.fields:
+            continue
+        bound = form[name]
+        ids = [f"{bound.auto_id}_error"]
+        if form.fields[name].help_text:
+            ids.append(f"{bound.auto_id}_helptext")
+        form.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+UNKNOWN_YES_NO = [("", _("Not assessed")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+def _to_bool(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class YesNoField(forms.TypedChoiceField):
+    """Yes / no as radio buttons (a decision), or yes / no / not assessed as a list (a classification)."""
+
+    def __init__(self, *, allow_unknown: bool = False, **kwargs):
+        super().__init__(
+            choices=UNKNOWN_YES_NO if allow_unknown else YES_NO,
+            coerce=_to_bool,
+            empty_value=None,
+            required=False,
+            widget=forms.Select if allow_unknown else forms.RadioSelect,
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        if value is True:
+            return "yes"
+        if value is False:
+            return "no"
+        return value
+
+
+def _text(label, *, rows: int = 3, required: bool = False, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        strip=True,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+def writable_organizations(user):
+    """The organisations where the user may open a case (an active DPO or administrator membership)."""
+    return Organization.objects.filter(
+        memberships__user=user, memberships__is_active=True, memberships__role__in=WRITE_ROLES
+    ).order_by("name")
+
+
+class CaseOpenForm(forms.Form):
+    """The facts that start the clocks; everything else can follow on the case page."""
+
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
+    title = forms.CharField(label=_("Title"), max_length=300)
+    first_signal_at = ParisDateTimeField(
+        label=_("First signal (Paris time)"), help_text=_("The first alert or report.")
+    )
+    first_signal_source = _text(_("How it was discovered"), rows=2)
+    aware_at = ParisDateTimeField(
+        label=_("Aware at (Paris time)"),
+        help_text=_("When the organisation was reasonably certain that personal data were compromised."),
+    )
+    aware_justification = _text(_("Why awareness is dated so"), required=True)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        queryset = writable_organizations(user)
+        self.fields["organization"].queryset = queryset
+        if len(queryset) == 1:
+            self.fields["organization"].initial = queryset[0].pk
+
+
+CIRCUMSTANCE_CHOICES = [("0", "0"), ("0.25", "0,25"), ("0.5", "0,5")]
+EI_CHOICES = [("", _("Not assessed")), ("0.25", "0,25"), ("0.5", "0,5"), ("0.75", "0,75"), ("1", "1")]
+
+
+def _decimal_or_none(value: str):
+    return Decimal(value) if value not in (None, "") else None
+
+
+class CaseFactsForm(forms.Form):
+    """Every fact a DPO may change, in the order of the CNIL notification form."""
+
+    title = forms.CharField(label=_("Title"), max_length=300, required=False)
+    # Nature and dates.
+    nature = forms.ChoiceField(label=_("Established or suspected"), choices=BreachCase.Nature.choices)
+    first_signal_at = ParisDateTimeField(label=_("Discovery: first signal (Paris time)"), required=False)
+    first_signal_source = _text(_("How it was discovered"), rows=2)
+    aware_at = ParisDateTimeField(label=_("Aware at (Paris time)"), required=False)
+    aware_justification = _text(_("Why awareness is dated so"))
+    incident_known_at = ParisDateTimeField(
+        label=_("Knowledge of the security incident (Paris time)"),
+        required=False,
+        help_text=_("For the ANSSI, NIS, DORA and complaint clocks; awareness is used when empty."),
+    )
+    occurred_from = ParisDateTimeField(label=_("Breach started (Paris time)"), required=False)
+    occurred_to = ParisDateTimeField(label=_("Breach ended (Paris time)"), required=False)
+    processor_alerted_at = ParisDateTimeField(label=_("A processor alerted us at (Paris time)"), required=False)
+    ongoing = forms.BooleanField(label=_("Still ongoing"), required=False)
+    # Origin, circumstances, cause.
+    origin = forms.ChoiceField(label=_("Origin"), choices=BreachCase.Origin.choices)
+    breach_confidentiality = forms.BooleanField(label=_("Loss of confidentiality"), required=False)
+    breach_integrity = forms.BooleanField(label=_("Loss of integrity"), required=False)
+    breach_availability = forms.BooleanField(label=_("Loss of availability"), required=False)
+    cause = forms.ChoiceField(label=_("Cause"), choices=BreachCase.Cause.choices)
+    description = _text(_("Description"), rows=4)
+    # Processors.
+    processor = forms.ModelChoiceField(
+        label=_("Processor involved"), queryset=Organization.objects.none(), required=False
+    )
+    processor_name = forms.CharField(label=_("Processor (if not listed)"), max_length=200, required=False)
+    # Persons.
+    subject_categories = forms.MultipleChoiceField(
+        label=_("Categories of persons"),
+        choices=SubjectCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    persons_approx = forms.IntegerField(label=_("Approximate number of persons"), min_value=0, required=False)
+    directly_identifiable = forms.BooleanField(label=_("Persons directly identifiable"), required=False)
+    # Data.
+    data_categories = forms.MultipleChoiceField(
+        label=_("Categories of data"),
+        choices=DataCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    records_approx = forms.IntegerField(label=_("Approximate number of records"), min_value=0, required=False)
+    # Consequences and measures.
+    likely_consequences = _text(_("Likely consequences"))
+    measures_immediate = _text(_("Immediate measures"))
+    measures_medium = _text(_("Medium-term measures"))
+    measures_long = _text(_("Long-term measures"))
+    # Severity (ENISA) and sector classifications.
+    severity_dpc_adjustment = forms.IntegerField(
+        label=_("Data-processing context adjustment"), min_value=-3, max_value=3, initial=0
+    )
+    severity_ei = forms.TypedChoiceField(
+        label=_("Ease of identification"), choices=EI_CHOICES, coerce=_decimal_or_none, empty_value=None, required=False
+    )
+    severity_cb_confidentiality = forms.TypedChoiceField(
+        label=_("Circumstance: confidentiality"), choices=CIRCUMSTANCE_CHOICES, coerce=Decimal
+    )
+    severity_cb_integrity = forms.TypedChoiceField(
+        label=_("Circumstance: integrity"), choices=CIRCUMSTANCE_CHOICES, coerce=Decimal
+    )
+    severity_cb_availability = forms.TypedChoiceField(
+        label=_("Circumstance: availability"), choices=CIRCUMSTANCE_CHOICES, coerce=Decimal
+    )
+    severity_cb_malicious = forms.BooleanField(label=_("Circumstance: malicious intent"), required=False)
+    nis2_significant = YesNoField(label=_("Significant incident (NIS2)"), allow_unknown=True)
+    dora_major = YesNoField(label=_("Major ICT-related incident (DORA)"), allow_unknown=True)
+    dora_classified_at = ParisDateTimeField(label=_("Classified as major at (Paris time)"), required=False)
+    change_reason = _text(
+        _("Reason for the change"),
+        help_text=_("Required when a clock's start time moves; kept in the history."),
+    )
+
+    FIELDSETS = (
+        (_("Case"), ("title",)),
+        (
+            _("Nature and dates"),
+            (
+                "nature",
+                "first_signal_at",
+                "first_signal_source",
+                "aware_at",
+                "aware_justification",
+                "incident_known_at",
+                "occurred_from",
+                "occurred_to",
+                "processor_alerted_at",
+                "ongoing",
+            ),
+        ),
+        (
+            _("Origin, circumstances and cause"),
+            ("origin", "breach_confidentiality", "breach_integrity", "breach_availability", "cause", "description"),
+        ),
+        (_("Processors involved"), ("processor", "processor_name")),
+        (_("Persons concerned"), ("subject_categories", "persons_approx", "directly_identifiable")),
+        (_("Data concerned"), ("data_categories", "records_approx")),
+        (
+            _("Consequences and measures"),
+            ("likely_consequences", "measures_immediate", "measures_medium", "measures_long"),
+        ),
+        (
+            _("Severity (ENISA) and sector classification"),
+            (
+                "severity_dpc_adjustment",
+                "severity_ei",
+                "severity_cb_confidentiality",
+                "severity_cb_integrity",
+                "severity_cb_availability",
+                "severity_cb_malicious",
+                "nis2_significant",
+                "dora_major",
+                "dora_classified_at",
+            ),
+        ),
+        (_("Why"), ("change_reason",)),
+    )
+
+    def __init__(self, *args, case: BreachCase, **kwargs):
+        kwargs.pop("initial", None)
+        initial = {name: getattr(case, name) for name in self.base_fields if name not in {"processor", "change_reason"}}
+        initial["processor"] = case.processor_id
+        for name in ("severity_cb_confidentiality", "severity_cb_integrity", "severity_cb_availability", "severity_ei"):
+            value = initial.get(name)
+            initial[name] = None if value is None else _decimal_text(value)
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["processor"].queryset = Organization.objects.filter(
+            kind__in=[Organization.Kind.PROCESSOR, Organization.Kind.BOTH]
+        ).exclude(pk=case.organization_id)
+
+    def fieldsets(self):
+        return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # Only the facts the user changed go to the service, which compares them with the case as stored:
+        # a list of categories in another order or a date re-entered without its seconds is no change.
+        cleaned["changed_facts"] = {
+            name: cleaned[name] for name in self.changed_data if name != "change_reason" and name in cleaned
+        }
+        return cleaned
+
+
+def _decimal_text(value: Decimal) -> str:
+    text = f"{Decimal(value).normalize():f}"
+    return "0" if text in {"0", "-0"} else text
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+class DecisionAuthorityForm(forms.Form):
+    notify_authority = YesNoField(label=_("Notify the supervisory authority (Art. 33)?"))
+    notify_authority_reason = _text(_("Reason for the decision"), rows=4)
+
+
+class DecisionPersonsForm(forms.Form):
+    inform_persons = YesNoField(label=_("Inform the persons concerned (Art. 34)?"))
+    inform_persons_exemption = forms.ChoiceField(
+        label=_("Art. 34(3) ground (when persons are not informed)"),
+        choices=[("", "—"), *BreachCase.Art34Exemption.choices],
+        required=False,
+    )
+    inform_persons_reason = _text(_("Reason for the decision"), rows=4)
+
+
+# --- obligations -----------------------------------------------------------------------------
+
+
+class ObligationCompleteForm(forms.Form):
+    completed_at = ParisDateTimeField(label=_("Done at (Paris time)"))
+    reference = forms.CharField(label=_("Reference (e.g. CNIL number, PV number)"), max_length=200, required=False)
+    late_reason = _text(
+        _("Reasons for the delay"), help_text=_("Required when the obligation is completed after its due date.")
+    )
+
+
+class ObligationNotApplicableForm(forms.Form):
+    not_applicable_reason = _text(_("Why this obligation does not apply"), rows=4)
+
+
+class ObligationRequestedDueForm(forms.Form):
+    requested_due_at = ParisDateTimeField(label=_("Due date set by the authority (Paris time)"))
+    reason = _text(_("Which request set this date"))
+
+
+# --- filings, events, evidence, communications -------------------------------------------------
+
+
+class FilingForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of filing"), choices=[("", "—"), *Filing.Kind.choices], required=False)
+    sent_at = ParisDateTimeField(label=_("Sent at (Paris time)"))
+    obligation = forms.ModelChoiceField(
+        label=_("Obligation it satisfies"),
+        queryset=Obligation.objects.none(),
+        required=False,
+        help_text=_("Recording the filing completes this obligation."),
+    )
+    reference = forms.CharField(label=_("Reference (e.g. CNIL number)"), max_length=200, required=False)
+    channel = forms.CharField(label=_("Channel"), max_length=100, required=False)
+    recipient = forms.CharField(label=_("Recipient"), max_length=200, required=False)
+    content = _text(_("Content sent"), rows=4)
+    receipt = forms.FileField(
+        label=_("Receipt or proof (file)"),
+        required=False,
+        help_text=_("PDF, image, e-mail, text or office file; stored with its SHA-256."),
+    )
+    late_reason = _text(
+        _("Reasons for the delay"), help_text=_("Required when the obligation is completed after its due date.")
+    )
+
+    def __init__(self, *args, case: BreachCase, lang: str = "fr", **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["obligation"]
+        field.queryset = case.obligations.filter(
+            state=Obligation.State.PENDING, controller_notice__isnull=True
+        ).order_by("due_at", "pk")
+        field.label_from_instance = lambda ob: ob.label(lang)
+
+
+class TimelineEventForm(forms.Form):
+    occurred_at = ParisDateTimeField(label=_("When (Paris time)"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=TimelineEvent.Kind.choices, initial=TimelineEvent.Kind.OTHER)
+    title = forms.CharField(label=_("Title"), max_length=300, required=False)
+    description = _text(_("Description"))
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=_("PDF, image, e-mail, text or office file."))
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+
+
+class CommunicationForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", "—"), *MemberCommunication.Channel.choices], required=False
+    )
+    sent_at = ParisDateTimeField(label=_("Sent at (Paris time)"), required=False)
+    recipients_count = forms.IntegerField(label=_("Number of recipients"), min_value=0, required=False)
+    text = _text(_("Text sent (Art. 34(2))"), rows=6)
+    exemption = forms.ChoiceField(
+        label=_("Art. 34(3) ground (when nothing is sent)"),
+        choices=[("", "—"), *BreachCase.Art34Exemption.choices],
+        required=False,
+    )
+    exemption_reason = _text(_("Why the exemption applies"))
+    evidence = forms.ModelChoiceField(label=_("Proof already uploaded"), queryset=None, required=False)
+    late_reason = _text(
+        _("Reasons for the delay"), help_text=_("Required when the communication comes after its due date.")
+    )
+
+    def __init__(self, *args, case: BreachCase, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].queryset = case.evidence.order_by("uploaded_at", "pk")
+
+
+# --- processor to controllers --------------------------------------------------------------------
+
+
+class ControllerAddForm(forms.Form):
+    controller = forms.ModelChoiceField(label=_("Controller to inform"), queryset=Organization.objects.none())
+    notice_period_hours = forms.IntegerField(
+        label=_("Contractual notice period (hours)"),
+        min_value=1,
+        required=False,
+        help_text=_("Empty: without undue delay (the organisation's internal target applies)."),
+    )
+
+    def __init__(self, *args, case: BreachCase, **kwargs):
+        super().__init__(*args, **kwargs)
+        listed = ControllerNotice.objects.filter(case=case).values("controller_id")
+        self.fields["controller"].queryset = (
+            Organization.objects.filter(kind__in=[Organization.Kind.CONTROLLER, Organization.Kind.BOTH])
+            .exclude(pk=case.organization_id)
+            .exclude(pk__in=listed)
+            .order_by("name")
+        )
+
+
+class ControllerInformForm(forms.Form):
+    informed_at = ParisDateTimeField(label=_("Informed at (Paris time)"))
+    channel = forms.CharField(label=_("Channel"), max_length=100, required=False)
+    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
+    late_reason = _text(
+        _("Reasons for the delay"), help_text=_("Required when the controller is informed after the due date.")
+    )
+
+
+# --- case status -----------------------------------------------------------------------------------
+
+
+class ContainForm(forms.Form):
+    contained_at = ParisDateTimeField(label=_("Contained at (Paris time)"))
+    reason = _text(_("Comment"))
+
+
+class ReasonForm(forms.Form):
+    reason = _text(_("Reason"), rows=4)
