@@ -1,12 +1,18 @@
 # Two commands for a fresh machine: `make run` serves the demo, `make test` runs the whole suite.
+# The browser tests drive Debian's Chromium (`apt-get install chromium`); without it they are skipped.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
+# pytest-playwright: a screenshot and a trace of a failed browser test, next to the screenshots.
+BROWSER_ARGS := --output=test-artifacts/playwright --screenshot=only-on-failure --tracing=retain-on-failure
+# `loadgroup`: the browser tests (xdist_group "browser") share one worker, so one server and one Chromium.
+XDIST_ARGS := -n 2 --dist loadgroup
 
-.PHONY: run test test-sqlite test-postgres lint format migrate demo clean
+.PHONY: run test test-sqlite test-postgres test-browser lint format migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +26,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+$(VENV)/.browser: requirements-browser.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-browser.txt
+	touch $@
+
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 
@@ -29,15 +39,20 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py runserver $(HOST)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(VENV)/.browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	@[ -x $(CHROMIUM) ] || echo "note: $(CHROMIUM) is missing, the browser tests will be skipped (apt-get install chromium)"
+	$(BIN)/pytest $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres PG_URL="$$DATABASE_URL"; fi
 
-test-postgres: $(VENV)/.dev
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+test-postgres: $(VENV)/.dev $(VENV)/.browser
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
+
+# Only the browser tests, one process, skips reported (screenshots in test-artifacts/).
+test-browser: $(VENV)/.dev $(VENV)/.browser
+	$(BIN)/pytest -p no:xdist -m browser -rs $(BROWSER_ARGS) $(PYTEST_ARGS) tests/test_browser.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -48,4 +63,4 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles var
+	rm -rf $(VENV) db.sqlite3 staticfiles var test-artifacts
