@@ -17,6 +17,7 @@ record is written.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import heapq
 import hmac
@@ -97,14 +98,78 @@ def _canonical_value(field: models.Field, value):
     return value
 
 
-def canonical_content(history_row: models.Model) -> str:
-    """The row as canonical JSON: every concrete column but its own id and hash."""
-    data = {"model": history_row._meta.label_lower}
-    for field in history_row._meta.concrete_fields:
-        if field.primary_key or field.attname in CHAIN_FIELDS:
+# How a column's value is spelled when it already has its canonical type (the common case for
+# rows read back from the database); anything else goes through _canonical_value.
+_TEXT, _INT, _BOOL, _DATETIME, _DECIMAL, _JSON, _OTHER = range(7)
+
+
+def _kind(field: models.Field) -> int:
+    if isinstance(field, models.JSONField):
+        return _JSON
+    if isinstance(field, models.BooleanField):
+        return _BOOL
+    if isinstance(field, models.DateTimeField):
+        return _DATETIME
+    if isinstance(field, models.DecimalField):
+        return _DECIMAL
+    if isinstance(field, models.ForeignKey | models.IntegerField | models.AutoField):
+        return _INT
+    if isinstance(field, models.CharField | models.TextField):
+        return _TEXT
+    return _OTHER
+
+
+@functools.cache
+def _hashed_columns(model: type[models.Model]) -> tuple[tuple, ...]:
+    """(attname, field, kind, decimal quantum) per hashed column, plus ("model", None, label), sorted by name."""
+    entries = [("model", None, model._meta.label_lower, None)]
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.attname in CHAIN_FIELDS:
             continue
-        data[field.attname] = _canonical_value(field, getattr(history_row, field.attname))
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        quantum = Decimal(1).scaleb(-f.decimal_places) if isinstance(f, models.DecimalField) else None
+        entries.append((f.attname, f, _kind(f), quantum))
+    return tuple(sorted(entries, key=lambda entry: entry[0]))
+
+
+def canonical_values(model: type[models.Model], values) -> str:
+    """A history row as canonical JSON, from its column values (attname -> value): every column but
+    its own id and hash, keys sorted. One spelling whether the values come from the instance being
+    saved or from the row read back."""
+    data: dict[str, object] = {}
+    nested = False
+    for attname, field, kind, quantum in _hashed_columns(model):
+        if field is None:
+            data[attname] = kind  # the model label
+            continue
+        value = values[attname]
+        vtype = type(value)
+        if value is None or (
+            (kind == _TEXT and vtype is str) or (kind == _INT and vtype is int) or (kind == _BOOL and vtype is bool)
+        ):
+            pass
+        elif kind == _DATETIME and vtype is dt.datetime and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        elif kind == _DECIMAL and vtype is Decimal:
+            value = str(value.quantize(quantum))
+        elif kind == _JSON and vtype is list and all(type(item) is str for item in value):
+            pass
+        else:
+            value = _canonical_value(field, value)
+            nested = nested or not isinstance(value, str | int | float | bool | type(None))
+        data[attname] = value
+    # Keys are already in sorted order; only values holding dicts of their own need sorting.
+    return json.dumps(data, sort_keys=nested, ensure_ascii=False, separators=(",", ":"))
+
+
+def canonical_content(history_row: models.Model) -> str:
+    """The history instance as canonical JSON (see canonical_values)."""
+    model = type(history_row)
+    return canonical_values(model, {f.attname: getattr(history_row, f.attname) for f in model._meta.concrete_fields})
+
+
+def _keyed_hash(prev_hash: str, canonical: str) -> str:
+    payload = f"{prev_hash}\n{canonical}".encode()
+    return hmac.new(settings.HISTORY_CHAIN_KEY.encode(), payload, hashlib.sha256).hexdigest()
 
 
 def row_hash(prev_hash: str, history_row: models.Model) -> str:
@@ -113,8 +178,7 @@ def row_hash(prev_hash: str, history_row: models.Model) -> str:
     The key lives outside the database: someone with write access to the database
     alone cannot rebuild a valid chain after rewriting a row.
     """
-    payload = f"{prev_hash}\n{canonical_content(history_row)}".encode()
-    return hmac.new(settings.HISTORY_CHAIN_KEY.encode(), payload, hashlib.sha256).hexdigest()
+    return _keyed_hash(prev_hash, canonical_content(history_row))
 
 
 def chained_history_models() -> list[type[models.Model]]:
@@ -180,45 +244,86 @@ class ChainResult:
         return not self.error
 
 
-def _rows_of_chain(key: str) -> Iterator[models.Model]:
-    streams = [
-        model.objects.filter(chain_key=key).order_by("chain_seq").iterator(chunk_size=2000)
-        for model in chained_history_models()
-    ]
-    return heapq.merge(*streams, key=lambda row: row.chain_seq)
+def chain_rows(key: str, *, chunk_size: int = 5000) -> Iterator[tuple[type[models.Model], dict]]:
+    """Every history row of a chain, in chain order, as (historical model, its column values).
+
+    One streaming query per historical model, merged on the chain position: memory stays
+    flat and rows are plain dicts, not model instances.
+    """
+    streams = [_chain_stream(model, key, chunk_size) for model in chained_history_models()]
+    for _, model, row in heapq.merge(*streams, key=lambda item: item[0]):
+        yield model, row
 
 
-def _describe(row: models.Model) -> str:
-    return f"{row._meta.label} history_id={row.pk} (chain {row.chain_key}, position {row.chain_seq})"
+def _chain_stream(model: type[models.Model], key: str, chunk_size: int) -> Iterator[tuple]:
+    columns = [f.attname for f in model._meta.concrete_fields]
+    rows = model.objects.filter(chain_key=key).order_by("chain_seq").values(*columns)
+    for row in rows.iterator(chunk_size=chunk_size):
+        yield row["chain_seq"], model, row
+
+
+class ChainVerifier:
+    """Checks one chain's rows, fed in chain order; the one implementation behind verify_chain and the dossier.
+
+    The dossier feeds it the rows it already streams for its change history, so a case is
+    read once; `verify_history` feeds it `chain_rows`.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.prev = GENESIS
+        self.count = 0
+        self.error = ""
+
+    def _describe(self, model: type[models.Model], row: dict) -> str:
+        return f"{model._meta.label} history_id={row['history_id']} (chain {self.key}, position {row['chain_seq']})"
+
+    def feed(self, model: type[models.Model], row: dict) -> bool:
+        """Check the next row; False once the chain is broken (the first error is kept)."""
+        if self.error:
+            return False
+        self.count += 1
+        seq = row["chain_seq"]
+        if seq < self.count:
+            self.error = f"{self._describe(model, row)} repeats an earlier position"
+        elif seq > self.count:
+            self.error = f"row missing before {self._describe(model, row)}: expected position {self.count}"
+        elif row["chain_prev"] != self.prev:
+            self.error = f"{self._describe(model, row)} does not link to the previous row"
+        elif row["chain_hash"] != _keyed_hash(self.prev, canonical_values(model, row)):
+            self.error = f"{self._describe(model, row)} was altered: its content no longer matches its hash"
+        else:
+            self.prev = row["chain_hash"]
+            return True
+        return False
+
+    def result(self) -> ChainResult:
+        """The verdict, the recorded head included (dropping the last rows is detected there)."""
+        key, count, prev = self.key, self.count, self.prev
+        if self.error:
+            return ChainResult(key, count, prev, self.error)
+        head = HistoryChainHead.objects.filter(chain_key=key).first()
+        if head is None:
+            if count:
+                return ChainResult(key, count, prev, f"chain {key} has {count} rows but no recorded head")
+        elif head.length != count:
+            return ChainResult(
+                key, count, prev, f"chain {key} ends at position {count} but its head records position {head.length}"
+            )
+        elif head.head_hash != prev:
+            return ChainResult(
+                key, count, prev, f"chain {key} ends with hash {prev} but its head records {head.head_hash}"
+            )
+        return ChainResult(key, count, prev)
 
 
 def verify_chain(key: str) -> ChainResult:
     """Recompute one chain from its first row; report the first broken row."""
-    prev, count = GENESIS, 0
-    for row in _rows_of_chain(key):
-        count += 1
-        if row.chain_seq < count:
-            return ChainResult(key, count, prev, f"{_describe(row)} repeats an earlier position")
-        if row.chain_seq > count:
-            return ChainResult(key, count, prev, f"row missing before {_describe(row)}: expected position {count}")
-        if row.chain_prev != prev:
-            return ChainResult(key, count, prev, f"{_describe(row)} does not link to the previous row")
-        if row.chain_hash != row_hash(prev, row):
-            return ChainResult(
-                key, count, prev, f"{_describe(row)} was altered: its content no longer matches its hash"
-            )
-        prev = row.chain_hash
-    head = HistoryChainHead.objects.filter(chain_key=key).first()
-    if head is None:
-        if count:
-            return ChainResult(key, count, prev, f"chain {key} has {count} rows but no recorded head")
-    elif head.length != count:
-        return ChainResult(
-            key, count, prev, f"chain {key} ends at position {count} but its head records position {head.length}"
-        )
-    elif head.head_hash != prev:
-        return ChainResult(key, count, prev, f"chain {key} ends with hash {prev} but its head records {head.head_hash}")
-    return ChainResult(key, count, prev)
+    verifier = ChainVerifier(key)
+    for model, row in chain_rows(key):
+        if not verifier.feed(model, row):
+            break
+    return verifier.result()
 
 
 def all_chain_keys() -> list[str]:

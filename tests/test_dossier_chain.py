@@ -1,14 +1,19 @@
-"""The dossier verifies the history chain while it streams it: same verdict as cases.history.verify_chain."""
+"""The dossier verifies the history chain while it streams it, with the same verifier as verify_history."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 
-from cases.dossier.chain import ChainChecker
-from cases.history import canonical_content, drop_trigger_statements, verify_chain
+from cases.history import (
+    ChainVerifier,
+    canonical_content,
+    canonical_values,
+    chain_rows,
+    drop_trigger_statements,
+    verify_chain,
+)
 from cases.models import BreachCase
-from cases.selectors.history import chain_history_rows
 
 from .dossier_cases import rich_case
 
@@ -23,25 +28,24 @@ def case(org, dpo, make_user):
     return rich_case(org, dpo, make_user)
 
 
-def _check(case) -> ChainChecker:
-    checker = ChainChecker(case.history_chain_key())
-    for model, row in chain_history_rows(checker.chain_key):
+def _check(case) -> ChainVerifier:
+    checker = ChainVerifier(case.history_chain_key())
+    for model, row in chain_rows(checker.key):
         checker.feed(model, row)
     return checker
 
 
 def test_streamed_rows_hash_like_the_history_module(case):
-    checker = ChainChecker(case.history_chain_key())
-    rows = list(chain_history_rows(checker.chain_key))
+    rows = list(chain_rows(case.history_chain_key()))
     assert len({model for model, _ in rows}) >= 5  # case, obligations, events, evidence, filing...
     for model, row in rows:
         instance = model.objects.get(pk=row["history_id"])
-        assert checker.canonical(model, row) == canonical_content(instance)
+        assert canonical_values(model, row) == canonical_content(instance)
 
 
 def test_an_intact_chain_passes_in_one_pass_with_verify_chain_s_verdict(case):
     checker = _check(case)
-    assert checker.error == ""  # no fallback to a second read
+    assert checker.error == ""
     assert checker.result() == verify_chain(case.history_chain_key())
     assert checker.result().ok
 

@@ -1,6 +1,6 @@
 """Reads of a case's change history: the rows of its hash chain, and their field-level differences.
 
-The dossier streams a whole chain (`chain_history_rows`); the History tab reads one page of
+The dossier streams a whole chain (`cases.history.chain_rows`); the History tab reads one page of
 it by chain position (`history_page`), with a fixed number of queries whatever the size of
 the chain. Both turn consecutive versions of an object into field-level changes with
 `field_changes` and word them with `HistoryFormatter` (the dossier's bilingual wording).
@@ -8,9 +8,8 @@ the chain. Both turn consecutive versions of an object into field-level changes 
 
 from __future__ import annotations
 
-import heapq
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -66,24 +65,6 @@ def usernames(user_ids) -> dict[int, str]:
         return {}
     user_model = get_user_model()
     return dict(user_model.objects.filter(pk__in=ids).values_list("pk", user_model.USERNAME_FIELD))
-
-
-def chain_history_rows(chain_key: str, *, chunk_size: int = 5000) -> Iterator[tuple[type[models.Model], dict]]:
-    """Every history row of a chain, in chain order, as (historical model, all its column values).
-
-    One streaming query per historical model, merged on the chain position: memory stays
-    flat and rows are plain dicts, not model instances.
-    """
-    streams = [_history_stream(model, chain_key, chunk_size) for model in chained_history_models()]
-    for _, model, row in heapq.merge(*streams, key=lambda item: item[0]):
-        yield model, row
-
-
-def _history_stream(model: type[models.Model], chain_key: str, chunk_size: int) -> Iterator[tuple]:
-    columns = [f.attname for f in model._meta.concrete_fields]
-    rows = model.objects.filter(chain_key=chain_key).order_by("chain_seq").values(*columns)
-    for row in rows.iterator(chunk_size=chunk_size):
-        yield row["chain_seq"], model, row
 
 
 def chain_user_ids(chain_key: str) -> set[int]:

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 from reportlab.platypus import Flowable
 
-from ...history import ChainResult
-from ...selectors.history import HistoryFormatter, chain_history_rows, chain_user_ids, field_changes, usernames
-from ..chain import ChainChecker
+from ...history import ChainResult, ChainVerifier, chain_rows
+from ...selectors.history import HistoryFormatter, chain_user_ids, field_changes, usernames
 from ..context import Context
 from ..document import Heading
 from ..grid import Column, grids
@@ -33,7 +32,7 @@ def _formatter(ctx: Context, user_names: dict[int, str]) -> HistoryFormatter:
     return HistoryFormatter(ctx.lang, user_names=user_names, orgs=orgs, related=related)
 
 
-def change_rows(ctx: Context, checker: ChainChecker) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+def change_rows(ctx: Context, checker: ChainVerifier) -> Iterator[tuple[str, str, str, str, str, str, str]]:
     """(when, who, object, field, before, after, reason), one per changed field, in chain order.
 
     Each row read is also handed to `checker`, which verifies the hash chain in the same pass.
@@ -43,7 +42,7 @@ def change_rows(ctx: Context, checker: ChainChecker) -> Iterator[tuple[str, str,
     fmt = _formatter(ctx, user_names)
     previous: dict[tuple[type, int], dict] = {}
     created, deleted, unchanged = ctx.t("history_created"), ctx.t("history_deleted"), ctx.t("history_saved")
-    for model, row in chain_history_rows(key):
+    for model, row in chain_rows(key):
         checker.feed(model, row)
         when = ctx.dt(row["history_date"], seconds=True)
         who = fmt.who(row["history_user_id"])
@@ -87,7 +86,7 @@ def build(ctx: Context) -> list[Flowable]:
         Column(t("after"), w * 0.18),
         Column(t("reason"), w * 0.145 - 0.5),
     ]
-    checker = ChainChecker(ctx.data.chain_key)
+    checker = ChainVerifier(ctx.data.chain_key)
     changes = grids(columns, change_rows(ctx, checker))
     return [
         Heading(t("s9"), KEY),
