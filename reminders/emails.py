@@ -79,7 +79,10 @@ def authority_label(obligation: Obligation) -> str:
 
 
 def role_label(role: str) -> str:
-    return pgettext("role", str(Membership.Role(role).label))
+    """The role as worded in e-mails ("délégué à la protection des données"), from its English source label."""
+    with translation.override(None):  # the source label, not the project catalogue's French one
+        source = str(Membership.Role(role).label)
+    return pgettext("role", source)
 
 
 def build_message(

@@ -83,6 +83,17 @@ def open_case(org, dpo):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the product's default language (French), as a fresh request does."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 is the production hasher (tested in test_accounts_security); tests hash fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -53,10 +53,10 @@ def test_enrolment_by_qr_code_then_backup_codes_shown_once(client, member):
     wrong = client.post(
         reverse("accounts:enrol"), {"token": "000000" if current_code(device) != "000000" else "111111"}
     )
-    assert wrong.status_code == 200 and "not valid" in wrong.content.decode()
+    assert wrong.status_code == 200 and "pas valide" in wrong.content.decode()
     assert not TOTPDevice.objects.get(pk=device.pk).confirmed
     throttled = client.post(reverse("accounts:enrol"), {"token": current_code(device)})
-    assert "Too many attempts" in throttled.content.decode()  # django-otp's throttling after a failure
+    assert "Trop de tentatives" in throttled.content.decode()  # django-otp's throttling after a failure
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
 
     done = client.post(reverse("accounts:enrol"), {"token": current_code(device)})
@@ -102,7 +102,7 @@ def test_a_backup_code_works_once(client, member):
     client.post(reverse("accounts:logout"))
     password_step(client)
     again = client.post(reverse("accounts:verify"), {"token": codes[0]})
-    assert again.status_code == 200 and "not valid" in again.content.decode()
+    assert again.status_code == 200 and "pas valide" in again.content.decode()
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.BACKUP_CODE_USED, user=member).count() == 1
 
 
@@ -137,4 +137,4 @@ def test_a_code_sent_while_throttled_says_to_wait(client, member):
     password_step(client)
     client.post(reverse("accounts:verify"), {"token": "000000" if current_code(device) != "000000" else "111111"})
     response = client.post(reverse("accounts:verify"), {"token": current_code(device)})
-    assert "Too many attempts" in response.content.decode()
+    assert "Trop de tentatives" in response.content.decode()

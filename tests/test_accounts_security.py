@@ -35,7 +35,7 @@ def test_account_locked_after_repeated_password_failures_even_with_the_right_pas
         assert attempt(client, "alice", "wrong").status_code == 200
     locked = attempt(client, "alice", "wrong")
     assert locked.status_code == 429
-    assert "Too many failed attempts" in locked.content.decode()
+    assert "Trop de tentatives infructueuses" in locked.content.decode()
     # From another address, with the right password: the account stays locked.
     assert attempt(Client(), "alice", PASSWORD, ip="10.0.0.99").status_code == 429
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOCKED_OUT, username="alice").exists()

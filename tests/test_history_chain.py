@@ -58,14 +58,14 @@ def worked_case(open_case, dpo):
 
 def test_every_change_is_recorded_with_its_user_and_reason(worked_case, dpo):
     opened, updated = worked_case.history.order_by("chain_seq")
-    assert (opened.history_type, opened.history_user, opened.history_change_reason) == ("+", dpo, "Case opened.")
+    assert (opened.history_type, opened.history_user, opened.history_change_reason) == ("+", dpo, "Dossier ouvert.")
     assert (updated.history_type, updated.history_user) == ("~", dpo)
     assert updated.history_change_reason == "Awareness confirmed by the host's logs."
     assert updated.aware_at == paris(2024, 2, 1, 17)
 
     ob = worked_case.obligations.get(rule_code="GDPR_33_1")
     done = ob.history.filter(state=Obligation.State.DONE).get()
-    assert (done.history_user, done.history_change_reason) == (dpo, "Obligation completed.")
+    assert (done.history_user, done.history_change_reason) == (dpo, "Obligation remplie.")
     assert done.reference == "CNIL-123"
     for row in chain_rows(worked_case.history_chain_key()):
         assert row.history_user == dpo, row

@@ -91,7 +91,7 @@ def test_completion_in_the_future_is_refused(cnil, dpo):
 
 def test_an_obligation_is_completed_only_once(cnil, dpo):
     services.obligation_complete(cnil, completed_at=DUE, acting_user=dpo)
-    with pytest.raises(ValidationError, match="already completed"):
+    with pytest.raises(ValidationError, match="déjà remplie"):
         services.obligation_complete(cnil, completed_at=DUE, acting_user=dpo)
 
 

@@ -38,7 +38,7 @@ def test_opening_gives_a_reference_and_a_history_row(open_case, dpo):
     assert case.reference == "MUTEX-2024-001"
     assert open_case().reference == "MUTEX-2024-002"
     row = case.history.get()
-    assert row.history_user == dpo and row.history_change_reason == "Case opened."
+    assert row.history_user == dpo and row.history_change_reason == "Dossier ouvert."
 
 
 def test_unknown_facts_are_a_programming_error(open_case):
@@ -158,7 +158,7 @@ def test_closing_is_refused_while_obligations_are_pending(open_case, dpo):
     with pytest.raises(ValidationError) as exc:
         services.case_close(case, reason="Done.", acting_user=dpo)
     message = " ".join(exc.value.messages)
-    assert "pending" in message and "33(1)" in message and "33(4)" in message
+    assert "encore à faire" in message and "33(1)" in message and "33(4)" in message
     assert "33(5)" not in message  # completed by the closure itself
     case.refresh_from_db()
     assert case.status == BreachCase.Status.OPEN
@@ -200,7 +200,7 @@ def test_a_closed_case_cannot_be_contained(open_case, dpo):
     case = open_case()
     settle(case, dpo)
     services.case_close(case, reason="Done.", acting_user=dpo)
-    with pytest.raises(ValidationError, match="cannot go from"):
+    with pytest.raises(ValidationError, match="Un dossier ne peut pas passer"):
         services.case_contain(case, contained_at=paris(2024, 2, 3, 8, 0), acting_user=dpo)
     case.refresh_from_db()
     assert case.status == BreachCase.Status.CLOSED and case.contained_at is None
@@ -216,10 +216,10 @@ def test_a_closed_case_cannot_be_closed_again(open_case, dpo):
 
 def test_an_open_case_cannot_be_reopened_or_contained_twice(open_case, dpo):
     case = open_case()
-    with pytest.raises(ValidationError, match="cannot go from"):
+    with pytest.raises(ValidationError, match="Un dossier ne peut pas passer"):
         services.case_reopen(case, reason="Why not.", acting_user=dpo)
     services.case_contain(case, contained_at=paris(2024, 2, 3, 8, 0), acting_user=dpo)
-    with pytest.raises(ValidationError, match="cannot go from"):
+    with pytest.raises(ValidationError, match="Un dossier ne peut pas passer"):
         services.case_contain(case, contained_at=paris(2024, 2, 3, 9, 0), acting_user=dpo)
 
 
@@ -238,7 +238,7 @@ def test_a_closed_case_takes_no_new_filing_until_reopened(open_case, dpo):
     case = open_case()
     settle(case, dpo)
     services.case_close(case, reason="Done.", acting_user=dpo)
-    with pytest.raises(ValidationError, match="closed"):
+    with pytest.raises(ValidationError, match="Ce dossier est clos"):
         services.filing_record(case, kind=Filing.Kind.OTHER, sent_at=AWARE, acting_user=dpo)
 
 

@@ -227,7 +227,7 @@ def test_a_completed_obligation_cannot_be_marked_not_applicable(case_of):
     case, dpo = case_of()
     ob = obligations(case)["GDPR_33_1"]
     services.obligation_complete(ob, completed_at=AWARE + timedelta(hours=10), acting_user=dpo)
-    with pytest.raises(ValidationError, match="completed"):
+    with pytest.raises(ValidationError, match="Une obligation remplie ne peut pas être déclarée sans objet"):
         services.obligation_mark_not_applicable(ob, reason="Changed our mind.", acting_user=dpo)
     ob.refresh_from_db()
     assert ob.state == Obligation.State.DONE
@@ -237,7 +237,7 @@ def test_a_not_applicable_obligation_cannot_be_completed(case_of):
     case, dpo = case_of()
     ob = obligations(case)["GDPR_33_1"]
     services.obligation_mark_not_applicable(ob, reason="No risk.", acting_user=dpo)
-    with pytest.raises(ValidationError, match="not applicable"):
+    with pytest.raises(ValidationError, match="Cette obligation est sans objet"):
         services.obligation_complete(ob, completed_at=AWARE + timedelta(hours=10), acting_user=dpo)
 
 

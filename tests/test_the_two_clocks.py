@@ -62,7 +62,7 @@ def test_a_few_minutes_of_clock_skew_are_tolerated(open_case):
 def test_naive_datetimes_are_refused_with_a_clear_error(open_case, field):
     with pytest.raises(ValidationError) as exc:
         open_case(**{field: datetime(2024, 2, 1, 10, 0)})
-    assert "time zone" in " ".join(_errors(exc)[field])
+    assert "fuseau horaire" in " ".join(_errors(exc)[field])
     assert not BreachCase.objects.exists()
 
 
@@ -178,7 +178,7 @@ def test_a_closed_case_cannot_have_its_clocks_moved(open_case, dpo):
     for ob in case.obligations.exclude(rule_code="GDPR_33_5"):
         services.obligation_mark_not_applicable(ob, reason="Test: not needed.", acting_user=dpo)
     services.case_close(case, reason="Done.", acting_user=dpo)
-    with pytest.raises(ValidationError, match="closed"):
+    with pytest.raises(ValidationError, match="Ce dossier est clos"):
         services.case_update_facts(
             case, acting_user=dpo, aware_at=paris(2024, 2, 1, 12, 0), change_reason="Late correction."
         )

@@ -216,7 +216,7 @@ def _refused(response, field: str, contains: str = "") -> None:
 def test_an_invalid_date_is_refused_next_to_the_field(case, cnil, dpo, login):
     before = history_size()
     response = login(dpo).post(url("obligation_complete", case, obligation_id=cnil.pk), {"completed_at": "32/13/2024"})
-    _refused(response, "completed_at", "valid date")
+    _refused(response, "completed_at", "date et une heure valides")
     assert history_size() == before
 
 
@@ -225,7 +225,7 @@ def test_a_completion_before_the_case_began_is_refused(case, cnil, dpo, login):
     response = login(dpo).post(
         url("obligation_complete", case, obligation_id=cnil.pk), {"completed_at": "2024-01-15T10:00"}
     )
-    _refused(response, "completed_at", "cannot precede")
+    _refused(response, "completed_at", "avant le premier signalement")
     cnil.refresh_from_db()
     assert cnil.state == Obligation.State.PENDING and history_size() == before
 
@@ -233,7 +233,7 @@ def test_a_completion_before_the_case_began_is_refused(case, cnil, dpo, login):
 def test_a_late_completion_needs_its_reasons(case, cnil, dpo, login):
     client = login(dpo)
     target = url("obligation_complete", case, obligation_id=cnil.pk)
-    _refused(client.post(target, {"completed_at": "2024-02-10T10:00"}), "late_reason", "reasons for the delay")
+    _refused(client.post(target, {"completed_at": "2024-02-10T10:00"}), "late_reason", "motifs du retard")
     cnil.refresh_from_db()
     assert cnil.state == Obligation.State.PENDING
     response = client.post(target, {"completed_at": "2024-02-10T10:00", "late_reason": "Enquête en cours"})
@@ -268,7 +268,7 @@ def test_empty_reasons_and_missing_text_are_refused(name, data, field, case, cni
 def test_closing_with_pending_obligations_is_refused_at_the_top_of_the_form(case, dpo, login):
     response = login(dpo).post(url("case_close", case), {"reason": "Fini"})
     assert response.status_code == 400
-    assert "still pending" in " ".join(response.context["form"].non_field_errors())
+    assert "encore à faire" in " ".join(response.context["form"].non_field_errors())
     case.refresh_from_db()
     assert case.status == BreachCase.Status.OPEN
 
@@ -276,7 +276,7 @@ def test_closing_with_pending_obligations_is_refused_at_the_top_of_the_form(case
 def test_an_oversized_upload_is_refused(case, dpo, login, settings, _media):
     settings.EVIDENCE_MAX_BYTES = 1024
     response = login(dpo).post(url("evidence_add", case), {"file": SimpleUploadedFile("big.pdf", PDF + b"0" * 2048)})
-    _refused(response, "file", "larger than")
+    _refused(response, "file", "Le fichier dépasse")
     assert not Evidence.objects.exists() and not stored_files(_media)
 
 
@@ -284,7 +284,7 @@ def test_a_disguised_file_type_is_refused(case, dpo, login, _media):
     response = login(dpo).post(
         url("evidence_add", case), {"file": SimpleUploadedFile("recu.pdf", b"MZ\x90\x00\x03 not a pdf")}
     )
-    _refused(response, "file", "not accepted")
+    _refused(response, "file", "n'est pas accepté")
     assert not Evidence.objects.exists() and not stored_files(_media)
 
 
@@ -300,7 +300,7 @@ def test_a_filing_whose_receipt_is_refused_saves_nothing(case, cnil, dpo, login,
             "receipt": SimpleUploadedFile("recu.pdf", b"MZ\x90\x00 disguised"),
         },  # fmt: skip
     )
-    _refused(response, "receipt", "not accepted")
+    _refused(response, "receipt", "n'est pas accepté")
     assert not Filing.objects.exists() and not Evidence.objects.exists()
     cnil.refresh_from_db()
     assert cnil.state == Obligation.State.PENDING and history_size() == before
@@ -318,7 +318,7 @@ def test_a_refused_filing_leaves_no_orphan_receipt(case, cnil, dpo, login, _medi
             "receipt": SimpleUploadedFile("recu.pdf", PDF),
         },  # fmt: skip
     )
-    _refused(response, "sent_at", "cannot precede")
+    _refused(response, "sent_at", "ne peut pas précéder")
     assert not Filing.objects.exists() and not Evidence.objects.exists()
     assert history_size() == before and not stored_files(_media)
 
@@ -340,7 +340,7 @@ def test_a_clock_moved_without_a_reason_is_refused(case, dpo, login):
     data = _as_posted(form)
     data["aware_at"] = "2024-02-01T20:00"
     before = history_size()
-    _refused(client.post(url("case_update", case), data), "change_reason", "reason")
+    _refused(client.post(url("case_update", case), data), "change_reason", "exige un motif")
     assert history_size() == before
     data["change_reason"] = "Les journaux montrent une lecture plus tardive."
     assert client.post(url("case_update", case), data).status_code == 302

@@ -213,9 +213,13 @@ def test_a_reader_cannot_open_a_case(org, make_user, login):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"aware_at": "pas une date"}, "aware_at", "Enter a valid date and time"),
-        ({"aware_at": "2024-02-01T08:00"}, "aware_at", "Awareness cannot precede the first signal."),
-        ({"first_signal_at": "2099-01-01T08:00", "aware_at": "2099-01-01T09:00"}, "first_signal_at", "future"),
+        ({"aware_at": "pas une date"}, "aware_at", "Saisissez une date et une heure valides"),
+        (
+            {"aware_at": "2024-02-01T08:00"},
+            "aware_at",
+            "La prise de connaissance ne peut pas précéder le premier signalement.",
+        ),
+        ({"first_signal_at": "2099-01-01T08:00", "aware_at": "2099-01-01T09:00"}, "first_signal_at", "dans le futur"),
         ({"aware_justification": ""}, "aware_justification", ""),
         ({"title": ""}, "title", ""),
     ],
