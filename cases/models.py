@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -368,6 +369,9 @@ class BreachCase(AuditedModel):
     def __str__(self) -> str:
         return f"{self.reference} — {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("cases:case_detail", kwargs={"reference": self.reference})
+
     def history_chain_key(self) -> str:
         return f"case:{self.pk}"
 
@@ -479,6 +483,10 @@ class Obligation(CaseChild):
 
     def __str__(self) -> str:
         return f"{self.case.reference}: {self.rule_code}"
+
+    def get_absolute_url(self) -> str:
+        """The obligation's row on its case page."""
+        return f"{self.case.get_absolute_url()}#obligation-{self.pk}"
 
     @property
     def is_acted_upon(self) -> bool:

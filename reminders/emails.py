@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext, pgettext
@@ -27,17 +27,8 @@ SUBJECTS = {
 
 
 def action_url(obligation: Obligation) -> str:
-    """Absolute link to the obligation on its case page.
-
-    Falls back to the path the case page is served at while the `cases:case_detail` URL is
-    not installed, so reminders never fail for want of a route.
-    """
-    reference = obligation.case.reference
-    try:
-        path = reverse("cases:case_detail", kwargs={"reference": reference})
-    except NoReverseMatch:
-        path = f"/cases/{reference}/"
-    return f"{settings.SITE_URL}{path}#obligation-{obligation.pk}"
+    """Absolute link to the obligation on its case page."""
+    return f"{settings.SITE_URL}{obligation.get_absolute_url()}"
 
 
 def preferences_url() -> str:

@@ -8,10 +8,8 @@ the time left is never overstated.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
@@ -124,8 +122,4 @@ def deadline_label(obligation) -> str:
 @register.simple_tag
 def case_url(case, obligation=None) -> str:
     """The case page, at `obligation`'s row when given (`{% case_url ob.case ob %}`)."""
-    try:
-        url = reverse("cases:case_detail", args=[case.reference])
-    except NoReverseMatch:  # the case page is not mounted (yet): its documented path
-        url = f"/cases/{quote(case.reference)}/"
-    return f"{url}#obligation-{obligation.pk}" if obligation is not None else url
+    return obligation.get_absolute_url() if obligation is not None else case.get_absolute_url()
