@@ -52,7 +52,7 @@ def test_unknown_facts_are_a_programming_error(open_case):
 def test_the_notify_decision_is_recorded_with_who_when_and_why(open_case, dpo, make_user):
     case = open_case()
     lawyer = make_user(case.organization, Membership.Role.LEGAL)
-    with mock.patch("cases.services._now", return_value=DECIDED):
+    with mock.patch("cases.services.common.now", return_value=DECIDED):
         case = services.decision_notify_authority(case, notify=True, reason="Medium risk.", acting_user=lawyer)
     assert case.notify_authority is True
     assert (case.notify_authority_decided_by, case.notify_authority_decided_at) == (lawyer, DECIDED)
@@ -177,7 +177,7 @@ def test_closing_completes_the_register_and_records_the_time(open_case, dpo):
     case = open_case()
     settle(case, dpo)
     closed = paris(2024, 3, 1, 10, 0)
-    with mock.patch("cases.services._now", return_value=closed):
+    with mock.patch("cases.services.common.now", return_value=closed):
         case = services.case_close(case, reason="All filings made.", acting_user=dpo)
     assert case.status == BreachCase.Status.CLOSED and case.closed_at == closed
     assert case.obligations.get(rule_code="GDPR_33_5").completed_at == closed
@@ -353,7 +353,7 @@ def test_an_inactive_membership_grants_nothing(open_case, org, dpo):
     case = open_case()
     membership = Membership.objects.get(user=dpo, organization=org)
     membership.is_active = False
-    services._save(membership, acting_user=None, reason="test")
+    services.common.save(membership, acting_user=None, reason="test")
     with pytest.raises(PermissionDenied):
         services.timeline_event_add(case, occurred_at=AWARE, title="t", acting_user=dpo)
 

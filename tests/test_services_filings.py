@@ -177,7 +177,7 @@ def test_evidence_is_immutable_once_stored(open_case, dpo):
     evidence = services.evidence_add(open_case(), uploaded_file=SimpleUploadedFile("a.pdf", PDF), acting_user=dpo)
     evidence.description = "changed"
     with pytest.raises(Exception, match="immutable"):
-        services._save(evidence, acting_user=dpo, reason="tamper")
+        services.common.save(evidence, acting_user=dpo, reason="tamper")
 
 
 # --- communications to persons ----------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_the_register_entry_is_completed_at_closure(case_of):
     for ob in case.obligations.exclude(rule_code="GDPR_33_5"):
         services.obligation_mark_not_applicable(ob, reason="Unlikely to result in a risk.", acting_user=dpo)
     closed_at = paris(2024, 3, 1, 10, 0)
-    with mock.patch("cases.services._now", return_value=closed_at):
+    with mock.patch("cases.services.common.now", return_value=closed_at):
         services.case_close(case, reason="Handled.", acting_user=dpo)
     register = obligations(case)["GDPR_33_5"]
     assert register.state == Obligation.State.DONE
@@ -211,7 +211,7 @@ def test_not_applicable_records_who_when_and_why(case_of, make_user):
     case, _ = case_of()
     lawyer = make_user(case.organization, Membership.Role.LEGAL)
     decided = paris(2024, 2, 2, 9, 30)
-    with mock.patch("cases.services._now", return_value=decided):
+    with mock.patch("cases.services.common.now", return_value=decided):
         ob = services.obligation_mark_not_applicable(
             obligations(case)["GDPR_33_1"], reason="Encrypted laptop: unlikely to result in a risk.", acting_user=lawyer
         )

@@ -1,0 +1,54 @@
+"""Every write on a breach case: one transactional, keyword-only function per business action.
+
+Each function takes the acting user, checks their role, validates the input (raising
+`ValidationError` with per-field messages and saving nothing), writes through model
+saves so every change leaves a chained history row with the user and reason, and
+regenerates the case's obligations from the rule catalogue when facts change.
+
+One module per concept; callers use the names re-exported here (`services.case_open(...)`).
+"""
+
+from .cases import (
+    case_close,
+    case_contain,
+    case_open,
+    case_reopen,
+    case_update_facts,
+    decision_inform_persons,
+    decision_notify_authority,
+)
+from .communications import member_communication_record
+from .controllers import controller_add, controller_inform
+from .evidence import evidence_add
+from .filings import filing_record
+from .memberships import membership_grant
+from .obligations import (
+    case_facts,
+    obligation_complete,
+    obligation_mark_not_applicable,
+    obligation_set_requested_due,
+    sync_obligations,
+)
+from .timeline import timeline_event_add
+
+__all__ = [
+    "case_close",
+    "case_contain",
+    "case_facts",
+    "case_open",
+    "case_reopen",
+    "case_update_facts",
+    "controller_add",
+    "controller_inform",
+    "decision_inform_persons",
+    "decision_notify_authority",
+    "evidence_add",
+    "filing_record",
+    "member_communication_record",
+    "membership_grant",
+    "obligation_complete",
+    "obligation_mark_not_applicable",
+    "obligation_set_requested_due",
+    "sync_obligations",
+    "timeline_event_add",
+]

@@ -1,0 +1,71 @@
+"""Filings: what was actually sent to an authority; naming its obligation completes it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..models import (
+    BreachCase,
+    Evidence,
+    Filing,
+    Obligation,
+)
+from ..permissions import WRITE_ROLES, require_role
+from .common import check_aware, check_not_future, lock_open_case, raise_errors, save
+from .obligations import complete_locked
+
+
+@transaction.atomic
+def filing_record(
+    case: BreachCase,
+    *,
+    kind: str,
+    sent_at: datetime,
+    acting_user,
+    obligation: Obligation | None = None,
+    reference: str = "",
+    channel: str = "",
+    recipient: str = "",
+    content: str = "",
+    evidence: Evidence | None = None,
+    late_reason: str = "",
+) -> Filing:
+    """Record what was sent; naming the obligation it satisfies completes that obligation."""
+    require_role(acting_user, case.organization, WRITE_ROLES)
+    case = lock_open_case(case)
+    errors: dict = {}
+    if kind not in Filing.Kind.values:
+        errors["kind"] = [_("Choose a kind of filing from the list.")]
+    check_aware(errors, "sent_at", sent_at)
+    raise_errors(errors)
+    check_not_future(errors, "sent_at", sent_at)
+    if sent_at < case.first_signal_at:
+        errors["sent_at"] = [_("A filing cannot precede the case's first signal.")]
+    if obligation is not None and obligation.case_id != case.pk:
+        errors["obligation"] = [_("This obligation belongs to another case.")]
+    elif obligation is not None and obligation.controller_notice_id is not None:
+        # Informing a controller also starts its own clocks: only controller_inform does both.
+        errors["obligation"] = [_("Record the notice to a controller from the list of controllers to inform.")]
+    if evidence is not None and evidence.case_id != case.pk:
+        errors["evidence"] = [_("This evidence belongs to another case.")]
+    raise_errors(errors)
+    filing = Filing(
+        case=case,
+        obligation=obligation,
+        kind=kind,
+        sent_at=sent_at,
+        reference=reference.strip(),
+        channel=channel.strip(),
+        recipient=recipient.strip(),
+        content=content,
+        evidence=evidence,
+        created_by=acting_user,
+    )
+    if obligation is not None:
+        ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+        complete_locked(ob, completed_at=sent_at, reference=reference, late_reason=late_reason, acting_user=acting_user)
+    save(filing, acting_user=acting_user, reason=_("Filing recorded."))
+    return filing

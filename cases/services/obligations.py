@@ -1,0 +1,237 @@
+"""The obligations of a case: generated from the rule catalogue, completed, decided not applicable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import deadlines, regimes
+from ..models import (
+    BreachCase,
+    ControllerNotice,
+    Obligation,
+    Organization,
+)
+from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
+from . import common
+from .common import check_aware, check_not_future, raise_errors, require_not_closed, save
+
+
+def case_facts(case: BreachCase) -> regimes.CaseFacts:
+    org = case.organization
+    return regimes.CaseFacts(
+        is_controller=org.is_controller,
+        is_processor=org.is_processor,
+        is_nis2_entity=org.is_nis2_entity,
+        is_ose=org.is_ose,
+        is_oiv=org.is_oiv,
+        is_health_establishment=org.is_health_establishment,
+        is_dora_entity=org.is_dora_entity,
+        has_cyber_insurance=org.has_cyber_insurance,
+        high_risk=case.severity_level in {BreachCase.SeverityLevel.HIGH, BreachCase.SeverityLevel.VERY_HIGH},
+        inform_persons_decided=case.inform_persons is True,
+        nis2_significant=case.nis2_significant,
+        dora_major=case.dora_major,
+        ongoing=case.ongoing,
+        has_controllers_to_inform=case.controller_notices.exists(),
+    )
+
+
+def _anchor_times(case: BreachCase, obligations: list[Obligation]) -> deadlines.AnchorTimes:
+    done = {
+        o.rule_code: o.completed_at
+        for o in obligations
+        if o.state == Obligation.State.DONE and o.completed_at and o.controller_notice_id is None
+    }
+    return deadlines.AnchorTimes(
+        aware_at=case.aware_at,
+        incident_known_at=case.incident_known_at,
+        contained_at=case.contained_at,
+        dora_classified_at=case.dora_classified_at,
+        rule_done=done,
+    )
+
+
+def _internal_target(org: Organization, rule: regimes.Rule) -> int | None:
+    target = org.internal_target_for(rule.code)
+    if target is None and rule.practice_hours is None:
+        target = org.undue_delay_target_hours
+    return target
+
+
+def _due_for(case: BreachCase, rule: regimes.Rule, anchors, notice: ControllerNotice | None, requested):
+    return deadlines.compute_due(
+        rule,
+        anchors,
+        internal_target_hours=_internal_target(case.organization, rule),
+        contract_hours=notice.notice_period_hours if notice else None,
+        requested_due_at=requested,
+        weekend_relief=not case.organization.dora_relief_excluded,
+    )
+
+
+def sync_obligations(case: BreachCase, *, acting_user, reason: str) -> list[Obligation]:
+    """Bring the case's obligations in line with the catalogue and the current facts.
+
+    New applicable rules get an obligation (wording copied from the rule); pending ones
+    get their due date recomputed; pending ones whose rule no longer applies are
+    withdrawn (kept, never deleted); done and not-applicable ones are left as they
+    are, so lateness stays frozen at completion.
+    """
+    facts = case_facts(case)
+    obligations = list(case.obligations.all())
+    anchors = _anchor_times(case, obligations)
+    existing = {(o.rule_code, o.controller_notice_id): o for o in obligations}
+    notices = list(case.controller_notices.all())
+
+    for rule in regimes.RULES:
+        applies = rule.applies(facts)
+        targets: list[ControllerNotice | None] = notices if rule.per_controller else [None]
+        for notice in targets:
+            ob = existing.get((rule.code, notice.pk if notice else None))
+            if not applies:
+                if ob is not None and ob.state == Obligation.State.PENDING and not ob.is_acted_upon:
+                    ob.state = Obligation.State.WITHDRAWN
+                    ob.not_applicable_reason = _("The rule no longer applies to the case facts.")
+                    save(ob, acting_user=acting_user, reason=reason)
+                continue
+            requested = ob.requested_due_at if ob else None
+            due = _due_for(case, rule, anchors, notice, requested)
+            anchor_at = deadlines.resolve_anchor(rule, anchors)
+            if ob is None:
+                ob = _new_obligation(case, rule, notice)
+                ob.anchor_at, ob.due_at, ob.due_basis = anchor_at, due.at, due.basis.value
+                save(ob, acting_user=acting_user, reason=_("Generated from rule %(code)s.") % {"code": rule.code})
+                obligations.append(ob)
+                continue
+            reactivated = ob.state == Obligation.State.WITHDRAWN
+            if reactivated:
+                ob.state, ob.not_applicable_reason = Obligation.State.PENDING, ""
+            elif ob.state != Obligation.State.PENDING:
+                continue
+            changed = (ob.anchor_at, ob.due_at, ob.due_basis) != (anchor_at, due.at, due.basis.value)
+            if changed or reactivated:
+                ob.anchor_at, ob.due_at, ob.due_basis = anchor_at, due.at, due.basis.value
+                save(ob, acting_user=acting_user, reason=reason)
+    return obligations
+
+
+def _new_obligation(case: BreachCase, rule: regimes.Rule, notice: ControllerNotice | None) -> Obligation:
+    return Obligation(
+        case=case,
+        controller_notice=notice,
+        rule_code=rule.code,
+        label_fr=rule.label_fr,
+        label_en=rule.label_en,
+        authority=rule.authority.value,
+        legal_source=rule.source,
+        legal_text_fr=rule.legal_text_fr,
+        legal_text_en=rule.legal_text_en,
+        deadline_label_fr=rule.deadline_label("fr"),
+        deadline_label_en=rule.deadline_label("en"),
+    )
+
+
+def complete_locked(
+    ob: Obligation, *, completed_at: datetime, reference: str, late_reason: str, acting_user
+) -> Obligation:
+    errors: dict = {}
+    check_aware(errors, "completed_at", completed_at)
+    raise_errors(errors)
+    if ob.state == Obligation.State.DONE:
+        raise ValidationError(_("This obligation is already completed."))
+    if ob.state in {Obligation.State.NOT_APPLICABLE, Obligation.State.WITHDRAWN}:
+        raise ValidationError(_("This obligation is not applicable; it cannot be completed."))
+    require_not_closed(ob.case)
+    check_not_future(errors, "completed_at", completed_at)
+    if completed_at < ob.case.first_signal_at:
+        errors["completed_at"] = [_("A completion cannot precede the case's first signal.")]
+    elif getattr(regimes.RULES_BY_CODE.get(ob.rule_code), "anchor", None) is regimes.Anchor.RULE_DONE and (
+        ob.anchor_at is None or completed_at < ob.anchor_at
+    ):
+        errors["completed_at"] = [_("This follow-up cannot be completed before the filing it follows.")]
+    if deadlines.is_late(due_at=ob.due_at, completed_at=completed_at) and not (late_reason or "").strip():
+        errors["late_reason"] = [
+            _("Completed after the due date (%(due)s): the reasons for the delay are required.")
+            % {"due": timezone.localtime(ob.due_at, deadlines.PARIS).strftime("%d/%m/%Y %H:%M")}
+        ]
+    raise_errors(errors)
+    ob.state = Obligation.State.DONE
+    ob.completed_at = completed_at
+    ob.completed_by = acting_user
+    ob.reference = (reference or "").strip()
+    ob.late_reason = (late_reason or "").strip()
+    # due_at is deliberately left as it is: lateness is frozen at completion.
+    save(ob, acting_user=acting_user, reason=_("Obligation completed."))
+    sync_obligations(ob.case, acting_user=acting_user, reason=_("Preceding filing completed."))
+    return ob
+
+
+@transaction.atomic
+def obligation_complete(
+    obligation: Obligation, *, completed_at: datetime, acting_user, reference: str = "", late_reason: str = ""
+) -> Obligation:
+    """Complete an obligation; after its due date a written reason for the delay is required."""
+    require_role(acting_user, obligation.case.organization, WRITE_ROLES)
+    ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+    return complete_locked(
+        ob, completed_at=completed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
+    )
+
+
+def reactivate_locked(ob: Obligation, *, reason: str, acting_user) -> None:
+    """Back to pending after a reversed decision; the sync then recomputes its due date."""
+    ob.state = Obligation.State.PENDING
+    ob.not_applicable_reason = ""
+    ob.decided_by, ob.decided_at = None, None
+    save(ob, acting_user=acting_user, reason=_("Applies again after a new decision: %(r)s") % {"r": reason})
+
+
+def mark_not_applicable_locked(ob: Obligation, *, reason: str, acting_user) -> Obligation:
+    if ob.state == Obligation.State.DONE:
+        raise ValidationError(_("A completed obligation cannot be marked not applicable."))
+    if ob.state == Obligation.State.NOT_APPLICABLE:
+        raise ValidationError(_("This obligation is already marked not applicable."))
+    ob.state = Obligation.State.NOT_APPLICABLE
+    ob.not_applicable_reason = reason
+    ob.decided_by = acting_user
+    ob.decided_at = common.now()
+    save(ob, acting_user=acting_user, reason=_("Marked not applicable: %(r)s") % {"r": reason})
+    return ob
+
+
+@transaction.atomic
+def obligation_mark_not_applicable(obligation: Obligation, *, reason: str, acting_user) -> Obligation:
+    """Record the decision that an obligation does not apply: who, when and why."""
+    require_role(acting_user, obligation.case.organization, DECISION_ROLES)
+    if not (reason or "").strip():
+        raise ValidationError({"not_applicable_reason": [_("Say why this obligation does not apply.")]})
+    ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+    require_not_closed(ob.case)
+    return mark_not_applicable_locked(ob, reason=reason.strip(), acting_user=acting_user)
+
+
+@transaction.atomic
+def obligation_set_requested_due(obligation: Obligation, *, due_at: datetime, reason: str, acting_user) -> Obligation:
+    """Record the due date an authority asked for (e.g. a NIS2 intermediate report)."""
+    require_role(acting_user, obligation.case.organization, WRITE_ROLES)
+    errors: dict = {}
+    check_aware(errors, "requested_due_at", due_at)
+    if not (reason or "").strip():
+        errors["reason"] = [_("Say which request set this date.")]
+    raise_errors(errors)
+    ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+    if regimes.get_rule(ob.rule_code).kind is not regimes.DeadlineKind.ON_REQUEST:
+        raise ValidationError(_("Only obligations due on an authority's request take a requested date."))
+    if ob.state != Obligation.State.PENDING:
+        raise ValidationError(_("Only a pending obligation can be given a new due date."))
+    require_not_closed(ob.case)
+    ob.requested_due_at = due_at
+    ob.due_at = due_at
+    ob.due_basis = deadlines.DueBasis.AUTHORITY.value
+    save(ob, acting_user=acting_user, reason=reason.strip())
+    return ob
