@@ -1,0 +1,40 @@
+"""The breach-case domain: organisations, memberships, cases and what hangs off a case.
+
+Every model a user can change keeps an audited, hash-chained history
+(`cases.history`). Writes go through `cases.services`; the managers here refuse
+the bulk writes that would skip history (`QuerySet.update()`, `bulk_update()`,
+`QuerySet.delete()`), and nothing is ever deleted. One module per concept; import
+the models from here (`from cases.models import BreachCase`).
+"""
+
+from .base import AuditedModel, AuditedQuerySet, HistoryBypassError, audited_history, siren_validator
+from .breach_case import BreachCase, CaseChild, DataCategory, SubjectCategory
+from .communications import MemberCommunication
+from .controllers import ControllerNotice
+from .evidence import Evidence
+from .feeds import CalendarFeedToken
+from .filings import Filing
+from .obligations import Obligation
+from .organizations import Membership, Organization
+from .timeline import TimelineEvent
+
+__all__ = [
+    "AuditedModel",
+    "AuditedQuerySet",
+    "BreachCase",
+    "CalendarFeedToken",
+    "CaseChild",
+    "ControllerNotice",
+    "DataCategory",
+    "Evidence",
+    "Filing",
+    "HistoryBypassError",
+    "MemberCommunication",
+    "Membership",
+    "Obligation",
+    "Organization",
+    "SubjectCategory",
+    "TimelineEvent",
+    "audited_history",
+    "siren_validator",
+]

@@ -1,0 +1,43 @@
+"""A processor's notices to the controllers it must inform (Art. 33(2))."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .base import audited_history
+from .breach_case import BreachCase, CaseChild
+from .organizations import Organization
+
+
+class ControllerNotice(CaseChild):
+    """A controller the processor must inform of its breach (Art. 33(2)), and when it did."""
+
+    case = models.ForeignKey(BreachCase, on_delete=models.PROTECT, related_name="controller_notices")
+    controller = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    notice_period_hours = models.PositiveIntegerField(
+        _("contractual notice period (hours)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: without undue delay (the organisation's internal target applies)."),
+    )
+    informed_at = models.DateTimeField(_("informed at"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=100, blank=True)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    informed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["controller__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "controller"], name="controller_notice_unique_case_controller")
+        ]
+        verbose_name = _("controller notice")
+        verbose_name_plural = _("controller notices")
+
+    def __str__(self) -> str:
+        return f"{self.case.reference} → {self.controller}"
