@@ -28,6 +28,7 @@ from .models import (
     TimelineEvent,
 )
 from .permissions import WRITE_ROLES
+from .selectors.conflicts import state_at
 
 DATETIME_INPUT_FORMATS = [
     "%Y-%m-%dT%H:%M",
@@ -102,6 +103,21 @@ def link_errors(form: forms.Form) -> None:
         if form.fields[name].help_text:
             ids.append(f"{bound.auto_id}_helptext")
         form.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
+
+
+class VersionedForm(forms.Form):
+    """An edit of an existing record: it carries the version the user read (optimistic concurrency).
+
+    The service refuses the edit if the record changed since (`StaleVersionError`); the page then
+    shows what changed and keeps what the user typed (`user_input`). A post without a version (an
+    old page) is checked against nothing, as before versions existed.
+    """
+
+    version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
+
+    def user_input(self) -> dict:
+        """What the user entered, to put back into the form shown with a conflict."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
 
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -184,7 +200,7 @@ def _decimal_or_none(value: str):
     return Decimal(value) if value not in (None, "") else None
 
 
-class CaseFactsForm(forms.Form):
+class CaseFactsForm(VersionedForm):
     """Every fact a DPO may change, in the order of the CNIL notification form."""
 
     title = forms.CharField(label=_("Title"), max_length=300, required=False)
@@ -308,12 +324,22 @@ class CaseFactsForm(forms.Form):
     )
 
     def __init__(self, *args, case: BreachCase, **kwargs):
-        kwargs.pop("initial", None)
-        initial = {name: getattr(case, name) for name in self.base_fields if name not in {"processor", "change_reason"}}
-        initial["processor"] = case.processor_id
+        overrides = kwargs.pop("initial", None) or {}
+        data = args[0] if args else kwargs.get("data")
+        # A post made on an older version: what the user changed is judged against what they read.
+        read = state_at(case, _posted_version(data)) if data is not None else None
+        shown = read or case
+        initial = {
+            name: getattr(shown, name)
+            for name in self.base_fields
+            if name not in {"processor", "change_reason", "version"}
+        }
+        initial["processor"] = shown.processor_id
+        initial["version"] = case.version
         for name in ("severity_cb_confidentiality", "severity_cb_integrity", "severity_cb_availability", "severity_ei"):
             value = initial.get(name)
             initial[name] = None if value is None else _decimal_text(value)
+        initial.update(overrides)
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["processor"].queryset = Organization.objects.filter(
             kind__in=[Organization.Kind.PROCESSOR, Organization.Kind.BOTH]
@@ -327,9 +353,23 @@ class CaseFactsForm(forms.Form):
         # Only the facts the user changed go to the service, which compares them with the case as stored:
         # a list of categories in another order or a date re-entered without its seconds is no change.
         cleaned["changed_facts"] = {
-            name: cleaned[name] for name in self.changed_data if name != "change_reason" and name in cleaned
+            name: cleaned[name]
+            for name in self.changed_data
+            if name not in {"change_reason", "version"} and name in cleaned
         }
         return cleaned
+
+    def user_input(self) -> dict:
+        processor = self.cleaned_data["changed_facts"].get("processor", ...)
+        facts = {**self.cleaned_data["changed_facts"], "change_reason": self.cleaned_data.get("change_reason", "")}
+        if processor is not ...:
+            facts["processor"] = processor.pk if processor else None
+        return facts
+
+
+def _posted_version(data) -> int | None:
+    value = data.get("version") if hasattr(data, "get") else None
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -340,12 +380,12 @@ def _decimal_text(value: Decimal) -> str:
 # --- decisions -------------------------------------------------------------------------------
 
 
-class DecisionAuthorityForm(forms.Form):
+class DecisionAuthorityForm(VersionedForm):
     notify_authority = YesNoField(label=_("Notify the supervisory authority (Art. 33)?"))
     notify_authority_reason = _text(_("Reason for the decision"), rows=4)
 
 
-class DecisionPersonsForm(forms.Form):
+class DecisionPersonsForm(VersionedForm):
     inform_persons = YesNoField(label=_("Inform the persons concerned (Art. 34)?"))
     inform_persons_exemption = forms.ChoiceField(
         label=_("Art. 34(3) ground (when persons are not informed)"),
@@ -358,7 +398,7 @@ class DecisionPersonsForm(forms.Form):
 # --- obligations -----------------------------------------------------------------------------
 
 
-class ObligationCompleteForm(forms.Form):
+class ObligationCompleteForm(VersionedForm):
     completed_at = ParisDateTimeField(label=_("Done at (Paris time)"))
     reference = forms.CharField(label=_("Reference (e.g. CNIL number, PV number)"), max_length=200, required=False)
     late_reason = _text(
@@ -366,11 +406,11 @@ class ObligationCompleteForm(forms.Form):
     )
 
 
-class ObligationNotApplicableForm(forms.Form):
+class ObligationNotApplicableForm(VersionedForm):
     not_applicable_reason = _text(_("Why this obligation does not apply"), rows=4)
 
 
-class ObligationRequestedDueForm(forms.Form):
+class ObligationRequestedDueForm(VersionedForm):
     requested_due_at = ParisDateTimeField(label=_("Due date set by the authority (Paris time)"))
     reason = _text(_("Which request set this date"))
 
@@ -467,7 +507,7 @@ class ControllerAddForm(forms.Form):
         )
 
 
-class ControllerInformForm(forms.Form):
+class ControllerInformForm(VersionedForm):
     informed_at = ParisDateTimeField(label=_("Informed at (Paris time)"))
     channel = forms.CharField(label=_("Channel"), max_length=100, required=False)
     reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
@@ -479,10 +519,10 @@ class ControllerInformForm(forms.Form):
 # --- case status -----------------------------------------------------------------------------------
 
 
-class ContainForm(forms.Form):
+class ContainForm(VersionedForm):
     contained_at = ParisDateTimeField(label=_("Contained at (Paris time)"))
     reason = _text(_("Comment"))
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(VersionedForm):
     reason = _text(_("Reason"), rows=4)

@@ -13,6 +13,7 @@ from django.db import transaction
 from cases import services
 from cases.deadlines import PARIS
 from cases.models import Membership, Organization
+from tests.pg_race import race_database  # noqa: F401 - a fixture: a committed PostgreSQL copy for multi-process tests
 
 
 def paris(*args) -> datetime:

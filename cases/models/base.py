@@ -37,7 +37,15 @@ class AuditedQuerySet(models.QuerySet):
 
 
 class AuditedModel(models.Model):
-    """Base of every history-tracked model: no deletion, no history-less save."""
+    """Base of every history-tracked model: no deletion, no history-less save, a version per save.
+
+    `version` counts the record's saves: 1 when created, +1 at each change. It is the optimistic
+    concurrency token of the edit forms (`cases.services.common.check_version`). It is not copied
+    into the history (a concurrency token, not a fact): since every save writes exactly one
+    history row, version N is the record's Nth history row.
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = AuditedQuerySet.as_manager()
 
@@ -47,6 +55,10 @@ class AuditedModel(models.Model):
     def save(self, *args, **kwargs):
         if hasattr(self, "skip_history_when_saving"):
             raise HistoryBypassError("Saving without a history record is not allowed.")
+        if not self._state.adding:
+            self.version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -54,6 +66,7 @@ class AuditedModel(models.Model):
 
 
 def audited_history(**kwargs) -> HistoricalRecords:
+    kwargs["excluded_fields"] = ["version", *kwargs.get("excluded_fields", ())]
     return HistoricalRecords(bases=[ChainedHistoricalRecord], cascade_delete_history=False, **kwargs)
 
 

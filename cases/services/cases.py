@@ -20,7 +20,17 @@ from ..models import (
 )
 from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
 from . import common
-from .common import blank, check_aware, check_not_future, raise_errors, require_not_closed, save
+from .common import (
+    blank,
+    check_aware,
+    check_not_future,
+    check_version,
+    lock_case,
+    lock_open_case,
+    raise_errors,
+    save,
+    service,
+)
 from .obligations import mark_not_applicable_locked, reactivate_locked, sync_obligations
 
 UPDATABLE_FACTS = frozenset(
@@ -167,7 +177,7 @@ def _severity_errors(case: BreachCase) -> dict:
     return {}
 
 
-@transaction.atomic
+@service
 def case_open(
     *,
     organization: Organization,
@@ -223,15 +233,17 @@ def save_new_case(case: BreachCase, *, acting_user, reason: str) -> None:
     raise ValidationError(_("Could not allocate a case reference; try again."))  # pragma: no cover
 
 
-@transaction.atomic
-def case_update_facts(case: BreachCase, *, acting_user, change_reason: str = "", **changes) -> BreachCase:
+@service
+def case_update_facts(
+    case: BreachCase, *, acting_user, change_reason: str = "", expected_version: int | None = None, **changes
+) -> BreachCase:
     """Change case facts; moving a clock anchor needs a reason and recomputes running deadlines."""
     require_role(acting_user, case.organization, WRITE_ROLES)
     unknown = set(changes) - UPDATABLE_FACTS
     if unknown:
         raise TypeError(f"Unknown case facts: {', '.join(sorted(unknown))}")
-    case = BreachCase.objects.select_for_update().get(pk=case.pk)
-    require_not_closed(case)
+    case = lock_open_case(case)
+    check_version(case, expected_version)
     changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
     errors: dict = {}
     if changed.keys() & CLOCK_FACTS and blank(change_reason):
@@ -255,8 +267,10 @@ def case_update_facts(case: BreachCase, *, acting_user, change_reason: str = "",
     return case
 
 
-@transaction.atomic
-def decision_notify_authority(case: BreachCase, *, notify: bool, reason: str, acting_user) -> BreachCase:
+@service
+def decision_notify_authority(
+    case: BreachCase, *, notify: bool, reason: str, acting_user, expected_version: int | None = None
+) -> BreachCase:
     """Record the decision to notify the supervisory authority, or not, with its reason."""
     require_role(acting_user, case.organization, DECISION_ROLES)
     errors: dict = {}
@@ -265,8 +279,8 @@ def decision_notify_authority(case: BreachCase, *, notify: bool, reason: str, ac
     if blank(reason):
         errors["notify_authority_reason"] = [_("A decision must state its reason.")]
     raise_errors(errors)
-    case = BreachCase.objects.select_for_update().get(pk=case.pk)
-    require_not_closed(case)
+    case = lock_open_case(case)
+    check_version(case, expected_version)
     reason = reason.strip()
     case.notify_authority = notify
     case.notify_authority_reason = reason
@@ -285,9 +299,15 @@ def decision_notify_authority(case: BreachCase, *, notify: bool, reason: str, ac
     return case
 
 
-@transaction.atomic
+@service
 def decision_inform_persons(
-    case: BreachCase, *, inform: bool, reason: str, acting_user, exemption: str = ""
+    case: BreachCase,
+    *,
+    inform: bool,
+    reason: str,
+    acting_user,
+    exemption: str = "",
+    expected_version: int | None = None,
 ) -> BreachCase:
     """Record the decision to inform the persons (Art. 34), or the ground for not doing so."""
     require_role(acting_user, case.organization, DECISION_ROLES)
@@ -301,8 +321,8 @@ def decision_inform_persons(
     if inform and exemption:
         errors["inform_persons_exemption"] = [_("An Art. 34(3) ground only applies when persons are not informed.")]
     raise_errors(errors)
-    case = BreachCase.objects.select_for_update().get(pk=case.pk)
-    require_not_closed(case)
+    case = lock_open_case(case)
+    check_version(case, expected_version)
     reason = reason.strip()
     case.inform_persons = inform
     case.inform_persons_reason = reason
@@ -341,18 +361,21 @@ def _transition(case: BreachCase, to: str, *, acting_user, reason: str) -> None:
     save(case, acting_user=acting_user, reason=reason)
 
 
-@transaction.atomic
-def case_contain(case: BreachCase, *, contained_at: datetime, acting_user, reason: str = "") -> BreachCase:
+@service
+def case_contain(
+    case: BreachCase, *, contained_at: datetime, acting_user, reason: str = "", expected_version: int | None = None
+) -> BreachCase:
     """The incident is handled: no longer ongoing; starts the NIS2 after-handling clock."""
     require_role(acting_user, case.organization, WRITE_ROLES)
     errors: dict = {}
     check_aware(errors, "contained_at", contained_at)
     raise_errors(errors)
+    case = lock_case(case)
+    check_version(case, expected_version)
     check_not_future(errors, "contained_at", contained_at)
     if contained_at < case.first_signal_at:
         errors["contained_at"] = [_("Containment cannot precede the first signal.")]
     raise_errors(errors)
-    case = BreachCase.objects.select_for_update().get(pk=case.pk)
     case.contained_at = contained_at
     case.ongoing = False
     _transition(case, BreachCase.Status.CONTAINED, acting_user=acting_user, reason=reason or _("Incident contained."))
@@ -360,14 +383,14 @@ def case_contain(case: BreachCase, *, contained_at: datetime, acting_user, reaso
     return case
 
 
-@transaction.atomic
-def case_close(case: BreachCase, *, reason: str, acting_user) -> BreachCase:
+@service
+def case_close(case: BreachCase, *, reason: str, acting_user, expected_version: int | None = None) -> BreachCase:
     """Close a case once every obligation is done or decided; completes the Art. 33(5) register entry."""
     require_role(acting_user, case.organization, WRITE_ROLES)
     if blank(reason):
         raise ValidationError({"reason": [_("Say why the case can be closed.")]})
-    case = BreachCase.objects.select_for_update().get(pk=case.pk)
-    require_not_closed(case)
+    case = lock_open_case(case)
+    check_version(case, expected_version)
     open_obligations = [
         o
         for o in case.obligations.filter(state=Obligation.State.PENDING).select_related("controller_notice__controller")
@@ -394,13 +417,14 @@ def case_close(case: BreachCase, *, reason: str, acting_user) -> BreachCase:
     return case
 
 
-@transaction.atomic
-def case_reopen(case: BreachCase, *, reason: str, acting_user) -> BreachCase:
+@service
+def case_reopen(case: BreachCase, *, reason: str, acting_user, expected_version: int | None = None) -> BreachCase:
     """Reopen a closed (or contained) case; the reason is kept in the history."""
     require_role(acting_user, case.organization, WRITE_ROLES)
     if blank(reason):
         raise ValidationError({"reason": [_("Say why the case is reopened.")]})
-    case = BreachCase.objects.select_for_update().get(pk=case.pk)
+    case = lock_case(case)
+    check_version(case, expected_version)
     case.closed_at = None
     _transition(case, BreachCase.Status.OPEN, acting_user=acting_user, reason=reason.strip())
     return case

@@ -1,17 +1,130 @@
-"""What every service shares: the clock, the audited save, input checks and the case lock."""
+"""What every service shares: the transaction wrapper, the lock order, the version check, the clock,
+the audited save and input checks.
+
+Lock order (one for every write on a case): the case row first, locked alone
+(`select_for_update()` without `select_related`, which would lock the organisation row in the
+same statement), then the case's children, re-read after that lock. Every writer of a case and of
+anything under it takes the case lock first, so two writers of one case wait for each other
+instead of deadlocking; the history chain head of the case is locked after it, by the save.
+
+Optimistic concurrency: tracked records carry a `version` (cases.models.base.AuditedModel). An
+edit of an existing record passes the version it was read at as `expected_version`; a stale one
+raises `StaleVersionError` (views answer 409 and show what changed since), never a silent revert.
+"""
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import BreachCase
+from ..models import BreachCase, Organization
 
 # Clock skew tolerated for instants entered "now" from a browser.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# A service that meets a deadlock or a serialization failure is run again this many times in all.
+ATTEMPTS = 3
+# PostgreSQL's serialization_failure and deadlock_detected.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+F = TypeVar("F", bound=Callable)
+
+
+class StaleVersionError(Exception):
+    """The record changed since the caller read it: nothing was saved.
+
+    `record` is the record as stored now (locked by the refused transaction, so use it only for
+    display), `expected` the version the caller read.
+    """
+
+    def __init__(self, record, expected: int) -> None:
+        self.record = record
+        self.expected = expected
+        super().__init__(
+            f"{type(record).__name__} {record.pk} is at version {record.version}, the change was made on {expected}"
+        )
+
+
+class TryAgainError(Exception):
+    """The database kept refusing the transaction (deadlock, serialization failure): nothing was saved."""
+
+
+def is_transient(error: OperationalError) -> bool:
+    """A failure that a new attempt of the same transaction can get past."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(error)
+
+
+def service(func: F) -> F:
+    """Run a service in one transaction; the outermost call retries a deadlock or serialization failure.
+
+    Inside a caller's transaction the service joins it (the caller owns the retry); on its own it
+    is attempted up to ATTEMPTS times, then `TryAgainError` says so clearly instead of a server error.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except OperationalError as error:
+                if not is_transient(error):
+                    raise
+                if attempt == ATTEMPTS:
+                    raise TryAgainError(str(error)) from error
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return wrapper  # type: ignore[return-value]
+
+
+def lock_case(case: BreachCase | int) -> BreachCase:
+    """The case as stored, locked for this transaction: the first lock of every write on a case.
+
+    The organisation is attached without locking it (it is read, not written, by case writes).
+    """
+    pk = case if isinstance(case, int) else case.pk
+    locked = BreachCase.objects.select_for_update().get(pk=pk)
+    cached = None if isinstance(case, int) else case._state.fields_cache.get("organization")
+    locked.organization = (
+        cached
+        if cached is not None and cached.pk == locked.organization_id
+        else Organization.objects.get(pk=locked.organization_id)
+    )
+    return locked
+
+
+def lock_open_case(case: BreachCase | int) -> BreachCase:
+    """`lock_case`, refused if the case is closed (the caller's copy may be stale)."""
+    locked = lock_case(case)
+    require_not_closed(locked)
+    return locked
+
+
+def lock_child(model, case: BreachCase, pk: int):
+    """A record of `case` (obligation, notice...), locked after the case and re-read; 404-like if not the case's."""
+    record = model.objects.select_for_update().get(pk=pk, case_id=case.pk)
+    record.case = case
+    return record
+
+
+def check_version(record, expected_version: int | None) -> None:
+    """Refuse an edit made on an older version of `record` (None: the caller read it under this lock)."""
+    if expected_version is not None and record.version != expected_version:
+        raise StaleVersionError(record, expected_version)
 
 
 def now() -> datetime:
@@ -47,10 +160,3 @@ def blank(text) -> bool:
 def require_not_closed(case: BreachCase) -> None:
     if case.status == BreachCase.Status.CLOSED:
         raise ValidationError(_("This case is closed; reopen it (with a reason) before changing it."))
-
-
-def lock_open_case(case: BreachCase) -> BreachCase:
-    """The case as stored, locked for this transaction; refused if closed (the caller's copy may be stale)."""
-    case = BreachCase.objects.select_for_update().select_related("organization").get(pk=case.pk)
-    require_not_closed(case)
-    return case

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -14,11 +13,11 @@ from ..models import (
     Obligation,
 )
 from ..permissions import WRITE_ROLES, require_role
-from .common import blank, check_aware, check_not_future, lock_open_case, raise_errors, save
+from .common import blank, check_aware, check_not_future, lock_open_case, raise_errors, save, service
 from .obligations import complete_locked, mark_not_applicable_locked
 
 
-@transaction.atomic
+@service
 def member_communication_record(
     case: BreachCase,
     *,
@@ -79,10 +78,11 @@ def member_communication_record(
     )
     ob = (
         Obligation.objects.select_for_update()
-        .select_related("case__organization")
         .filter(case=case, rule_code="GDPR_34", state=Obligation.State.PENDING)
         .first()
     )
+    if ob is not None:
+        ob.case = case
     if ob is not None and channel == MemberCommunication.Channel.NONE:
         ground = BreachCase.Art34Exemption(exemption).label
         mark_not_applicable_locked(ob, reason=f"{ground}: {communication.exemption_reason}", acting_user=acting_user)

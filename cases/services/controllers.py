@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,11 +16,20 @@ from ..models import (
 )
 from ..permissions import WRITE_ROLES, require_role
 from .cases import save_new_case
-from .common import check_aware, check_not_future, lock_open_case, raise_errors, require_not_closed, save
+from .common import (
+    check_aware,
+    check_not_future,
+    check_version,
+    lock_child,
+    lock_open_case,
+    raise_errors,
+    save,
+    service,
+)
 from .obligations import complete_locked, sync_obligations
 
 
-@transaction.atomic
+@service
 def controller_add(
     case: BreachCase, *, controller: Organization, acting_user, notice_period_hours: int | None = None
 ) -> ControllerNotice:
@@ -46,7 +54,7 @@ def controller_add(
     return notice
 
 
-@transaction.atomic
+@service
 def controller_inform(
     notice: ControllerNotice,
     *,
@@ -55,16 +63,13 @@ def controller_inform(
     channel: str = "",
     reference: str = "",
     late_reason: str = "",
+    expected_version: int | None = None,
 ) -> ControllerNotice:
     """Record that the processor informed a controller; this opens the controller's own case and clocks."""
     require_role(acting_user, notice.case.organization, WRITE_ROLES)
-    notice = (
-        ControllerNotice.objects.select_for_update()
-        .select_related("controller", "case__organization")
-        .get(pk=notice.pk)
-    )
-    case = notice.case
-    require_not_closed(case)
+    case = lock_open_case(notice.case_id)
+    notice = lock_child(ControllerNotice, case, notice.pk)
+    check_version(notice, expected_version)
     errors: dict = {}
     check_aware(errors, "informed_at", informed_at)
     raise_errors(errors)
@@ -79,8 +84,9 @@ def controller_inform(
     notice.reference = (reference or "").strip()
     notice.informed_by = acting_user
     save(notice, acting_user=acting_user, reason=_("Controller informed."))
-    ob = Obligation.objects.select_for_update().select_related("case").filter(controller_notice=notice).first()
+    ob = Obligation.objects.select_for_update().filter(controller_notice=notice).first()
     if ob is not None and ob.state == Obligation.State.PENDING:
+        ob.case = case
         complete_locked(
             ob, completed_at=informed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
         )

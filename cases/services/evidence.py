@@ -7,7 +7,6 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -17,7 +16,7 @@ from ..models import (
 from ..permissions import WRITE_ROLES, require_role
 from ..uploads import OFFICE_TYPES, is_office_container, sniff_content_type
 from . import common
-from .common import lock_open_case, save
+from .common import lock_open_case, save, service
 
 EVIDENCE_EXTENSIONS = {
     "application/pdf": "pdf",
@@ -30,7 +29,7 @@ EVIDENCE_EXTENSIONS = {
 }
 
 
-@transaction.atomic
+@service
 def evidence_add(case: BreachCase, *, uploaded_file: UploadedFile, acting_user, description: str = "") -> Evidence:
     """Store a proof file under a generated name with its SHA-256; its type is checked by content."""
     require_role(acting_user, case.organization, WRITE_ROLES)

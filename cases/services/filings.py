@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -14,11 +13,11 @@ from ..models import (
     Obligation,
 )
 from ..permissions import WRITE_ROLES, require_role
-from .common import check_aware, check_not_future, lock_open_case, raise_errors, save
+from .common import check_aware, check_not_future, lock_child, lock_open_case, raise_errors, save, service
 from .obligations import complete_locked
 
 
-@transaction.atomic
+@service
 def filing_record(
     case: BreachCase,
     *,
@@ -65,7 +64,7 @@ def filing_record(
         created_by=acting_user,
     )
     if obligation is not None:
-        ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+        ob = lock_child(Obligation, case, obligation.pk)
         complete_locked(ob, completed_at=sent_at, reference=reference, late_reason=late_reason, acting_user=acting_user)
     save(filing, acting_user=acting_user, reason=_("Filing recorded."))
     return filing

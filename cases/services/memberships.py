@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -11,10 +10,10 @@ from ..models import (
     Organization,
 )
 from ..permissions import ADMIN_ROLES, require_role
-from .common import save
+from .common import save, service
 
 
-@transaction.atomic
+@service
 def membership_grant(*, user, organization: Organization, role: str, acting_user) -> Membership:
     """Give a user a role in an organisation (or change it); kept in the organisation's history.
 

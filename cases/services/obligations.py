@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +17,18 @@ from ..models import (
 )
 from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
 from . import common
-from .common import check_aware, check_not_future, raise_errors, require_not_closed, save
+from .common import (
+    check_aware,
+    check_not_future,
+    check_version,
+    lock_case,
+    lock_child,
+    lock_open_case,
+    raise_errors,
+    require_not_closed,
+    save,
+    service,
+)
 
 
 def case_facts(case: BreachCase) -> regimes.CaseFacts:
@@ -171,13 +181,20 @@ def complete_locked(
     return ob
 
 
-@transaction.atomic
+@service
 def obligation_complete(
-    obligation: Obligation, *, completed_at: datetime, acting_user, reference: str = "", late_reason: str = ""
+    obligation: Obligation,
+    *,
+    completed_at: datetime,
+    acting_user,
+    reference: str = "",
+    late_reason: str = "",
+    expected_version: int | None = None,
 ) -> Obligation:
     """Complete an obligation; after its due date a written reason for the delay is required."""
     require_role(acting_user, obligation.case.organization, WRITE_ROLES)
-    ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+    ob = lock_child(Obligation, lock_case(obligation.case_id), obligation.pk)
+    check_version(ob, expected_version)
     return complete_locked(
         ob, completed_at=completed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
     )
@@ -204,19 +221,23 @@ def mark_not_applicable_locked(ob: Obligation, *, reason: str, acting_user) -> O
     return ob
 
 
-@transaction.atomic
-def obligation_mark_not_applicable(obligation: Obligation, *, reason: str, acting_user) -> Obligation:
+@service
+def obligation_mark_not_applicable(
+    obligation: Obligation, *, reason: str, acting_user, expected_version: int | None = None
+) -> Obligation:
     """Record the decision that an obligation does not apply: who, when and why."""
     require_role(acting_user, obligation.case.organization, DECISION_ROLES)
     if not (reason or "").strip():
         raise ValidationError({"not_applicable_reason": [_("Say why this obligation does not apply.")]})
-    ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
-    require_not_closed(ob.case)
+    ob = lock_child(Obligation, lock_open_case(obligation.case_id), obligation.pk)
+    check_version(ob, expected_version)
     return mark_not_applicable_locked(ob, reason=reason.strip(), acting_user=acting_user)
 
 
-@transaction.atomic
-def obligation_set_requested_due(obligation: Obligation, *, due_at: datetime, reason: str, acting_user) -> Obligation:
+@service
+def obligation_set_requested_due(
+    obligation: Obligation, *, due_at: datetime, reason: str, acting_user, expected_version: int | None = None
+) -> Obligation:
     """Record the due date an authority asked for (e.g. a NIS2 intermediate report)."""
     require_role(acting_user, obligation.case.organization, WRITE_ROLES)
     errors: dict = {}
@@ -224,12 +245,12 @@ def obligation_set_requested_due(obligation: Obligation, *, due_at: datetime, re
     if not (reason or "").strip():
         errors["reason"] = [_("Say which request set this date.")]
     raise_errors(errors)
-    ob = Obligation.objects.select_for_update().select_related("case__organization").get(pk=obligation.pk)
+    ob = lock_child(Obligation, lock_open_case(obligation.case_id), obligation.pk)
+    check_version(ob, expected_version)
     if regimes.get_rule(ob.rule_code).kind is not regimes.DeadlineKind.ON_REQUEST:
         raise ValidationError(_("Only obligations due on an authority's request take a requested date."))
     if ob.state != Obligation.State.PENDING:
         raise ValidationError(_("Only a pending obligation can be given a new due date."))
-    require_not_closed(ob.case)
     ob.requested_due_at = due_at
     ob.due_at = due_at
     ob.due_basis = deadlines.DueBasis.AUTHORITY.value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -12,10 +11,10 @@ from ..models import (
     TimelineEvent,
 )
 from ..permissions import WRITE_ROLES, require_role
-from .common import check_aware, check_not_future, lock_open_case, raise_errors, save
+from .common import check_aware, check_not_future, lock_open_case, raise_errors, save, service
 
 
-@transaction.atomic
+@service
 def timeline_event_add(
     case: BreachCase, *, occurred_at: datetime, title: str, acting_user, kind: str = "other", description: str = ""
 ) -> TimelineEvent:

@@ -43,6 +43,8 @@ from ..forms import (
 from ..models import BreachCase, Evidence, Filing
 from ..permissions import DECISION_ROLES, WRITE_ROLES
 from ..selectors.case_page import lang_of, paris
+from ..selectors.conflicts import changes_since
+from ..services.common import StaleVersionError, TryAgainError
 
 FORM_METHODS = ("GET", "POST")
 
@@ -53,6 +55,7 @@ def _form_page(
     *,
     form_class: type[forms.Form],
     perform: Callable[[dict], object],
+    record=None,
     title: str,
     success: str,
     anchor: str,
@@ -65,24 +68,47 @@ def _form_page(
     initial: dict | None = None,
     template: str = "cases/case_form.html",
 ) -> HttpResponse:
-    """The shared GET/POST cycle of an action form."""
+    """The shared GET/POST cycle of an action form.
+
+    `record` is the record an edit form changes (the case, an obligation...): its version goes
+    into the form, and a post made on an older version answers 409 with what changed since and
+    the user's input kept, ready to be sent again on top of the current version.
+    """
     form_kwargs = form_kwargs or {}
     status = 200
+    changes = None
     if request.method == "POST":
         form = form_class(request.POST, request.FILES, **form_kwargs)
+        status = 400
         if form.is_valid():
             try:
                 perform(form.cleaned_data)
             except ValidationError as error:
                 apply_service_errors(form, error, field_map)
+            except StaleVersionError as conflict:
+                status = 409
+                changes = changes_since(conflict.record, conflict.expected)
+                form = form_class(initial={**form.user_input(), "version": conflict.record.version}, **form_kwargs)
+            except TryAgainError:
+                status = 409
+                form.add_error(
+                    None,
+                    _(
+                        "Another change to this case was being saved at the same moment, so nothing was saved. "
+                        "Send the form again."
+                    ),
+                )
             else:
                 messages.success(request, success)
                 return redirect(f"{reverse('cases:case_detail', kwargs={'reference': case.reference})}#{anchor}")
-        status = 400
         link_errors(form)
     else:
+        initial = dict(initial or {})
+        if record is not None:
+            initial["version"] = record.version
         form = form_class(initial=initial, **form_kwargs)
     context = {
+        "changes": changes,
         "case": case,
         "form": form,
         "title": title,
@@ -106,8 +132,13 @@ def case_update(request: HttpRequest, case: BreachCase, *, role: str) -> HttpRes
         case,
         form_class=CaseFactsForm,
         form_kwargs={"case": case},
+        record=case,
         perform=lambda d: services.case_update_facts(
-            case, acting_user=request.user, change_reason=d["change_reason"], **d["changed_facts"]
+            case,
+            acting_user=request.user,
+            change_reason=d["change_reason"],
+            expected_version=d["version"],
+            **d["changed_facts"],
         ),
         title=_("Case facts"),
         intro=_("In the order of the CNIL notification form. Moving a clock's start time needs a reason."),
@@ -124,8 +155,13 @@ def case_contain(request: HttpRequest, case: BreachCase, *, role: str) -> HttpRe
         request,
         case,
         form_class=ContainForm,
+        record=case,
         perform=lambda d: services.case_contain(
-            case, contained_at=d["contained_at"], reason=d["reason"], acting_user=request.user
+            case,
+            contained_at=d["contained_at"],
+            reason=d["reason"],
+            acting_user=request.user,
+            expected_version=d["version"],
         ),
         title=_("Incident contained"),
         intro=_("The incident is handled: it is no longer ongoing, and the NIS2 after-handling clock starts."),
@@ -141,7 +177,10 @@ def case_close(request: HttpRequest, case: BreachCase, *, role: str) -> HttpResp
         request,
         case,
         form_class=ReasonForm,
-        perform=lambda d: services.case_close(case, reason=d["reason"], acting_user=request.user),
+        record=case,
+        perform=lambda d: services.case_close(
+            case, reason=d["reason"], acting_user=request.user, expected_version=d["version"]
+        ),
         title=_("Close the case"),
         intro=_("Every obligation must be done or decided not applicable first."),
         success=_("The case is closed."),
@@ -157,7 +196,10 @@ def case_reopen(request: HttpRequest, case: BreachCase, *, role: str) -> HttpRes
         request,
         case,
         form_class=ReasonForm,
-        perform=lambda d: services.case_reopen(case, reason=d["reason"], acting_user=request.user),
+        record=case,
+        perform=lambda d: services.case_reopen(
+            case, reason=d["reason"], acting_user=request.user, expected_version=d["version"]
+        ),
         title=_("Reopen the case"),
         success=_("The case is reopened."),
         anchor="status",
@@ -175,8 +217,13 @@ def decision_authority(request: HttpRequest, case: BreachCase, *, role: str) -> 
         request,
         case,
         form_class=DecisionAuthorityForm,
+        record=case,
         perform=lambda d: services.decision_notify_authority(
-            case, notify=d["notify_authority"], reason=d["notify_authority_reason"], acting_user=request.user
+            case,
+            notify=d["notify_authority"],
+            reason=d["notify_authority_reason"],
+            acting_user=request.user,
+            expected_version=d["version"],
         ),
         title=_("Decision: notify the supervisory authority"),
         intro=_("The decision, who took it, when and why are kept on the case and in its history."),
@@ -199,7 +246,9 @@ def decision_persons(request: HttpRequest, case: BreachCase, *, role: str) -> Ht
             reason=d["inform_persons_reason"],
             exemption=d["inform_persons_exemption"],
             acting_user=request.user,
+            expected_version=d["version"],
         ),
+        record=case,
         title=_("Decision: inform the persons concerned"),
         intro=_("Not informing persons at high risk needs an Art. 34(3) ground; otherwise the case is flagged."),
         success=_("Decision recorded."),
@@ -235,7 +284,9 @@ def obligation_complete(request: HttpRequest, case: BreachCase, obligation_id: i
             reference=d["reference"],
             late_reason=d["late_reason"],
             acting_user=request.user,
+            expected_version=d["version"],
         ),
+        record=ob,
         title=_("Complete an obligation"),
         subject=_obligation_subject(ob),
         intro=_("To keep the proof, record the filing that satisfies it instead (with its receipt)."),
@@ -252,8 +303,9 @@ def obligation_not_applicable(request: HttpRequest, case: BreachCase, obligation
         request,
         case,
         form_class=ObligationNotApplicableForm,
+        record=ob,
         perform=lambda d: services.obligation_mark_not_applicable(
-            ob, reason=d["not_applicable_reason"], acting_user=request.user
+            ob, reason=d["not_applicable_reason"], acting_user=request.user, expected_version=d["version"]
         ),
         title=_("Mark an obligation not applicable"),
         subject=_obligation_subject(ob),
@@ -271,8 +323,13 @@ def obligation_requested_due(request: HttpRequest, case: BreachCase, obligation_
         request,
         case,
         form_class=ObligationRequestedDueForm,
+        record=ob,
         perform=lambda d: services.obligation_set_requested_due(
-            ob, due_at=d["requested_due_at"], reason=d["reason"], acting_user=request.user
+            ob,
+            due_at=d["requested_due_at"],
+            reason=d["reason"],
+            acting_user=request.user,
+            expected_version=d["version"],
         ),
         title=_("Due date requested by the authority"),
         subject=_obligation_subject(ob),
@@ -449,7 +506,9 @@ def controller_inform(request: HttpRequest, case: BreachCase, notice_id: int, *,
             reference=d["reference"],
             late_reason=d["late_reason"],
             acting_user=request.user,
+            expected_version=d["version"],
         ),
+        record=notice,
         title=_("Controller informed"),
         subject=notice.controller.name,
         intro=_("Recording the notice opens the controller's own case, aware from this time."),

@@ -157,7 +157,8 @@ def populate(*, history: int, events: int, evidence: int) -> int:
     def stamp(model, obj, **extra):
         nonlocal length, prev, clock
         clock += timedelta(seconds=7)
-        values = {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+        tracked = {f.attname for f in model._meta.concrete_fields}
+        values = {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields if f.attname in tracked}
         row = model(
             **values,
             history_date=clock,
