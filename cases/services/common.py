@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..deadlines import PARIS
 from ..models import BreachCase
 
 # Clock skew tolerated for instants entered "now" from a browser.
@@ -16,6 +17,11 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 def now() -> datetime:
     return timezone.now()
+
+
+def paris_time(value: datetime) -> str:
+    """An instant as Paris wall-clock time for error messages, e.g. 01/02/2024 18:00."""
+    return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 def save(obj, *, acting_user, reason: str = "") -> None:
