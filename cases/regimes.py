@@ -118,14 +118,6 @@ class RuleStatus(enum.StrEnum):
     PROPOSAL = "proposal"  # never in force: shown for comparison only
 
 
-RULE_STATUS_LABELS = {
-    RuleStatus.IN_FORCE: _("in force"),
-    RuleStatus.NOT_YET_APPLICABLE: _("adopted, not yet applicable"),
-    RuleStatus.NO_LONGER_IN_FORCE: _("no longer in force"),
-    RuleStatus.PROPOSAL: _("proposal, not in force"),
-}
-
-
 def day_start(day: date) -> datetime:
     """The instant a law applying from `day` starts to apply: midnight in Paris, in UTC."""
     return datetime.combine(day, time(0, 0), tzinfo=PARIS).astimezone(UTC)
@@ -693,11 +685,6 @@ def versions(code: str) -> list[Rule]:
 def rule_codes() -> list[str]:
     """The rule codes in catalogue order, each once."""
     return list(dict.fromkeys(rule.code for rule in RULES))
-
-
-def rule_in_force(code: str, at: datetime) -> Rule | None:
-    """The version of a rule in force at an instant, or None when none is."""
-    return next((rule for rule in versions(code) if rule.in_force_at(at)), None)
 
 
 def rule_version(code: str, version: str) -> Rule:

@@ -24,6 +24,7 @@ class DraftLine:
     text: str  # "Under the Digital Omnibus proposal (...), the CNIL notification would be due at ... (not in force)."
     law: str  # the due date the law in force sets, for comparison ("" when it sets none)
     summary: str  # what the proposal changes
+    note: str  # where the proposal stands
 
 
 def _when(value: datetime) -> str:
@@ -78,6 +79,7 @@ def draft_lines(case: BreachCase, obligations: list[Obligation], notices: list[C
                     if in_law and current.due_at
                     else "",
                     summary=str(outcome.rule.summary),
+                    note=str(regime.note),
                 )
             )
     return lines
