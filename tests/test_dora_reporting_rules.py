@@ -24,6 +24,7 @@ from cases.deadlines import AnchorTimes, Due, DueBasis, compute_due
 from cases.dossier.builder import build_dossier
 from cases.models import BreachCase, Filing, Membership, Obligation, Organization
 from cases.regimes import Authority, authority_name, get_rule
+from cases.services.common import save
 from reminders.emails import authority_label
 from tests.conftest import paris
 
@@ -371,3 +372,16 @@ def test_a_breach_cannot_start_after_the_organisation_became_aware_of_it(open_ca
         open_case(occurred_from=paris(2024, 2, 1, 18, 30))  # aware at 18:00
 
     assert "occurred_from" in refused.value.message_dict
+
+
+def test_a_record_kept_from_before_these_checks_can_still_be_edited_elsewhere(dora_case):
+    case, dpo = dora_case()
+    case.incident_known_at = AWARE + timedelta(hours=1)  # as recorded before knowledge had to precede awareness
+    with transaction.atomic():
+        save(case, acting_user=dpo, reason="Recorded before the ordering checks.")
+
+    services.case_update_facts(case, acting_user=dpo, title="Renamed")
+
+    with pytest.raises(ValidationError) as refused:
+        services.case_update_facts(case, acting_user=dpo, aware_at=AWARE - timedelta(minutes=5), change_reason="x")
+    assert "incident_known_at" in refused.value.message_dict

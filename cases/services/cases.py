@@ -134,11 +134,6 @@ def _validate_clocks(errors: dict, first_signal_at, aware_at, incident_known_at=
         errors.setdefault("incident_known_at", []).append(
             _("Knowledge of the incident cannot precede the first signal.")
         )
-    elif incident_known_at is not None and incident_known_at > aware_at:
-        # A personal-data breach is a security incident: knowing the breach is knowing the incident.
-        errors.setdefault("incident_known_at", []).append(
-            _("Knowledge of the incident cannot come after awareness of the breach, which is an incident itself.")
-        )
 
 
 def _validate_order(errors: dict, values: dict, *, case: BreachCase | None = None, changed=None) -> None:
@@ -156,8 +151,14 @@ def _validate_order(errors: dict, values: dict, *, case: BreachCase | None = Non
     def involved(*names: str) -> bool:
         return changed is None or bool(set(names) & set(changed))
 
+    aware, known = values.get("aware_at"), values.get("incident_known_at")
+    if involved("incident_known_at", "aware_at") and known is not None and aware is not None and known > aware:
+        # A personal-data breach is a security incident: knowing the breach is knowing the incident.
+        errors.setdefault("incident_known_at", []).append(
+            _("Knowledge of the incident cannot come after awareness of the breach, which is an incident itself.")
+        )
     classified = values.get("dora_classified_at")
-    incident_aware = values.get("incident_known_at") or values.get("aware_at")
+    incident_aware = known or aware
     if (
         involved("dora_classified_at", "incident_known_at", "aware_at")
         and classified is not None
