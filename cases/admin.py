@@ -66,6 +66,7 @@ class OrganizationAdmin(NoDeleteAdmin):
                     "is_oiv",
                     "is_health_establishment",
                     "is_dora_entity",
+                    "dora_authority",
                     "dora_relief_excluded",
                     "has_cyber_insurance",
                 )

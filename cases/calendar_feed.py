@@ -26,9 +26,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .deadlines import DueBasis
-from .dossier.i18n import choice
 from .models import BreachCase, CalendarFeedToken, Membership, Obligation, Organization
 from .permissions import READ_ROLES
+from .regimes import authority_name
 
 EVENT_LENGTH = timedelta(minutes=15)
 ALARM_BEFORE = "-PT24H"
@@ -212,7 +212,7 @@ class Feed:
             basis = note[1] if lang == "en" else note[0]
             deadline = f"{deadline} ({basis})" if deadline else basis
         url = obligation_url(ob)
-        authority = choice("authority", ob.authority, lang)
+        authority = authority_name(ob.authority, lang)
         description = "\n".join(
             [
                 _t("authority", lang) + authority,

@@ -11,20 +11,26 @@ Conventions (docs/regulations.md):
   time that happens twice (autumn) is the first occurrence, the earlier and safer one;
 - "without undue delay" has no legal hour count: the due date shown is an internal
   target (the organisation's policy, or the contract for Art. 33(2)), labelled as such;
-- DORA's weekend relief moves a due date falling on a Saturday, Sunday or French public
-  holiday to 12:00 (Paris) on the next working day;
-- a completed obligation is judged against the due date it carried when completed.
+- DORA's weekend relief (RTS 2025/301 art. 5(4)) moves a due date falling on a Saturday,
+  Sunday or French public holiday to 12:00 (Paris) on the next working day, for the initial
+  notification and the intermediate and final reports; the entities of art. 5(5)-(6) lose it
+  for the initial notification and the intermediate report only, never for the final report;
+- a completed obligation is judged against the due date it carried when completed;
+- the version of a rule a case gets is the one in force at the instant that starts its clock
+  (`applicable_version`); a proposal's variants are computed for comparison only
+  (`compare_draft`), never stored.
 """
 
 from __future__ import annotations
 
 import calendar
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .regimes import Anchor, DeadlineKind, Rule
+from .regimes import Anchor, CaseFacts, DeadlineKind, Regime, Rule
 
 PARIS = ZoneInfo("Europe/Paris")
 DUE_SOON = timedelta(hours=24)
@@ -70,6 +76,13 @@ class AnchorTimes:
     contained_at: datetime | None = None
     dora_classified_at: datetime | None = None
     rule_done: dict[str, datetime] = field(default_factory=dict)
+    # The latest update of a completed report that accepts updates (DORA updated intermediate report).
+    rule_updated: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def incident_aware_at(self) -> datetime | None:
+        """Knowledge of the (ICT) incident, or awareness of the breach when it was not recorded apart."""
+        return self.incident_known_at or self.aware_at
 
 
 def _require_aware(value: datetime, name: str) -> None:
@@ -174,7 +187,8 @@ def apply_weekend_relief(due: datetime) -> datetime:
 def dora_initial_due(*, aware_at: datetime, classified_at: datetime | None) -> datetime:
     """4 h after classification as major, at most 24 h after awareness; if classified later, 4 h after it.
 
-    Before classification the 24 h awareness cap is the only known limit.
+    `aware_at` is when the financial entity became aware of the ICT-related incident (RTS 2025/301
+    art. 5(1)(a); ITS 2025/302 field 2.2). Before classification the 24 h cap is the only known limit.
     """
     cap = add_hours(aware_at, 24)
     if classified_at is None:
@@ -190,14 +204,35 @@ def resolve_anchor(rule: Rule, anchors: AnchorTimes) -> datetime | None:
     if rule.anchor is Anchor.AWARE_AT:
         return anchors.aware_at
     if rule.anchor is Anchor.INCIDENT_KNOWN:
-        return anchors.incident_known_at or anchors.aware_at
+        return anchors.incident_aware_at
     if rule.anchor is Anchor.DORA_CLASSIFICATION:
-        return anchors.dora_classified_at or anchors.aware_at
+        return anchors.dora_classified_at or anchors.incident_aware_at
     if rule.anchor is Anchor.CONTAINED:
         return anchors.contained_at
     if rule.anchor is Anchor.RULE_DONE:
+        if rule.from_latest_update and rule.after_rule in anchors.rule_updated:
+            # RTS 2025/301 art. 5(1)(c): the final report runs from the latest updated intermediate report.
+            return anchors.rule_updated[rule.after_rule]
         return anchors.rule_done.get(rule.after_rule)
     return None  # Anchor.AUTHORITY_REQUEST: the due date itself is given
+
+
+def version_instant(rule: Rule, anchors: AnchorTimes) -> datetime | None:
+    """The instant deciding which version of a rule a case gets: its anchor once known.
+
+    Until then (a follow-up waiting for its predecessor, a report due on request or after
+    handling) the case's first clock stands in for it: the incident, or the breach.
+    """
+    return resolve_anchor(rule, anchors) or anchors.incident_aware_at
+
+
+def applicable_version(candidates: Sequence[Rule], anchors: AnchorTimes) -> Rule | None:
+    """Among the versions of one rule, the one in force at the instant that starts its clock."""
+    for rule in candidates:
+        at = version_instant(rule, anchors)
+        if at is not None and rule.in_force_at(at):
+            return rule
+    return None
 
 
 def compute_due(
@@ -215,8 +250,11 @@ def compute_due(
     rules (the rule's own practice, e.g. the CNIL's 72 h for a complementary
     notification, applies when the organisation has none); `contract_hours` is a
     processing contract's notice period (Art. 33(2)); `requested_due_at` is the date an
-    authority asked for; `weekend_relief` is False for the DORA entity types that
-    art. 5(5) of RTS 2025/301 excludes.
+    authority asked for; `weekend_relief` is False for the DORA entities of art. 5(5)-(6) of
+    RTS 2025/301 (credit institutions, central counterparties, trading venue operators, NIS2
+    essential or important entities, entities the competent authority declared significant
+    or systemic): they lose the relief for the reports marked `relief_excludable` (initial
+    notification, intermediate report) and keep it for the final report.
     """
     if rule.kind is DeadlineKind.ON_REQUEST:
         if requested_due_at is None:
@@ -233,9 +271,9 @@ def compute_due(
     elif rule.kind is DeadlineKind.MONTHS:
         due, basis = add_months(anchor_at, rule.months), DueBasis.LEGAL
     elif rule.kind is DeadlineKind.DORA_INITIAL:
-        if anchors.aware_at is None:
+        if anchors.incident_aware_at is None:
             return Due(None, DueBasis.NONE)
-        due = dora_initial_due(aware_at=anchors.aware_at, classified_at=anchors.dora_classified_at)
+        due = dora_initial_due(aware_at=anchors.incident_aware_at, classified_at=anchors.dora_classified_at)
         basis = DueBasis.LEGAL
     elif contract_hours is not None:
         due, basis = add_hours(anchor_at, contract_hours), DueBasis.CONTRACT
@@ -245,9 +283,41 @@ def compute_due(
             hours = rule.practice_hours if rule.practice_hours is not None else DEFAULT_INTERNAL_TARGET_HOURS
         due, basis = add_hours(anchor_at, hours), DueBasis.INTERNAL_TARGET
 
-    if rule.weekend_relief and weekend_relief:
+    if rule.weekend_relief and (weekend_relief or not rule.relief_excludable):
         due = apply_weekend_relief(due)
     return Due(due, basis)
+
+
+@dataclass(frozen=True)
+class DraftOutcome:
+    """What a proposal's variant of a rule would give on a case: for comparison, never a deadline."""
+
+    regime: Regime
+    rule: Rule
+    applies: bool
+    due: Due
+
+
+def compare_draft(
+    regime: Regime,
+    facts: CaseFacts,
+    anchors: AnchorTimes,
+    *,
+    internal_target_hours: dict[str, int | None] | None = None,
+    weekend_relief: bool = True,
+) -> list[DraftOutcome]:
+    """Each variant of a draft regime computed on a case's facts and clocks, as if it were law."""
+    targets = internal_target_hours or {}
+    outcomes = []
+    for rule in regime.rules:
+        applies = rule.applies(facts)
+        due = (
+            compute_due(rule, anchors, internal_target_hours=targets.get(rule.code), weekend_relief=weekend_relief)
+            if applies
+            else Due(None, DueBasis.NONE)
+        )
+        outcomes.append(DraftOutcome(regime=regime, rule=rule, applies=applies, due=due))
+    return outcomes
 
 
 def is_late(*, due_at: datetime | None, completed_at: datetime) -> bool:

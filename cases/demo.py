@@ -73,8 +73,9 @@ VIAMEDIS = OrgSpec(
     legal_rep_title="Directeur général",
     legal_rep_email="direction@viamedis.example",
     address="Adresse de démonstration, 75000 Paris",
-    # Cyber-insured (72 h complaint, L12-10-1) and treated as a NIS2 entity for the demo.
-    flags={"has_cyber_insurance": True, "is_nis2_entity": True, "undue_delay_target_hours": 24},
+    # Cyber-insured (72 h complaint, L12-10-1) and declared an operator of essential services for the demo:
+    # in February 2024 NIS2 was not in force (and France has not transposed it), NIS1 applied.
+    flags={"has_cyber_insurance": True, "is_ose": True, "undue_delay_target_hours": 24},
 )
 ALMERYS = OrgSpec(
     code="almerys",
@@ -799,17 +800,20 @@ class DemoBuilder:
             acting_user=legal,
         )
 
-        # ANSSI (NIS2 early warning, then incident notification), complaint, CNIL.
+        # ANSSI (NIS1 declaration of an operator of essential services), complaint, CNIL.
         self.file(
             case,
-            "NIS2_24H",
+            "NIS1_OSE",
             kind=Filing.Kind.ANSSI,
             at=paris(2024, 2, 1, 11, 45),
             user=dpo,
             reference="CERT-FR-2024-INC-0417 (fictif)",
             channel="Déclaration d'incident CERT-FR",
             recipient="ANSSI / CERT-FR",
-            content="Alerte précoce : intrusion par identifiants usurpés sur le portail des professionnels de santé.",
+            content=(
+                "Déclaration d'incident : intrusion par identifiants usurpés sur le portail des professionnels "
+                "de santé."
+            ),
         )
         receipt = services.evidence_add(
             case,
@@ -875,17 +879,6 @@ class DemoBuilder:
         )
         self.file(
             case,
-            "NIS2_72H",
-            kind=Filing.Kind.NIS2,
-            at=paris(2024, 2, 3, 17, 0),
-            user=dpo,
-            reference="CERT-FR-2024-INC-0417 (fictif)",
-            channel="Échange sécurisé avec le CERT-FR",
-            recipient="ANSSI / CERT-FR",
-            content="Notification d'incident : évaluation initiale, indicateurs de compromission, mesures prises.",
-        )
-        self.file(
-            case,
             "GDPR_33_4",
             kind=Filing.Kind.CNIL_COMPLEMENTARY,
             at=paris(2024, 2, 9, 16, 0),
@@ -903,22 +896,6 @@ class DemoBuilder:
                 "Attente du rapport intermédiaire du CSIRT (remis le 8 février) pour confirmer la période, le "
                 "nombre de comptes usurpés et la volumétrie ; la CNIL en a été prévenue lors de l'échange du 5 février."
             ),
-        )
-        services.obligation_mark_not_applicable(
-            self.ob(case, "NIS2_INTERMEDIATE"),
-            reason="L'ANSSI n'a pas demandé de rapport intermédiaire (art. 23(4)(c) NIS2 : sur demande uniquement).",
-            acting_user=legal,
-        )
-        self.file(
-            case,
-            "NIS2_FINAL",
-            kind=Filing.Kind.NIS2,
-            at=paris(2024, 3, 1, 11, 0),
-            user=dpo,
-            reference="CERT-FR-2024-INC-0417 (fictif)",
-            channel="Échange sécurisé avec le CERT-FR",
-            recipient="ANSSI / CERT-FR",
-            content="Rapport final : cause (identifiants usurpés), mesures (MFA praticiens, plafonds de requêtes).",
         )
         for name, text, description in (
             ("courrier-dg-2024-02-08.txt", VIAMEDIS_DG_LETTER_8_FEB, "Courrier du DG aux clients, 8 février 2024"),

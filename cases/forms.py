@@ -12,9 +12,11 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import regimes
 from .deadlines import PARIS, localize
 from .models import (
     BreachCase,
@@ -425,7 +427,10 @@ class FilingForm(forms.Form):
         label=_("Obligation it satisfies"),
         queryset=Obligation.objects.none(),
         required=False,
-        help_text=_("Recording the filing completes this obligation."),
+        help_text=_(
+            "Recording the filing completes this obligation; for a DORA intermediate report already filed, it "
+            "records the updated report, from which the final report then runs."
+        ),
     )
     reference = forms.CharField(label=_("Reference (e.g. CNIL number)"), max_length=200, required=False)
     channel = forms.CharField(label=_("Channel"), max_length=100, required=False)
@@ -443,10 +448,17 @@ class FilingForm(forms.Form):
     def __init__(self, *args, case: BreachCase, lang: str = "fr", **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["obligation"]
-        field.queryset = case.obligations.filter(
-            state=Obligation.State.PENDING, controller_notice__isnull=True
-        ).order_by("due_at", "pk")
-        field.label_from_instance = lambda ob: ob.label(lang)
+        updatable = {rule.code for rule in regimes.RULES if rule.accepts_updates}
+        field.queryset = (
+            case.obligations.filter(controller_notice__isnull=True)
+            .filter(Q(state=Obligation.State.PENDING) | Q(state=Obligation.State.DONE, rule_code__in=updatable))
+            .order_by("due_at", "pk")
+        )
+        field.label_from_instance = lambda ob: (
+            _("%(report)s (updated report)") % {"report": ob.label(lang)}
+            if ob.state == Obligation.State.DONE
+            else ob.label(lang)
+        )
 
 
 class TimelineEventForm(forms.Form):

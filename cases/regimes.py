@@ -1,10 +1,18 @@
-"""The regulatory rule catalogue of docs/regulations.md, as data.
+"""The regulatory rule catalogue of docs/regulations.md, as data, and the law over time.
 
 One `Rule` per obligation a breach case can trigger: who it binds (an applicability
 predicate over the case facts), what starts its clock (the anchor), how long it runs
 (hours, calendar months, "without undue delay", on request or continuous), the
 authority, and the legal source. Obligations copy the rule's wording when they are
 generated, so editing a rule later never rewrites a past obligation.
+
+Law changes, so a rule carries the period it is in force (`in_force_from` included,
+`in_force_to` excluded, both days in Europe/Paris) and its legal stage (adopted, or a
+proposal). When a rule changes, the catalogue keeps every version under the same code,
+each with its own period: a case takes the version in force at the instant that starts
+the rule's clock, so a case keeps the rules in force when it happened and a new case
+gets the new rules the day they apply. A proposal is a draft `Regime`: a set of rule
+variants shown next to the law for comparison, never used for a real deadline.
 
 Nothing here touches the ORM: predicates read a `CaseFacts` snapshot built by the
 services, so the catalogue can be tested as plain data.
@@ -14,9 +22,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+# Laws apply from a calendar day; in France that day starts at midnight, Paris time.
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class Authority(enum.StrEnum):
@@ -24,6 +38,7 @@ class Authority(enum.StrEnum):
     ANSSI = "anssi"
     ARS_CERT_SANTE = "ars_cert_sante"
     ACPR = "acpr"
+    AMF = "amf"
     PROSECUTOR = "prosecutor"
     CONTROLLER = "controller"
     DATA_SUBJECTS = "data_subjects"
@@ -39,11 +54,22 @@ AUTHORITY_LABELS = {
     Authority.ANSSI: _("ANSSI / CERT-FR"),
     Authority.ARS_CERT_SANTE: _("ARS and CERT Santé (ANS)"),
     Authority.ACPR: _("ACPR (DORA competent authority)"),
+    Authority.AMF: _("AMF (DORA competent authority)"),
     Authority.PROSECUTOR: _("Public prosecutor, police or gendarmerie"),
     Authority.CONTROLLER: _("Controller (client of the processor)"),
     Authority.DATA_SUBJECTS: _("Affected persons"),
     Authority.INTERNAL: _("Internal register"),
 }
+
+
+def authority_name(value: str, lang: str) -> str:
+    """An authority's name in `lang` (for documents in a chosen language); the stored value if unknown."""
+    try:
+        label = AUTHORITY_LABELS[Authority(value)]
+    except ValueError:
+        return value
+    with translation.override(lang):
+        return str(label)
 
 
 class Anchor(enum.StrEnum):
@@ -74,6 +100,27 @@ class DeadlineKind(enum.StrEnum):
     ON_REQUEST = "on_request"  # due date given by the authority
     CONTINUOUS = "continuous"  # kept up to date for as long as the case is open
     DORA_INITIAL = "dora_initial"  # 4 h after classification, at most 24 h after awareness
+
+
+class Stage(enum.StrEnum):
+    """How far a text has gone: adopted (law, possibly not yet applicable) or only proposed."""
+
+    ADOPTED = "adopted"
+    PROPOSAL = "proposal"
+
+
+class RuleStatus(enum.StrEnum):
+    """A rule's status at an instant, derived from its stage and its period in force."""
+
+    IN_FORCE = "in_force"
+    NOT_YET_APPLICABLE = "not_yet_applicable"  # adopted, applies from a later day
+    NO_LONGER_IN_FORCE = "no_longer_in_force"  # its period has ended (repealed or replaced)
+    PROPOSAL = "proposal"  # never in force: shown for comparison only
+
+
+def day_start(day: date) -> datetime:
+    """The instant a law applying from `day` starts to apply: midnight in Paris, in UTC."""
+    return datetime.combine(day, time(0, 0), tzinfo=PARIS).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -120,6 +167,40 @@ class Rule:
     status_note: str = ""  # e.g. transposition not yet in force
     notes: str = ""
     tags: tuple[str, ...] = field(default=())
+    # The period in force: from `in_force_from` (included) to `in_force_to` (excluded), Paris days;
+    # `in_force_to` is set when the rule is repealed or replaced by a newer version of the same code.
+    in_force_from: date | None = None
+    in_force_to: date | None = None
+    stage: Stage = Stage.ADOPTED
+    # DORA, RTS 2025/301 art. 5(5)-(6): entities that may not use the weekend relief lose it for
+    # this report (the initial notification and the intermediate report, not the final report).
+    relief_excludable: bool = False
+    # DORA, RTS 2025/301 art. 5(1)(b): the report is updated later (updated intermediate report).
+    accepts_updates: bool = False
+    # DORA, RTS 2025/301 art. 5(1)(c): this rule runs from the latest update of `after_rule`.
+    from_latest_update: bool = False
+    # The organisation setting naming the authority (e.g. the DORA competent authority), if any.
+    authority_setting: str = ""
+    # A short name for sentences ("the CNIL notification") and, for a variant, what it changes.
+    short_label: str = ""
+    summary: str = ""
+
+    @property
+    def version(self) -> str:
+        """Identifies this version among the rules sharing its code: the day it applies from."""
+        return self.in_force_from.isoformat() if self.in_force_from else ""
+
+    def status_at(self, instant: datetime) -> RuleStatus:
+        if self.stage is Stage.PROPOSAL:
+            return RuleStatus.PROPOSAL
+        if self.in_force_from is not None and instant < day_start(self.in_force_from):
+            return RuleStatus.NOT_YET_APPLICABLE
+        if self.in_force_to is not None and instant >= day_start(self.in_force_to):
+            return RuleStatus.NO_LONGER_IN_FORCE
+        return RuleStatus.IN_FORCE
+
+    def in_force_at(self, instant: datetime) -> bool:
+        return self.status_at(instant) is RuleStatus.IN_FORCE
 
     def label(self, lang: str = "fr") -> str:
         return self.label_en if lang == "en" else self.label_fr
@@ -154,6 +235,33 @@ def _dora(f: CaseFacts) -> bool:
     return f.is_dora_entity and f.dora_major is True
 
 
+# The days each text applies from (see each rule's source; what was checked, and against what, is noted).
+# Regulation (EU) 2016/679, art. 99(2): applies from 25 May 2018.
+GDPR_APPLIES = date(2018, 5, 25)
+# Décret n° 2018-384 (NIS1 operators of essential services): JORF of 25 May 2018, in force on 26 May 2018.
+NIS1_DECREE_APPLIES = date(2018, 5, 26)
+# Code de la défense, art. L1332-6-2, created by loi n° 2013-1168 (LPM): consolidated code of 20 December 2013.
+OIV_LAW_APPLIES = date(2013, 12, 20)
+# Directive (EU) 2022/2555, art. 41(1): Member States apply their transposing measures from 18 October 2024.
+# France had not transposed it at the last check (bill "résilience" still before the Assemblée nationale in
+# autumn 2026): the NIS2 rules bind no French entity by law yet, so they apply only to an organisation that
+# declares itself a NIS2 entity (`is_nis2_entity`), and carry that status note. When the French law is adopted,
+# these versions get `in_force_to` and the French rules are added as new versions from the law's dates.
+NIS2_APPLIES = date(2024, 10, 18)
+# Décret n° 2016-1214 (serious IS incidents of health establishments, CSP D1111-16-2): in force 1 October 2017.
+HEALTH_DECREE_APPLIES = date(2017, 10, 1)
+# Regulation (EU) 2022/2554 (DORA), art. 64: applies from 17 January 2025. The time limits are those of
+# Delegated Regulation (EU) 2025/301, published on 20 February 2025 and in force twenty days later.
+DORA_APPLIES = date(2025, 1, 17)
+# Code des assurances, art. L12-10-1 (loi n° 2023-22, LOPMI): in force on 24 April 2023.
+LOPMI_APPLIES = date(2023, 4, 24)
+
+# DORA art. 46: the competent authority follows the entity's sectoral supervision. In France, the ACPR for
+# credit institutions, insurance undertakings (insurers, mutuelles), payment and e-money institutions; the
+# AMF for the entities it supervises (portfolio management companies, crypto-asset service providers...).
+DORA_AUTHORITIES = (Authority.ACPR, Authority.AMF)
+
+
 RULES: tuple[Rule, ...] = (
     # --- GDPR (Regulation 2016/679) ---
     Rule(
@@ -182,6 +290,8 @@ RULES: tuple[Rule, ...] = (
             "shall be accompanied by reasons for the delay."
         ),
         notes="Content, Art. 33(3): nature, categories and numbers; DPO contact; consequences; measures.",
+        in_force_from=GDPR_APPLIES,
+        short_label=_("the CNIL notification"),
     ),
     Rule(
         code="GDPR_33_4",
@@ -204,6 +314,7 @@ RULES: tuple[Rule, ...] = (
             "information may be provided in phases without undue further delay."
         ),
         notes="The CNIL asks for the complementary notification within 72 h of the initial one where possible.",
+        in_force_from=GDPR_APPLIES,
     ),
     Rule(
         code="GDPR_33_2",
@@ -224,6 +335,7 @@ RULES: tuple[Rule, ...] = (
             "personal data breach."
         ),
         notes="One obligation per controller; the contract's notice period replaces the internal target.",
+        in_force_from=GDPR_APPLIES,
     ),
     Rule(
         code="GDPR_33_5",
@@ -244,6 +356,7 @@ RULES: tuple[Rule, ...] = (
             "personal data breach, its effects and the remedial action taken."
         ),
         notes="Completed when the case is closed: the case record is the register entry.",
+        in_force_from=GDPR_APPLIES,
     ),
     Rule(
         code="GDPR_34",
@@ -266,6 +379,7 @@ RULES: tuple[Rule, ...] = (
             "without undue delay."
         ),
         notes="Art. 34(2) content; exemptions Art. 34(3)(a)-(c); the authority may order it, Art. 34(4).",
+        in_force_from=GDPR_APPLIES,
     ),
     # --- Cybersecurity agency and sector regimes ---
     Rule(
@@ -287,6 +401,7 @@ RULES: tuple[Rule, ...] = (
             "as soon as they become aware of them, incidents affecting the network and information systems "
             "needed to provide essential services."
         ),
+        in_force_from=NIS1_DECREE_APPLIES,
     ),
     Rule(
         code="OIV",
@@ -305,6 +420,7 @@ RULES: tuple[Rule, ...] = (
             "Operators inform the Prime Minister without delay of incidents affecting the operation or "
             "security of the information systems of their vital-importance systems."
         ),
+        in_force_from=OIV_LAW_APPLIES,
     ),
     Rule(
         code="NIS2_24H",
@@ -325,6 +441,7 @@ RULES: tuple[Rule, ...] = (
             "Without undue delay and in any event within 24 hours of becoming aware of the significant "
             "incident, an early warning."
         ),
+        in_force_from=NIS2_APPLIES,
     ),
     Rule(
         code="NIS2_72H",
@@ -345,6 +462,7 @@ RULES: tuple[Rule, ...] = (
             "Without undue delay and in any event within 72 hours of becoming aware of the significant "
             "incident, an incident notification."
         ),
+        in_force_from=NIS2_APPLIES,
     ),
     Rule(
         code="NIS2_INTERMEDIATE",
@@ -358,6 +476,7 @@ RULES: tuple[Rule, ...] = (
         status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr="À la demande du CSIRT ou de l'autorité compétente, un rapport intermédiaire.",
         legal_text_en="Upon the request of a CSIRT or the competent authority, an intermediate report.",
+        in_force_from=NIS2_APPLIES,
     ),
     Rule(
         code="NIS2_FINAL",
@@ -373,6 +492,7 @@ RULES: tuple[Rule, ...] = (
         status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr=("Un rapport final au plus tard un mois après la présentation de la notification d'incident."),
         legal_text_en="A final report not later than one month after the submission of the incident notification.",
+        in_force_from=NIS2_APPLIES,
     ),
     Rule(
         code="NIS2_PROGRESS",
@@ -396,6 +516,7 @@ RULES: tuple[Rule, ...] = (
             "progress report at that time and a final report within one month of their handling of the "
             "incident."
         ),
+        in_force_from=NIS2_APPLIES,
     ),
     Rule(
         code="NIS2_FINAL_AFTER_HANDLING",
@@ -410,6 +531,7 @@ RULES: tuple[Rule, ...] = (
         status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr="Un rapport final dans un délai d'un mois à compter du traitement de l'incident.",
         legal_text_en="A final report within one month of their handling of the incident.",
+        in_force_from=NIS2_APPLIES,
     ),
     Rule(
         code="HEALTH_L1111_8_2",
@@ -429,6 +551,7 @@ RULES: tuple[Rule, ...] = (
             "Health establishments and bodies providing prevention, diagnosis or care report serious "
             "information-system security incidents without delay to the regional health agency."
         ),
+        in_force_from=HEALTH_DECREE_APPLIES,
     ),
     # --- DORA (Regulation 2022/2554), RTS 2025/301 ---
     Rule(
@@ -441,7 +564,10 @@ RULES: tuple[Rule, ...] = (
         hours=4,
         weekend_relief=True,
         applies=_dora,
-        source="Règlement (UE) 2022/2554, art. 19; règlement délégué (UE) 2025/301, art. 5",
+        source=(
+            "Règlement (UE) 2022/2554, art. 19(4)(a); règlement délégué (UE) 2025/301, art. 5(1)(a), 5(2) "
+            "et 5(4) à 5(6)"
+        ),
         legal_text_fr=(
             "La notification initiale est présentée dans les 4 heures suivant la classification de "
             "l'incident comme majeur, et au plus tard 24 heures après que l'entité financière a eu "
@@ -452,6 +578,9 @@ RULES: tuple[Rule, ...] = (
             "as major, and no later than 24 hours from the moment the financial entity became aware of it."
         ),
         notes="If classified more than 24 h after awareness: 4 h after classification.",
+        in_force_from=DORA_APPLIES,
+        relief_excludable=True,
+        authority_setting="dora_authority",
     ),
     Rule(
         code="DORA_INTERMEDIATE",
@@ -464,7 +593,9 @@ RULES: tuple[Rule, ...] = (
         hours=72,
         weekend_relief=True,
         applies=_dora,
-        source="Règlement délégué (UE) 2025/301, art. 5",
+        source=(
+            "Règlement (UE) 2022/2554, art. 19(4)(b); règlement délégué (UE) 2025/301, art. 5(1)(b) et 5(4) à 5(6)"
+        ),
         legal_text_fr=(
             "Le rapport intermédiaire est présenté dans les 72 heures suivant la notification initiale, et "
             "mis à jour lorsque l'activité normale a été rétablie."
@@ -473,6 +604,10 @@ RULES: tuple[Rule, ...] = (
             "The intermediate report is submitted within 72 hours from the initial notification, and updated "
             "when regular activities have been recovered."
         ),
+        in_force_from=DORA_APPLIES,
+        relief_excludable=True,
+        accepts_updates=True,
+        authority_setting="dora_authority",
     ),
     Rule(
         code="DORA_FINAL",
@@ -485,9 +620,12 @@ RULES: tuple[Rule, ...] = (
         months=1,
         weekend_relief=True,
         applies=_dora,
-        source="Règlement délégué (UE) 2025/301, art. 5",
+        source="Règlement (UE) 2022/2554, art. 19(4)(c); règlement délégué (UE) 2025/301, art. 5(1)(c) et 5(4)",
         legal_text_fr="Le rapport final est présenté au plus tard un mois après le dernier rapport intermédiaire.",
         legal_text_en="The final report is submitted no later than one month after the latest intermediate report.",
+        in_force_from=DORA_APPLIES,
+        from_latest_update=True,
+        authority_setting="dora_authority",
     ),
     # --- Criminal complaint ---
     Rule(
@@ -513,6 +651,7 @@ RULES: tuple[Rule, ...] = (
             "no later than seventy-two hours after becoming aware of the attack."
         ),
         notes="Proof: the récépissé (CPP art. 15-3).",
+        in_force_from=LOPMI_APPLIES,
     ),
     Rule(
         code="COMPLAINT_GENERAL",
@@ -534,6 +673,32 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+
+def versions(code: str) -> list[Rule]:
+    """Every version of a rule, oldest first (the catalogue keeps ended versions for past cases)."""
+    found = [rule for rule in RULES if rule.code == code]
+    if not found:
+        raise KeyError(f"Unknown rule code {code!r}")
+    return found
+
+
+def rule_codes() -> list[str]:
+    """The rule codes in catalogue order, each once."""
+    return list(dict.fromkeys(rule.code for rule in RULES))
+
+
+def rule_version(code: str, version: str) -> Rule:
+    """The exact version an obligation was generated from; the oldest when it recorded none."""
+    found = versions(code)
+    return next((rule for rule in found if rule.version == version), found[0])
+
+
+def rules_in_force(at: datetime) -> list[Rule]:
+    """One version per rule code, those in force at `at`, in catalogue order."""
+    return [rule for rule in RULES if rule.in_force_at(at)]
+
+
+# The newest version of each rule: what a rule is called and how it runs when no instant is at stake.
 RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 
 
@@ -544,13 +709,72 @@ def get_rule(code: str) -> Rule:
         raise KeyError(f"Unknown rule code {code!r}") from None
 
 
-def applicable_rules(facts: CaseFacts) -> list[Rule]:
-    """The rules that bind an organisation given the case facts, in catalogue order."""
-    return [rule for rule in RULES if rule.applies(facts)]
+def applicable_rules(facts: CaseFacts, *, at: datetime | None = None) -> list[Rule]:
+    """The rules in force at `at` (now by default) that bind an organisation given the case facts."""
+    return [rule for rule in rules_in_force(at or datetime.now(UTC)) if rule.applies(facts)]
 
 
-RULE_CHOICES = [(rule.code, rule.label_en) for rule in RULES]
+RULE_CHOICES = list(dict.fromkeys((rule.code, rule.label_en) for rule in RULES))
 
 
 def anchor_label(rule: Rule) -> str:
     return str(ANCHOR_LABELS[rule.anchor])
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A set of rule versions with a legal stage: the law, or a proposal loaded as a draft.
+
+    A draft's rules are variants of catalogue rules (same code, the changes it proposes); they
+    are compared with the law on a case and never generate an obligation, a reminder or a
+    calendar entry. The next proposal is one more `Regime` here.
+    """
+
+    code: str
+    name: str
+    stage: Stage
+    reference: str
+    note: str
+    rules: tuple[Rule, ...]
+
+
+def proposed_variant(code: str, **changes) -> Rule:
+    """A proposal's version of a catalogue rule: its changes, never in force, wording not copied anywhere."""
+    # The law's wording is blanked: a variant says what it changes in `summary`, nothing else is quoted.
+    base = replace(get_rule(code), legal_text_fr="", legal_text_en="", notes="")
+    return replace(base, stage=Stage.PROPOSAL, in_force_from=None, in_force_to=None, **changes)
+
+
+def _controller_high_risk(f: CaseFacts) -> bool:
+    return f.is_controller and f.high_risk
+
+
+# Commission proposal COM(2025) 837 final of 19 November 2025, procedure 2025/0360(COD) ("Digital Omnibus"):
+# GDPR art. 33(1) would require a notification only for breaches likely to result in a high risk, not later
+# than 96 hours after awareness, through the single entry point run by ENISA. Checked against the proposal's
+# title page and the summaries of the EDPB-EDPS joint opinion; its amended wording was not read in full.
+DIGITAL_OMNIBUS = Regime(
+    code="digital_omnibus",
+    name=_("Digital Omnibus proposal"),
+    stage=Stage.PROPOSAL,
+    reference="COM(2025) 837 final, 2025/0360(COD)",
+    note=_(
+        "Commission proposal of 19 November 2025 amending the GDPR, still before the European Parliament "
+        "and the Council: not law."
+    ),
+    rules=(
+        proposed_variant(
+            "GDPR_33_1",
+            hours=96,
+            applies=_controller_high_risk,
+            source="COM(2025) 837 final: règlement (UE) 2016/679, art. 33(1) modifié (proposition)",
+            summary=_(
+                "Notification not later than 96 hours after awareness, only for a breach likely to result in "
+                "a high risk, through the single EU entry point run by ENISA."
+            ),
+        ),
+    ),
+)
+
+# Proposals shown for comparison on a case, in this order.
+DRAFT_REGIMES: tuple[Regime, ...] = (DIGITAL_OMNIBUS,)

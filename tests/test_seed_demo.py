@@ -49,7 +49,7 @@ def test_seed_demo_creates_the_incident(db, seed_settings):
     assert operator_case.status == BreachCase.Status.CONTAINED
     assert operator_case.events.filter(kind="recovery", occurred_at=demo.paris(2024, 2, 12, 8, 0)).exists()
     rules = set(operator_case.obligations.values_list("rule_code", flat=True))
-    assert {"GDPR_33_1", "GDPR_33_4", "GDPR_33_2", "NIS2_24H", "COMPLAINT_INSURANCE"} <= rules
+    assert {"GDPR_33_1", "GDPR_33_4", "GDPR_33_2", "NIS1_OSE", "COMPLAINT_INSURANCE"} <= rules
     assert operator_case.filings.filter(kind="complaint").exclude(reference="").exists()
     almerys_case = BreachCase.objects.get(organization__code="almerys", title=demo.ALMERYS_TITLE)
     assert almerys_case.controller_notices.count() >= 15

@@ -16,6 +16,9 @@ from tests.conftest import paris
 
 AWARE = paris(2024, 2, 1, 18, 0)  # a Thursday
 FIRST_SIGNAL = paris(2024, 2, 1, 9, 0)
+# NIS2 (from 18 October 2024) and DORA (from 17 January 2025) were not in force in February 2024.
+AWARE_2025 = paris(2025, 2, 6, 18, 0)  # a Thursday too
+IN_2025 = {"first_signal_at": paris(2025, 2, 6, 9, 0), "aware_at": AWARE_2025}
 HIGH_RISK = {
     "data_categories": ["identity", "nir", "insurance"],
     "severity_ei": Decimal("1"),
@@ -101,38 +104,38 @@ def test_high_severity_adds_the_communication_to_persons(case_of):
 
 
 def test_a_nis2_entity_gets_the_24h_72h_chain(case_of):
-    case, dpo = case_of({"is_nis2_entity": True})
+    case, dpo = case_of({"is_nis2_entity": True}, **IN_2025)
     obs = obligations(case)
-    assert obs["NIS2_24H"].due_at == AWARE + timedelta(hours=24)
-    assert obs["NIS2_72H"].due_at == AWARE + timedelta(hours=72)
+    assert obs["NIS2_24H"].due_at == AWARE_2025 + timedelta(hours=24)
+    assert obs["NIS2_72H"].due_at == AWARE_2025 + timedelta(hours=72)
     assert obs["NIS2_INTERMEDIATE"].due_at is None
     assert obs["NIS2_FINAL"].due_at is None
     assert "NIS2_PROGRESS" not in obs
 
-    notified = AWARE + timedelta(hours=60)
+    notified = AWARE_2025 + timedelta(hours=60)
     services.obligation_complete(obs["NIS2_72H"], completed_at=notified, acting_user=dpo)
     final = obligations(case)["NIS2_FINAL"]
     assert final.anchor_at == notified
-    assert final.due_at == paris(2024, 3, 4, 6, 0)  # one calendar month after 4 Feb 06:00
+    assert final.due_at == paris(2025, 3, 9, 6, 0)  # one calendar month after 9 Feb 06:00
 
 
 def test_the_nis2_clock_runs_from_knowledge_of_the_incident(case_of):
-    known = paris(2024, 2, 1, 11, 0)
-    case, _ = case_of({"is_nis2_entity": True}, incident_known_at=known)
+    known = paris(2025, 2, 6, 11, 0)
+    case, _ = case_of({"is_nis2_entity": True}, incident_known_at=known, **IN_2025)
     assert obligations(case)["NIS2_24H"].due_at == known + timedelta(hours=24)
-    assert obligations(case)["GDPR_33_1"].due_at == AWARE + timedelta(hours=72)
+    assert obligations(case)["GDPR_33_1"].due_at == AWARE_2025 + timedelta(hours=72)
 
 
 def test_an_ongoing_nis2_incident_gets_a_progress_report(case_of):
-    case, _ = case_of({"is_nis2_entity": True}, ongoing=True)
+    case, _ = case_of({"is_nis2_entity": True}, ongoing=True, **IN_2025)
     obs = obligations(case)
     assert {"NIS2_PROGRESS", "NIS2_FINAL_AFTER_HANDLING"} <= obs.keys()
     assert "NIS2_FINAL" not in obs
 
 
 def test_the_authority_sets_the_intermediate_report_date(case_of):
-    case, dpo = case_of({"is_nis2_entity": True})
-    asked = paris(2024, 2, 20, 12, 0)
+    case, dpo = case_of({"is_nis2_entity": True}, **IN_2025)
+    asked = paris(2025, 2, 20, 12, 0)
     ob = services.obligation_set_requested_due(
         obligations(case)["NIS2_INTERMEDIATE"], due_at=asked, reason="ANSSI e-mail of 15 Feb.", acting_user=dpo
     )
@@ -158,25 +161,25 @@ def test_without_cyber_insurance_the_complaint_is_recommended_at_once(case_of):
 
 
 def test_a_major_dora_incident_starts_the_dora_chain_from_classification(case_of):
-    classified = paris(2024, 2, 1, 20, 0)
-    case, dpo = case_of({"is_dora_entity": True}, dora_major=True, dora_classified_at=classified)
+    classified = paris(2025, 2, 6, 20, 0)
+    case, dpo = case_of({"is_dora_entity": True}, dora_major=True, dora_classified_at=classified, **IN_2025)
     obs = obligations(case)
     assert obs["DORA_INITIAL"].due_at == classified + timedelta(hours=4)
     assert obs["DORA_INTERMEDIATE"].due_at is None
 
-    initial_at = paris(2024, 2, 1, 23, 0)
+    initial_at = paris(2025, 2, 6, 23, 0)
     services.obligation_complete(obs["DORA_INITIAL"], completed_at=initial_at, acting_user=dpo)
-    # 72 h end on Sunday 4 Feb 23:00: the weekend relief moves it to Monday 12:00.
-    assert obligations(case)["DORA_INTERMEDIATE"].due_at == paris(2024, 2, 5, 12, 0)
+    # 72 h end on Sunday 9 Feb 23:00: the weekend relief moves it to Monday 12:00.
+    assert obligations(case)["DORA_INTERMEDIATE"].due_at == paris(2025, 2, 10, 12, 0)
 
 
 def test_dora_initial_is_capped_at_24h_after_awareness(case_of):
-    case, _ = case_of({"is_dora_entity": True}, dora_major=True, dora_classified_at=paris(2024, 2, 2, 16, 0))
-    assert obligations(case)["DORA_INITIAL"].due_at == AWARE + timedelta(hours=24)
+    case, _ = case_of({"is_dora_entity": True}, dora_major=True, dora_classified_at=paris(2025, 2, 7, 16, 0), **IN_2025)
+    assert obligations(case)["DORA_INITIAL"].due_at == AWARE_2025 + timedelta(hours=24)
 
 
 def test_a_dora_entity_without_a_major_incident_has_no_dora_obligation(case_of):
-    case, _ = case_of({"is_dora_entity": True}, dora_major=False)
+    case, _ = case_of({"is_dora_entity": True}, dora_major=False, **IN_2025)
     assert not [code for code in obligations(case) if code.startswith("DORA")]
 
 
@@ -252,31 +255,34 @@ def test_an_auditor_cannot_mark_an_obligation_not_applicable(case_of, make_user)
 
 
 def test_a_pending_obligation_whose_rule_stops_applying_is_withdrawn_and_kept(case_of):
-    case, dpo = case_of({"is_nis2_entity": True})
+    case, dpo = case_of({"is_nis2_entity": True}, **IN_2025)
     ids = {code: ob.pk for code, ob in obligations(case).items() if code.startswith("NIS2")}
+    assert len(ids) == 4
     services.case_update_facts(case, acting_user=dpo, nis2_significant=False)
     for code, pk in ids.items():
         ob = Obligation.objects.get(pk=pk)
         assert ob.state == Obligation.State.WITHDRAWN, code
-        assert ob.status(now=AWARE).value == "not_applicable"
+        assert ob.status(now=AWARE_2025).value == "not_applicable"
 
 
 def test_a_withdrawn_obligation_is_reactivated_when_its_rule_applies_again(case_of):
-    case, dpo = case_of({"is_nis2_entity": True})
+    case, dpo = case_of({"is_nis2_entity": True}, **IN_2025)
     pk = obligations(case)["NIS2_24H"].pk
     services.case_update_facts(case, acting_user=dpo, nis2_significant=False)
     services.case_update_facts(case, acting_user=dpo, nis2_significant=True)
     ob = Obligation.objects.get(pk=pk)
     assert ob.state == Obligation.State.PENDING
     assert ob.not_applicable_reason == ""
-    assert ob.due_at == AWARE + timedelta(hours=24)
+    assert ob.due_at == AWARE_2025 + timedelta(hours=24)
     assert case.obligations.filter(rule_code="NIS2_24H").count() == 1
 
 
 def test_an_acted_upon_obligation_is_never_withdrawn_or_deleted(case_of):
-    case, dpo = case_of({"is_nis2_entity": True})
+    case, dpo = case_of({"is_nis2_entity": True}, **IN_2025)
     early = obligations(case)["NIS2_24H"]
-    services.obligation_complete(early, completed_at=AWARE + timedelta(hours=5), reference="ANSSI-1", acting_user=dpo)
+    services.obligation_complete(
+        early, completed_at=AWARE_2025 + timedelta(hours=5), reference="ANSSI-1", acting_user=dpo
+    )
     decided = obligations(case)["NIS2_INTERMEDIATE"]
     services.obligation_mark_not_applicable(decided, reason="Not requested.", acting_user=dpo)
     services.case_update_facts(case, acting_user=dpo, nis2_significant=False)

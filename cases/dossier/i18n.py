@@ -347,7 +347,7 @@ CHOICES: dict[str, dict[str, tuple[str, str]]] = {
         "anssi": ("Déclaration ANSSI / CERT-FR", "ANSSI / CERT-FR declaration"),
         "nis2": ("Rapport NIS2", "NIS2 report"),
         "health": ("Signalement ARS / CERT Santé", "ARS / CERT Santé report"),
-        "dora": ("Rapport DORA (ACPR)", "DORA report (ACPR)"),
+        "dora": ("Rapport DORA", "DORA report"),
         "complaint": ("Plainte pénale", "Criminal complaint"),
         "controller": ("Information d'un responsable de traitement", "Notice to a controller"),
         "members": ("Communication aux personnes", "Communication to persons"),

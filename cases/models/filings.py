@@ -21,7 +21,7 @@ class Filing(CaseChild):
         ANSSI = "anssi", _("ANSSI / CERT-FR declaration")
         NIS2 = "nis2", _("NIS2 report")
         HEALTH = "health", _("ARS / CERT Santé report")
-        DORA = "dora", _("DORA report (ACPR)")
+        DORA = "dora", _("DORA report")
         COMPLAINT = "complaint", _("Criminal complaint")
         CONTROLLER = "controller", _("Notice to a controller")
         MEMBERS = "members", _("Communication to persons")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .. import deadlines
+from .. import deadlines, regimes
 from ..regimes import AUTHORITY_LABELS, RULE_CHOICES, Authority
 from .base import audited_history
 from .breach_case import BreachCase, CaseChild
@@ -27,6 +27,8 @@ class Obligation(CaseChild):
         ControllerNotice, on_delete=models.PROTECT, null=True, blank=True, related_name="obligation"
     )
     rule_code = models.CharField(_("rule"), max_length=40, choices=RULE_CHOICES)
+    # Which version of the rule (the day it applies from) the wording was copied from.
+    rule_version = models.CharField(_("rule version"), max_length=10, blank=True)
     label_fr = models.CharField(max_length=300)
     label_en = models.CharField(max_length=300)
     authority = models.CharField(
@@ -41,6 +43,8 @@ class Obligation(CaseChild):
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
     due_basis = models.CharField(max_length=20, choices=[(b.value, b.value) for b in deadlines.DueBasis])
     requested_due_at = models.DateTimeField(_("due date requested by the authority"), null=True, blank=True)
+    # DORA: the latest updated intermediate report (RTS 2025/301 art. 5(1)(b)); the final report runs from it.
+    latest_update_at = models.DateTimeField(_("latest updated report sent at"), null=True, blank=True)
 
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
@@ -92,3 +96,8 @@ class Obligation(CaseChild):
 
     def label(self, lang: str = "fr") -> str:
         return self.label_en if lang == "en" else self.label_fr
+
+    @property
+    def rule(self) -> regimes.Rule:
+        """The version of the rule this obligation was generated from (how it runs, not its wording)."""
+        return regimes.rule_version(self.rule_code, self.rule_version)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import deadlines
-from ..regimes import RULES_BY_CODE
+from ..regimes import AUTHORITY_LABELS, DORA_AUTHORITIES, RULES_BY_CODE, Authority
 from .base import AuditedModel, audited_history, siren_validator
 
 
@@ -39,10 +39,25 @@ class Organization(AuditedModel):
     is_oiv = models.BooleanField(_("operator of vital importance (OIV)"), default=False)
     is_health_establishment = models.BooleanField(_("health establishment or care body"), default=False)
     is_dora_entity = models.BooleanField(_("DORA financial entity"), default=False)
+    dora_authority = models.CharField(
+        _("DORA competent authority"),
+        max_length=30,
+        choices=[(a.value, AUTHORITY_LABELS[a]) for a in DORA_AUTHORITIES],
+        default=Authority.ACPR.value,
+        help_text=_(
+            "Receives the DORA reports (Regulation 2022/2554, art. 46): the ACPR for insurers, mutuelles and "
+            "banks, the AMF for the asset managers and other entities it supervises."
+        ),
+    )
     dora_relief_excluded = models.BooleanField(
         _("excluded from DORA weekend relief"),
         default=False,
-        help_text=_("Entity types listed in art. 5(5) of RTS 2025/301 may not file on the next working day."),
+        help_text=_(
+            "Credit institutions, central counterparties, trading venue operators, NIS2 essential or important "
+            "entities and entities the competent authority declared significant or systemic (RTS 2025/301, "
+            "art. 5(5) and 5(6)) may not file the initial notification or the intermediate report on the next "
+            "working day; the final report keeps the relief."
+        ),
     )
     has_cyber_insurance = models.BooleanField(_("holds a cyber-insurance policy"), default=False)
 

@@ -20,7 +20,8 @@ from ..models import (
     Obligation,
     TimelineEvent,
 )
-from ..regimes import RULES_BY_CODE, DeadlineKind
+from ..regimes import DeadlineKind
+from .drafts import DraftLine, draft_lines
 
 # CSS class of each obligation status (its words come from `deadline_tags.clock_label`).
 STATUS_CLASSES = {
@@ -67,6 +68,7 @@ class ObligationRow:
     controller: str
     is_pending: bool
     can_request_due: bool
+    can_update: bool = False  # a filed report that takes updated versions (DORA intermediate report)
 
 
 @dataclass
@@ -84,6 +86,7 @@ class CasePage:
     notices_informed: int
     decisions: list[dict] = field(default_factory=list)
     severity_level: str = ""
+    drafts: list[DraftLine] = field(default_factory=list)  # what proposals would change: never a deadline
 
 
 def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None) -> CasePage:
@@ -126,12 +129,13 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         notices_informed=sum(1 for n in notices if n.informed_at),
         decisions=_decisions(case, lang),
         severity_level=i18n.choice("severity_level", case.severity_level, lang),
+        drafts=draft_lines(case, obligations, notices),
     )
 
 
 def _obligation_row(ob: Obligation, now: datetime) -> ObligationRow:
     status = ob.status(now)
-    rule = RULES_BY_CODE.get(ob.rule_code)
+    rule = ob.rule
     pending = ob.state == Obligation.State.PENDING
     return ObligationRow(
         obligation=ob,
@@ -139,7 +143,8 @@ def _obligation_row(ob: Obligation, now: datetime) -> ObligationRow:
         status_class=STATUS_CLASSES[status],
         controller=ob.controller_notice.controller.name if ob.controller_notice_id else "",
         is_pending=pending,
-        can_request_due=pending and rule is not None and rule.kind is DeadlineKind.ON_REQUEST,
+        can_request_due=pending and rule.kind is DeadlineKind.ON_REQUEST,
+        can_update=ob.state == Obligation.State.DONE and rule.accepts_updates,
     )
 
 

@@ -146,6 +146,60 @@ def _validate_clocks(errors: dict, first_signal_at, aware_at, incident_known_at=
         )
 
 
+def _validate_order(errors: dict, values: dict, *, case: BreachCase | None = None, changed=None) -> None:
+    """Orderings the facts cannot have, once each instant is valid on its own.
+
+    Only orderings involving a `changed` fact are checked on an update (all on opening), so an
+    unrelated edit is never refused for an older record. DORA: the classification as major
+    comes after the financial entity became aware of the ICT-related incident (ITS 2025/302
+    fields 2.2 and 2.3), and the initial notification cannot precede the classification it
+    notifies (RTS 2025/301 art. 5(1)(a)).
+    """
+    if errors:
+        return
+
+    def involved(*names: str) -> bool:
+        return changed is None or bool(set(names) & set(changed))
+
+    aware, known = values.get("aware_at"), values.get("incident_known_at")
+    if involved("incident_known_at", "aware_at") and known is not None and aware is not None and known > aware:
+        # A personal-data breach is a security incident: knowing the breach is knowing the incident.
+        errors.setdefault("incident_known_at", []).append(
+            _("Knowledge of the incident cannot come after awareness of the breach, which is an incident itself.")
+        )
+    classified = values.get("dora_classified_at")
+    incident_aware = known or aware
+    if (
+        involved("dora_classified_at", "incident_known_at", "aware_at")
+        and classified is not None
+        and incident_aware is not None
+        and classified < incident_aware
+    ):
+        errors.setdefault("dora_classified_at", []).append(
+            _("The classification as major (%(classified)s) cannot precede awareness of the incident (%(aware)s).")
+            % {"classified": common.paris_time(classified), "aware": common.paris_time(incident_aware)}
+        )
+    if classified is not None and case is not None and involved("dora_classified_at"):
+        initial = case.obligations.filter(
+            rule_code="DORA_INITIAL", state=Obligation.State.DONE, completed_at__lt=classified
+        ).first()
+        if initial is not None:
+            errors.setdefault("dora_classified_at", []).append(
+                _("The initial notification was filed on %(filed)s: the classification cannot come after it.")
+                % {"filed": common.paris_time(initial.completed_at)}
+            )
+    started = values.get("occurred_from")
+    if (
+        involved("occurred_from", "aware_at")
+        and started is not None
+        and values.get("aware_at") is not None
+        and started > values["aware_at"]
+    ):
+        errors.setdefault("occurred_from", []).append(
+            _("The breach cannot start after the organisation became aware of it.")
+        )
+
+
 def _apply_severity(case: BreachCase) -> None:
     result = severity.assess(
         severity.SeverityInputs(
@@ -200,6 +254,7 @@ def case_open(
         errors["aware_justification"] = [_("Explain why the organisation became aware at this time.")]
     _validate_clocks(errors, first_signal_at, aware_at, facts.get("incident_known_at"))
     _validate_other_facts(errors, facts)
+    _validate_order(errors, {**facts, "aware_at": aware_at})
     raise_errors(errors)
 
     case = BreachCase(
@@ -251,6 +306,8 @@ def case_update_facts(
     merged = {k: changed.get(k, getattr(case, k)) for k in ("first_signal_at", "aware_at", "incident_known_at")}
     _validate_clocks(errors, **merged)
     _validate_other_facts(errors, changed, current=case)
+    ordered = ("aware_at", "incident_known_at", "dora_classified_at", "occurred_from")
+    _validate_order(errors, {k: changed.get(k, getattr(case, k)) for k in ordered}, case=case, changed=changed)
     if "title" in changed and not (changed["title"] or "").strip():
         errors["title"] = [_("Give the case a title.")]
     if "aware_justification" in changed and not (changed["aware_justification"] or "").strip():

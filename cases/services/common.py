@@ -25,6 +25,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..deadlines import PARIS
 from ..models import BreachCase, Organization
 
 # Clock skew tolerated for instants entered "now" from a browser.
@@ -129,6 +130,11 @@ def check_version(record, expected_version: int | None) -> None:
 
 def now() -> datetime:
     return timezone.now()
+
+
+def paris_time(value: datetime) -> str:
+    """An instant as Paris wall-clock time for error messages, e.g. 01/02/2024 18:00."""
+    return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 def save(obj, *, acting_user, reason: str = "") -> None:

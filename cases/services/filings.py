@@ -14,7 +14,7 @@ from ..models import (
 )
 from ..permissions import WRITE_ROLES, require_role
 from .common import check_aware, check_not_future, lock_child, lock_open_case, raise_errors, save, service
-from .obligations import complete_locked
+from .obligations import complete_locked, record_update_locked
 
 
 @service
@@ -32,7 +32,11 @@ def filing_record(
     evidence: Evidence | None = None,
     late_reason: str = "",
 ) -> Filing:
-    """Record what was sent; naming the obligation it satisfies completes that obligation."""
+    """Record what was sent; naming the obligation it satisfies completes that obligation.
+
+    Naming a report already filed that accepts updates (the DORA intermediate report) records
+    an updated report: the rules running from its latest update are recomputed.
+    """
     require_role(acting_user, case.organization, WRITE_ROLES)
     case = lock_open_case(case)
     errors: dict = {}
@@ -65,6 +69,11 @@ def filing_record(
     )
     if obligation is not None:
         ob = lock_child(Obligation, case, obligation.pk)
-        complete_locked(ob, completed_at=sent_at, reference=reference, late_reason=late_reason, acting_user=acting_user)
+        if ob.state == Obligation.State.DONE and ob.rule.accepts_updates:
+            record_update_locked(ob, sent_at=sent_at, acting_user=acting_user)
+        else:
+            complete_locked(
+                ob, completed_at=sent_at, reference=reference, late_reason=late_reason, acting_user=acting_user
+            )
     save(filing, acting_user=acting_user, reason=_("Filing recorded."))
     return filing

@@ -31,8 +31,11 @@ from .common import (
 )
 
 
-def case_facts(case: BreachCase) -> regimes.CaseFacts:
+def case_facts(case: BreachCase, *, has_controllers_to_inform: bool | None = None) -> regimes.CaseFacts:
+    """The facts the rules read; pass `has_controllers_to_inform` when the notices are already loaded."""
     org = case.organization
+    if has_controllers_to_inform is None:
+        has_controllers_to_inform = case.controller_notices.exists()
     return regimes.CaseFacts(
         is_controller=org.is_controller,
         is_processor=org.is_processor,
@@ -47,37 +50,43 @@ def case_facts(case: BreachCase) -> regimes.CaseFacts:
         nis2_significant=case.nis2_significant,
         dora_major=case.dora_major,
         ongoing=case.ongoing,
-        has_controllers_to_inform=case.controller_notices.exists(),
+        has_controllers_to_inform=has_controllers_to_inform,
     )
 
 
-def _anchor_times(case: BreachCase, obligations: list[Obligation]) -> deadlines.AnchorTimes:
-    done = {
-        o.rule_code: o.completed_at
-        for o in obligations
-        if o.state == Obligation.State.DONE and o.completed_at and o.controller_notice_id is None
-    }
+def anchor_times(case: BreachCase, obligations: list[Obligation]) -> deadlines.AnchorTimes:
+    """The instants a case knows: its clocks, and when each of its filings was done (and last updated)."""
+    done = [
+        o for o in obligations if o.state == Obligation.State.DONE and o.completed_at and o.controller_notice_id is None
+    ]
     return deadlines.AnchorTimes(
         aware_at=case.aware_at,
         incident_known_at=case.incident_known_at,
         contained_at=case.contained_at,
         dora_classified_at=case.dora_classified_at,
-        rule_done=done,
+        rule_done={o.rule_code: o.completed_at for o in done},
+        rule_updated={o.rule_code: o.latest_update_at for o in done if o.latest_update_at},
     )
 
 
-def _internal_target(org: Organization, rule: regimes.Rule) -> int | None:
+def internal_target(org: Organization, rule: regimes.Rule) -> int | None:
+    """The organisation's target for a rule without a legal hour count (None: the rule's practice)."""
     target = org.internal_target_for(rule.code)
     if target is None and rule.practice_hours is None:
         target = org.undue_delay_target_hours
     return target
 
 
+def authority_for(org: Organization, rule: regimes.Rule) -> str:
+    """The authority an obligation is owed to: the rule's, or the organisation's own choice (DORA)."""
+    return getattr(org, rule.authority_setting) if rule.authority_setting else rule.authority.value
+
+
 def _due_for(case: BreachCase, rule: regimes.Rule, anchors, notice: ControllerNotice | None, requested):
     return deadlines.compute_due(
         rule,
         anchors,
-        internal_target_hours=_internal_target(case.organization, rule),
+        internal_target_hours=internal_target(case.organization, rule),
         contract_hours=notice.notice_period_hours if notice else None,
         requested_due_at=requested,
         weekend_relief=not case.organization.dora_relief_excluded,
@@ -87,35 +96,43 @@ def _due_for(case: BreachCase, rule: regimes.Rule, anchors, notice: ControllerNo
 def sync_obligations(case: BreachCase, *, acting_user, reason: str) -> list[Obligation]:
     """Bring the case's obligations in line with the catalogue and the current facts.
 
-    New applicable rules get an obligation (wording copied from the rule); pending ones
-    get their due date recomputed; pending ones whose rule no longer applies are
-    withdrawn (kept, never deleted); done and not-applicable ones are left as they
-    are, so lateness stays frozen at completion.
+    Each rule is taken in the version in force at the instant that starts its clock
+    (`deadlines.applicable_version`). New applicable rules get an obligation (wording copied
+    from that version); pending ones get their due date (and their authority) recomputed;
+    pending ones whose rule no longer applies, or was not in force at their clock's start, are
+    withdrawn (kept, never deleted); done and not-applicable ones are left as they are, so
+    lateness stays frozen at completion. An obligation keeps the version it was generated from
+    while that version is in force at its anchor, even if the catalogue's wording is edited;
+    only when its anchor moves across the end of that period (the case facts changed) does a
+    pending obligation not yet acted upon take the version in force at its new anchor.
     """
     facts = case_facts(case)
     obligations = list(case.obligations.all())
-    anchors = _anchor_times(case, obligations)
+    anchors = anchor_times(case, obligations)
     existing = {(o.rule_code, o.controller_notice_id): o for o in obligations}
     notices = list(case.controller_notices.all())
 
-    for rule in regimes.RULES:
-        applies = rule.applies(facts)
-        targets: list[ControllerNotice | None] = notices if rule.per_controller else [None]
+    for code in regimes.rule_codes():
+        candidates = regimes.versions(code)
+        current = deadlines.applicable_version(candidates, anchors)
+        applies = current is not None and current.applies(facts)
+        targets: list[ControllerNotice | None] = notices if candidates[-1].per_controller else [None]
         for notice in targets:
-            ob = existing.get((rule.code, notice.pk if notice else None))
+            ob = existing.get((code, notice.pk if notice else None))
             if not applies:
                 if ob is not None and ob.state == Obligation.State.PENDING and not ob.is_acted_upon:
                     ob.state = Obligation.State.WITHDRAWN
-                    ob.not_applicable_reason = _("The rule no longer applies to the case facts.")
+                    ob.not_applicable_reason = (
+                        _("The rule no longer applies to the case facts.")
+                        if current is not None
+                        else _("The rule was not in force when this clock started.")
+                    )
                     save(ob, acting_user=acting_user, reason=reason)
                 continue
-            requested = ob.requested_due_at if ob else None
-            due = _due_for(case, rule, anchors, notice, requested)
-            anchor_at = deadlines.resolve_anchor(rule, anchors)
             if ob is None:
-                ob = _new_obligation(case, rule, notice)
-                ob.anchor_at, ob.due_at, ob.due_basis = anchor_at, due.at, due.basis.value
-                save(ob, acting_user=acting_user, reason=_("Generated from rule %(code)s.") % {"code": rule.code})
+                ob = _new_obligation(case, current, notice)
+                _set_due(ob, case, current, anchors, notice)
+                save(ob, acting_user=acting_user, reason=_("Generated from rule %(code)s.") % {"code": code})
                 obligations.append(ob)
                 continue
             reactivated = ob.state == Obligation.State.WITHDRAWN
@@ -123,27 +140,38 @@ def sync_obligations(case: BreachCase, *, acting_user, reason: str) -> list[Obli
                 ob.state, ob.not_applicable_reason = Obligation.State.PENDING, ""
             elif ob.state != Obligation.State.PENDING:
                 continue
-            changed = (ob.anchor_at, ob.due_at, ob.due_basis) != (anchor_at, due.at, due.basis.value)
-            if changed or reactivated:
-                ob.anchor_at, ob.due_at, ob.due_basis = anchor_at, due.at, due.basis.value
+            rule = current
+            if ob.rule.version != current.version:
+                if ob.is_acted_upon:
+                    rule = ob.rule  # a reference was already recorded under its version: never rewritten
+                else:
+                    _copy_wording(ob, current)  # its anchor moved into another version's period
+            before = (ob.anchor_at, ob.due_at, ob.due_basis, ob.authority, ob.rule_version)
+            _set_due(ob, case, rule, anchors, notice)
+            if reactivated or before != (ob.anchor_at, ob.due_at, ob.due_basis, ob.authority, ob.rule_version):
                 save(ob, acting_user=acting_user, reason=reason)
     return obligations
 
 
+def _set_due(ob: Obligation, case: BreachCase, rule: regimes.Rule, anchors, notice: ControllerNotice | None) -> None:
+    due = _due_for(case, rule, anchors, notice, ob.requested_due_at)
+    ob.anchor_at, ob.due_at, ob.due_basis = deadlines.resolve_anchor(rule, anchors), due.at, due.basis.value
+    ob.authority = authority_for(case.organization, rule)
+
+
 def _new_obligation(case: BreachCase, rule: regimes.Rule, notice: ControllerNotice | None) -> Obligation:
-    return Obligation(
-        case=case,
-        controller_notice=notice,
-        rule_code=rule.code,
-        label_fr=rule.label_fr,
-        label_en=rule.label_en,
-        authority=rule.authority.value,
-        legal_source=rule.source,
-        legal_text_fr=rule.legal_text_fr,
-        legal_text_en=rule.legal_text_en,
-        deadline_label_fr=rule.deadline_label("fr"),
-        deadline_label_en=rule.deadline_label("en"),
-    )
+    ob = Obligation(case=case, controller_notice=notice, rule_code=rule.code)
+    _copy_wording(ob, rule)
+    return ob
+
+
+def _copy_wording(ob: Obligation, rule: regimes.Rule) -> None:
+    """Copy a rule version's wording onto its obligation: later catalogue edits never rewrite it."""
+    ob.rule_version = rule.version
+    ob.label_fr, ob.label_en = rule.label_fr, rule.label_en
+    ob.legal_source = rule.source
+    ob.legal_text_fr, ob.legal_text_en = rule.legal_text_fr, rule.legal_text_en
+    ob.deadline_label_fr, ob.deadline_label_en = rule.deadline_label("fr"), rule.deadline_label("en")
 
 
 def complete_locked(
@@ -153,16 +181,22 @@ def complete_locked(
     check_aware(errors, "completed_at", completed_at)
     raise_errors(errors)
     if ob.state == Obligation.State.DONE:
+        if ob.rule.accepts_updates:
+            raise ValidationError(_("This report is already filed; record the updated report as a filing on it."))
         raise ValidationError(_("This obligation is already completed."))
     if ob.state in {Obligation.State.NOT_APPLICABLE, Obligation.State.WITHDRAWN}:
         raise ValidationError(_("This obligation is not applicable; it cannot be completed."))
     require_not_closed(ob.case)
     check_not_future(errors, "completed_at", completed_at)
+    classified = ob.case.dora_classified_at
     if completed_at < ob.case.first_signal_at:
         errors["completed_at"] = [_("A completion cannot precede the case's first signal.")]
-    elif getattr(regimes.RULES_BY_CODE.get(ob.rule_code), "anchor", None) is regimes.Anchor.RULE_DONE and (
-        ob.anchor_at is None or completed_at < ob.anchor_at
-    ):
+    elif ob.rule.anchor is regimes.Anchor.DORA_CLASSIFICATION and classified and completed_at < classified:
+        errors["completed_at"] = [
+            _("The initial notification of a major incident cannot precede its classification as major (%(at)s).")
+            % {"at": common.paris_time(classified)}
+        ]
+    elif ob.rule.anchor is regimes.Anchor.RULE_DONE and (ob.anchor_at is None or completed_at < ob.anchor_at):
         errors["completed_at"] = [_("This follow-up cannot be completed before the filing it follows.")]
     if deadlines.is_late(due_at=ob.due_at, completed_at=completed_at) and not (late_reason or "").strip():
         errors["late_reason"] = [
@@ -198,6 +232,42 @@ def obligation_complete(
     return complete_locked(
         ob, completed_at=completed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
     )
+
+
+def record_update_locked(ob: Obligation, *, sent_at: datetime, acting_user) -> Obligation:
+    """Record an updated version of a filed report (DORA updated intermediate report, RTS 2025/301 art. 5(1)(b)).
+
+    The report keeps its first filing (and the due date it was judged against); the rules that
+    run from its latest update (the DORA final report, art. 5(1)(c)) are recomputed from this one.
+    """
+    errors: dict = {}
+    check_aware(errors, "sent_at", sent_at)
+    raise_errors(errors)
+    if not ob.rule.accepts_updates:
+        raise ValidationError(_("This obligation is already completed."))
+    require_not_closed(ob.case)
+    check_not_future(errors, "sent_at", sent_at)
+    if not errors and sent_at < ob.completed_at:
+        errors["sent_at"] = [
+            _("An updated report cannot precede the report it updates (filed on %(at)s).")
+            % {"at": common.paris_time(ob.completed_at)}
+        ]
+    followers = [
+        o
+        for o in ob.case.obligations.filter(state=Obligation.State.DONE, controller_notice__isnull=True)
+        if o.rule.after_rule == ob.rule_code and o.rule.from_latest_update and o.completed_at < sent_at
+    ]
+    if not errors and followers:
+        errors["sent_at"] = [
+            _("The final report was filed on %(at)s: an updated intermediate report cannot follow it.")
+            % {"at": common.paris_time(followers[0].completed_at)}
+        ]
+    raise_errors(errors)
+    if ob.latest_update_at is None or sent_at > ob.latest_update_at:
+        ob.latest_update_at = sent_at
+        save(ob, acting_user=acting_user, reason=_("Updated report recorded."))
+        sync_obligations(ob.case, acting_user=acting_user, reason=_("Updated report recorded."))
+    return ob
 
 
 def reactivate_locked(ob: Obligation, *, reason: str, acting_user) -> None:
@@ -247,7 +317,7 @@ def obligation_set_requested_due(
     raise_errors(errors)
     ob = lock_child(Obligation, lock_open_case(obligation.case_id), obligation.pk)
     check_version(ob, expected_version)
-    if regimes.get_rule(ob.rule_code).kind is not regimes.DeadlineKind.ON_REQUEST:
+    if ob.rule.kind is not regimes.DeadlineKind.ON_REQUEST:
         raise ValidationError(_("Only obligations due on an authority's request take a requested date."))
     if ob.state != Obligation.State.PENDING:
         raise ValidationError(_("Only a pending obligation can be given a new due date."))

@@ -1,22 +1,29 @@
-"""Section 3: every obligation: rule, legal source, clock start, due date, completion and reasons."""
+"""Section 3: every obligation: rule, legal source, clock start, due date, completion and reasons.
+
+It ends with what the proposals loaded as draft regimes would change (one line each, marked
+not in force), in the dossier's language through gettext.
+"""
 
 from __future__ import annotations
 
+from django.utils import translation
+from django.utils.translation import gettext as _
 from reportlab.platypus import CondPageBreak, Flowable
 
-from ... import regimes
 from ...deadlines import DueBasis
+from ...regimes import authority_name
+from ...selectors.drafts import draft_lines
 from ..context import Context
 from ..document import Heading
-from ..styles import kv_table, para, spacer
+from ..styles import LABEL, SMALL, kv_table, para, spacer
 
 KEY = "s3"
 
 
 def _anchor(ctx: Context, ob) -> str:
     try:
-        rule = regimes.get_rule(ob.rule_code)
-    except (KeyError, LookupError):
+        rule = ob.rule
+    except KeyError:
         rule = None
     label = ctx.choice("anchor", rule.anchor.value) if rule else ""
     when = ctx.dt(ob.anchor_at, empty="")
@@ -54,7 +61,7 @@ def build(ctx: Context) -> list[Flowable]:
             kv_table(
                 [
                     (t("rule"), f"{title} [{ob.rule_code}]"),
-                    (t("authority"), ctx.choice("authority", ob.authority)),
+                    (t("authority"), authority_name(ob.authority, ctx.lang)),
                     (t("legal_source"), ob.legal_source),
                     (t("anchor"), _anchor(ctx, ob)),
                     (t("due"), _due(ctx, ob)),
@@ -68,4 +75,16 @@ def build(ctx: Context) -> list[Flowable]:
             )
         )
         out.append(spacer(8))
+    return [*out, *_drafts(ctx)]
+
+
+def _drafts(ctx: Context) -> list[Flowable]:
+    with translation.override(ctx.lang):
+        lines = draft_lines(ctx.case, ctx.data.obligations, ctx.data.notices)
+        if not lines:
+            return []
+        out: list[Flowable] = [para(_("Proposals, not in force"), LABEL)]
+        for line in lines:
+            out.append(para(" ".join(p for p in (line.text, line.law) if p)))
+        out.append(para(_("For comparison only: never used for a deadline, a reminder or the calendar feed."), SMALL))
     return out
