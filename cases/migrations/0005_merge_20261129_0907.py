@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_record_version'),
-        ('cases', '0004_rules_in_force_and_dora_authority'),
+        ("cases", "0004_record_version"),
+        ("cases", "0004_rules_in_force_and_dora_authority"),
     ]
 
-    operations = [
-    ]
+    operations = []
