@@ -486,3 +486,7 @@ class ContainForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = _text(_("Reason"), rows=4)
+
+
+class DossierExportForm(forms.Form):
+    lang = forms.ChoiceField(label=_("Language"), choices=[("fr", _("French")), ("en", _("English"))])
