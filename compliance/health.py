@@ -47,7 +47,7 @@ def _broker() -> str:
         return "inline"  # no broker: tasks run in the requesting process
     from compliance.celery import app
 
-    with app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL, connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
         conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
     return "ok"
 

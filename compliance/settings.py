@@ -154,29 +154,33 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(25 * 1024 * 10
 # EVIDENCE_S3_BUCKET is set, so that every application server and worker reads and writes the same
 # files. Objects stay private: no public ACL, and no URL is ever handed out; downloads are streamed
 # through the permission-checked views (cases/views/downloads.py).
-EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET", "")
-if EVIDENCE_S3_BUCKET:
-    _missing = [
-        name for name in ("EVIDENCE_S3_ACCESS_KEY_ID", "EVIDENCE_S3_SECRET_ACCESS_KEY") if not os.environ.get(name)
-    ]
-    if _missing:
-        raise RuntimeError(f"EVIDENCE_S3_BUCKET is set: {', '.join(_missing)} must be set too.")
-    _default_storage = {
+
+
+def object_storage(environ) -> dict:
+    """The S3-compatible storage of the EVIDENCE_S3_* variables, as a STORAGES entry."""
+    missing = [name for name in ("EVIDENCE_S3_ACCESS_KEY_ID", "EVIDENCE_S3_SECRET_ACCESS_KEY") if not environ.get(name)]
+    if missing:
+        raise RuntimeError(f"EVIDENCE_S3_BUCKET is set: {', '.join(missing)} must be set too.")
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": EVIDENCE_S3_BUCKET,
-            "endpoint_url": os.environ.get("EVIDENCE_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("EVIDENCE_S3_REGION") or None,
-            "access_key": os.environ["EVIDENCE_S3_ACCESS_KEY_ID"],
-            "secret_key": os.environ["EVIDENCE_S3_SECRET_ACCESS_KEY"],
-            "location": os.environ.get("EVIDENCE_S3_PREFIX", ""),
+            "bucket_name": environ["EVIDENCE_S3_BUCKET"],
+            "endpoint_url": environ.get("EVIDENCE_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("EVIDENCE_S3_REGION") or None,
+            "access_key": environ["EVIDENCE_S3_ACCESS_KEY_ID"],
+            "secret_key": environ["EVIDENCE_S3_SECRET_ACCESS_KEY"],
+            "location": environ.get("EVIDENCE_S3_PREFIX", ""),
             "default_acl": None,
             # Stored names are unique (hash + timestamp); never overwrite evidence silently.
             "file_overwrite": False,
-            "addressing_style": os.environ.get("EVIDENCE_S3_ADDRESSING_STYLE", "path"),
+            "addressing_style": environ.get("EVIDENCE_S3_ADDRESSING_STYLE", "path"),
             "signature_version": "s3v4",
         },
     }
+
+
+if os.environ.get("EVIDENCE_S3_BUCKET"):
+    _default_storage = object_storage(os.environ)
 else:
     _default_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
