@@ -16,7 +16,7 @@ graceful_timeout = 30
 max_requests = 2000
 max_requests_jitter = 200
 # Heartbeat files in memory, not on a disk that may stall.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - gunicorn's own heartbeat files
 accesslog = "-"
 errorlog = "-"
 # Addresses whose X-Forwarded-* headers gunicorn trusts (the reverse proxy).

@@ -13,6 +13,7 @@ from django.db import transaction
 from cases import services
 from cases.deadlines import PARIS
 from cases.models import Membership, Organization
+from tests.processes import app_database  # noqa: F401 - a fixture: the database application processes share
 
 
 def paris(*args) -> datetime:

@@ -6,6 +6,7 @@ process group and stopped (then killed) at the end, whatever the test did.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -75,10 +76,8 @@ class Running:
             except ProcessLookupError:
                 pass
         # Children the leader left behind (e.g. after SIGKILL of the leader alone) go too.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def start(name: str, args: list[str], *, env: dict[str, str], logs: Path) -> Running:

@@ -8,6 +8,7 @@ how to run them, unless REQUIRE_SERVICES=1 (set by .ci/run), which turns the ski
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
@@ -134,10 +135,12 @@ def seaweedfs(work: Path) -> Iterator[S3Server]:
     data = work / "seaweedfs"
     data.mkdir(parents=True, exist_ok=True)
     config = work / "s3.json"
-    config.write_text(
-        '{"identities": [{"name": "app", "credentials": [{"accessKey": "%s", "secretKey": "%s"}],'
-        ' "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}' % (ACCESS_KEY, SECRET_KEY)
-    )
+    identity = {
+        "name": "app",
+        "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    config.write_text(json.dumps({"identities": [identity]}))
     ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
     grpc = {name: free_port() for name in ports}
     args = [

@@ -18,7 +18,7 @@ from django.urls import reverse
 from cases import services
 from cases.models import DossierExport, Membership
 from compliance.settings import object_storage
-from tests.processes import Member, app_database, production_env, seed_member, serve  # noqa: F401 - fixture
+from tests.processes import Member, production_env, seed_member, serve
 from tests.services import seaweedfs
 
 pytestmark = pytest.mark.xdist_group("services")
