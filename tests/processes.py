@@ -316,3 +316,39 @@ class Member:
         code = f"{totp(bytes.fromhex(member['key']), step=30, t0=0, digits=6):06d}"
         verified = self.form(f"{base}/accounts/two-factor/verify/", {"token": code})
         assert verified.status == 302 and "/accounts/" not in verified.headers["Location"], verified.text()[:2000]
+
+
+def query(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
+    """Read the database of `env` directly (no Django here: this process's Django is on the test database)."""
+    if "DATABASE_URL" in env:
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)) as conn:
+            return conn.execute(sql.replace("?", "%s"), params).fetchall()
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(env["SQLITE_PATH"], timeout=30)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def worker(name: str, env: dict[str, str], logs: Path, *extra: str) -> Running:
+    """A Celery worker (one process doing the work: its death is the work's death)."""
+    return start(
+        name,
+        [
+            str(BIN / "celery"),
+            "-A",
+            "compliance",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "-n",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+            *extra,
+        ],
+        env=env,
+        logs=logs,
+    )
