@@ -200,12 +200,13 @@ def pg_url(settings_dict, name: str) -> str:
 
 
 @pytest.fixture
-def app_database(request, tmp_path, tmp_path_factory) -> Iterator[dict[str, str]]:
+def app_database(transactional_db, tmp_path, tmp_path_factory) -> Iterator[dict[str, str]]:
     """Environment pointing application processes at a migrated, committed database of the test's own.
 
     On PostgreSQL (the suite run with DATABASE_URL): a copy of the migrated test database, dropped
     afterwards (committed history rows cannot be flushed: the append-only triggers refuse it).
-    On SQLite: a copy of a migrated file.
+    On SQLite: a copy of a migrated file. (`transactional_db`: the test database is set up and
+    no transaction of this test holds it, so it can serve as a template.)
     """
     from django.db import connection, connections
 
@@ -214,7 +215,6 @@ def app_database(request, tmp_path, tmp_path_factory) -> Iterator[dict[str, str]
         shutil.copyfile(_migrated_sqlite_template(tmp_path_factory), path)
         yield {"SQLITE_PATH": str(path)}
         return
-    request.getfixturevalue("transactional_db")
     settings_dict = dict(connection.settings_dict)
     template = settings_dict["NAME"]
     name = f"{template}_app"
