@@ -17,8 +17,6 @@ import pytest
 from tests.processes import Member, manage, production_env, query, seed_member, serve, worker
 from tests.services import redis_broker, unique_queue
 
-pytestmark = pytest.mark.xdist_group("services")
-
 
 @pytest.fixture
 def broker(tmp_path):

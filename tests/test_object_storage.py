@@ -21,8 +21,6 @@ from compliance.settings import object_storage
 from tests.processes import Member, production_env, seed_member, serve
 from tests.services import seaweedfs
 
-pytestmark = pytest.mark.xdist_group("services")
-
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 400 + b"\n%%EOF\n"
 
 
