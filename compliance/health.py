@@ -30,16 +30,12 @@ def _database() -> None:
 
 
 def _storage() -> None:
-    default_storage.exists(STORAGE_PROBE)
+    default_storage.exists(STORAGE_PROBE)  # S3: a HEAD request, refused without the right credentials
     if isinstance(default_storage, FileSystemStorage):
         location = default_storage.location
-        if not (os.path.isdir(location) or _make(location)) or not os.access(location, os.W_OK | os.X_OK):
+        os.makedirs(location, mode=0o700, exist_ok=True)  # as the first upload would
+        if not os.access(location, os.W_OK | os.X_OK):
             raise OSError(f"{location} is not a writable directory")
-
-
-def _make(location: str) -> bool:
-    os.makedirs(location, mode=0o700, exist_ok=True)
-    return True
 
 
 def _broker() -> str:
