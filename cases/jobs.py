@@ -88,7 +88,7 @@ def claim(model: type[BackgroundJob], job_id: int) -> Claim | None:
     job = model.objects.filter(pk=job_id).only("state", "claimed_until").first()
     if job is None or job.state not in {JobState.QUEUED, JobState.RUNNING}:
         return None  # done, failed or unknown: a duplicate message
-    # Another worker claimed it between our UPDATE and this read: try again when its lease would end.
+    # Running under another worker's live lease (or claimed since our UPDATE): try when that lease would end.
     remaining = (job.claimed_until - now).total_seconds() + 1 if job.claimed_until else 1.0
     raise JobHeld(retry_in=max(1.0, remaining))
 
