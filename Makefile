@@ -12,7 +12,7 @@ BROWSER_ARGS := --output=test-artifacts/playwright --screenshot=only-on-failure 
 # `loadgroup`: the browser tests (xdist_group "browser") share one worker, so one server and one Chromium.
 XDIST_ARGS := -n 2 --dist loadgroup
 
-.PHONY: run test test-sqlite test-postgres test-browser lint format migrate demo clean
+.PHONY: run serve worker beat test test-sqlite test-postgres test-browser lint format migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,16 +39,30 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py runserver $(HOST)
 
+# Production (docs/deployment.md): refuses to start without DJANGO_SECRET_KEY, HISTORY_CHAIN_KEY and
+# DJANGO_ALLOWED_HOSTS, or on an unmigrated database; then collectstatic and gunicorn.
+serve: $(VENV)/.runtime
+	bin/serve
+
+# Background jobs (CELERY_BROKER_URL): the workers, and one beat per deployment for the schedule.
+worker: $(VENV)/.runtime
+	$(BIN)/celery -A compliance worker --loglevel=INFO
+
+beat: $(VENV)/.runtime
+	$(BIN)/celery -A compliance beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
 test: $(VENV)/.dev $(VENV)/.browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@[ -x $(CHROMIUM) ] || echo "note: $(CHROMIUM) is missing, the browser tests will be skipped (apt-get install chromium)"
-	$(BIN)/pytest $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
+	@$(BIN)/python -c "import redis; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null || command -v redis-server >/dev/null \
+		|| echo "note: no Redis on 127.0.0.1:6379, the background-job tests will be skipped (apt-get install redis-server, or set TEST_REDIS_URL)"
+	$(BIN)/pytest -rs $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres PG_URL="$$DATABASE_URL"; fi
 
 test-postgres: $(VENV)/.dev $(VENV)/.browser
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -rs $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
 
 # Only the browser tests, one process, skips reported (screenshots in test-artifacts/).
 test-browser: $(VENV)/.dev $(VENV)/.browser

@@ -9,7 +9,7 @@ from django.urls import reverse
 from .mfa import has_second_factor
 
 # Reachable without a verified second factor (prefix match).
-OPEN_PATH_NAMES = ("accounts:login", "accounts:logout", "set_language")
+OPEN_PATH_NAMES = ("accounts:login", "accounts:logout", "set_language", "health")
 SECOND_FACTOR_PATH_NAMES = ("accounts:enrol", "accounts:verify")
 # Authenticated by their own secret instead of a session: calendar feeds (cases.views.feeds.calendar_feed).
 OPEN_PATH_PREFIXES = ("/calendar/feed/",)

@@ -538,3 +538,7 @@ class ContainForm(VersionedForm):
 
 class ReasonForm(VersionedForm):
     reason = _text(_("Reason"), rows=4)
+
+
+class DossierExportForm(forms.Form):
+    lang = forms.ChoiceField(label=_("Language"), choices=[("fr", _("French")), ("en", _("English"))])

@@ -6,7 +6,7 @@ Every URL with a `reference` resolves the case through the user's memberships
 
 from django.urls import path
 
-from .views import actions, board, case_page, downloads, feeds
+from .views import actions, board, case_page, downloads, exports, feeds
 
 app_name = "cases"
 
@@ -55,6 +55,14 @@ urlpatterns = [
         "cases/<str:reference>/evidence/<int:evidence_id>/download/",
         downloads.evidence_download,
         name="evidence_download",
+    ),
+    # The dossier built in the background (cases/tasks.py): ask, follow, download
+    path("cases/<str:reference>/dossier/", exports.dossier_exports, name="dossier_exports"),
+    path("cases/<str:reference>/dossier/<int:export_id>/", exports.dossier_export, name="dossier_export"),
+    path(
+        "cases/<str:reference>/dossier/<int:export_id>/download/",
+        exports.dossier_export_download,
+        name="dossier_export_download",
     ),
     # Exports: the Art. 33(5) register, and personal calendar feeds (the feed itself authenticates by token)
     path("register.csv", feeds.register_csv, name="register_csv"),

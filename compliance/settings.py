@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: `runserver` serves the static files through whitenoise too, as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight after the security headers: no session, no database for a stylesheet.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,11 +143,63 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Evidence files live outside any static path and are only served through a permission-checked view.
 MEDIA_ROOT = Path(os.environ.get("EVIDENCE_ROOT", BASE_DIR / "var" / "evidence"))
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(25 * 1024 * 1024)))
+
+# --- Storage: evidence files and dossier exports (Django's storage API) ----------------------------
+# The filesystem under EVIDENCE_ROOT by default (one machine); S3-compatible object storage when
+# EVIDENCE_S3_BUCKET is set, so that every application server and worker reads and writes the same
+# files. Objects stay private: no public ACL, and no URL is ever handed out; downloads are streamed
+# through the permission-checked views (cases/views/downloads.py).
+
+
+def object_storage(environ) -> dict:
+    """The S3-compatible storage of the EVIDENCE_S3_* variables, as a STORAGES entry."""
+    missing = [name for name in ("EVIDENCE_S3_ACCESS_KEY_ID", "EVIDENCE_S3_SECRET_ACCESS_KEY") if not environ.get(name)]
+    if missing:
+        raise RuntimeError(f"EVIDENCE_S3_BUCKET is set: {', '.join(missing)} must be set too.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": environ["EVIDENCE_S3_BUCKET"],
+            "endpoint_url": environ.get("EVIDENCE_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("EVIDENCE_S3_REGION") or None,
+            "access_key": environ["EVIDENCE_S3_ACCESS_KEY_ID"],
+            "secret_key": environ["EVIDENCE_S3_SECRET_ACCESS_KEY"],
+            "location": environ.get("EVIDENCE_S3_PREFIX", ""),
+            "default_acl": None,
+            # Stored names are unique (hash + timestamp); never overwrite evidence silently.
+            "file_overwrite": False,
+            "addressing_style": environ.get("EVIDENCE_S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+        },
+    }
+
+
+if os.environ.get("EVIDENCE_S3_BUCKET"):
+    _default_storage = object_storage(os.environ)
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Owner-only files: the evidence is personal data.
+        "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+# Debug on (`make run`, the tests), whitenoise serves the files of STATICFILES_DIRS as they change.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": _default_storage,
+    # Debug off: compressed files with a content hash in their name, served by whitenoise with
+    # a one-year immutable cache header (`collectstatic` writes them: `make serve` runs it).
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # Django history: never offer a revert, anywhere.
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -172,6 +228,8 @@ X_FRAME_OPTIONS = "DENY"
 
 # Production (DJANGO_DEBUG=0): HTTPS only; `manage.py check --deploy` passes with no warning.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# The load balancer's health checks talk plain HTTP to each application server.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
@@ -213,6 +271,34 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Registre des violations <no-reply@localhost>")
 # Absolute links in e-mails (no request to build them from): scheme, host and port, no trailing slash.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Background jobs (Celery) --------------------------------------------------------------------
+# With a broker (CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//),
+# dossier exports and scheduled work run on `celery worker` processes. Without one, every task runs
+# inline in the process that asks for it, so `make run` and `make test` need nothing else.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True  # the state of the work is in the database (cases/tasks.py)
+# A message is acknowledged only once its task has finished; a worker killed in the middle leaves
+# it to be delivered again (immediately with RabbitMQ; after the visibility timeout with Redis).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "breach-register")
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "1800"))
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_TIMEZONE = TIME_ZONE
+# `celery beat` (one per deployment): the same work as the cron lines in the README.
+CELERY_BEAT_SCHEDULE = {
+    "send-reminders": {"task": "reminders.tasks.send_reminders", "schedule": 300.0},
+    "requeue-stale-jobs": {"task": "cases.tasks.requeue_stale_jobs", "schedule": 60.0},
+}
+# How long a worker's claim on a job lasts without news from it (cases/tasks.py): after that,
+# the job is given to another worker. Workers renew their claim while they work.
+JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "120"))
 
 LOGGING = {
     "version": 1,

@@ -5,8 +5,11 @@ from django.urls import include, path
 
 from cases.views import board
 
+from .health import health
+
 urlpatterns = [
     path("", board.dashboard, name="home"),
+    path("health/", health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("reminders/", include("reminders.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -14,6 +14,7 @@ from cases import services
 from cases.deadlines import PARIS
 from cases.models import Membership, Organization
 from tests.pg_race import race_database  # noqa: F401 - a fixture: a committed PostgreSQL copy for multi-process tests
+from tests.processes import app_database  # noqa: F401 - a fixture: the database application processes share
 
 
 def paris(*args) -> datetime:

@@ -4,6 +4,10 @@ The application runs in a subprocess (`manage.py runserver` on a free port, its 
 SQLite file, migrated and loaded with `seed_demo`), not pytest-django's `live_server`: that one
 flushes its database at teardown, and the append-only triggers of the history tables refuse the
 DELETE. One server per pytest process (each xdist worker builds its own), stopped at the end.
+With `BROWSER_SERVER=gunicorn` (.ci/run's PostgreSQL pass) it runs as in production instead: the
+production command (`bin/serve`: deploy checks, `collectstatic`, gunicorn) with debug off, on a
+PostgreSQL database of its own when the suite runs on PostgreSQL, and the browser sends what the
+TLS-terminating proxy would add (`X-Forwarded-Proto: https`).
 
 Chromium is Debian's `/usr/bin/chromium`, driven by pytest-playwright (`playwright install` is
 never run: the machine's network is closed). Without it the module is skipped, unless
@@ -17,8 +21,10 @@ Screenshots go to `test-artifacts/` (git-ignored): dashboard.png, dashboard-phon
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +76,11 @@ if not os.access(CHROMIUM, os.X_OK):  # pragma: no cover - depends on the machin
 # --- the application under test ----------------------------------------------------------------
 
 
+PRODUCTION = os.environ.get("BROWSER_SERVER", "runserver") == "gunicorn"
+# What the TLS-terminating reverse proxy adds to every request (docs/deployment.md).
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"} if PRODUCTION else {}
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -83,11 +94,44 @@ def _manage(*args: str, env: dict, log) -> None:
 
 
 def _answers(url: str) -> bool:
+    request = urllib.request.Request(url, headers=PROXY_HEADERS)  # noqa: S310 - loopback
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - loopback
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
+
+
+@contextlib.contextmanager
+def _production_database(env: dict) -> Iterator[None]:
+    """On PostgreSQL (the suite's DATABASE_URL), a database of the browser server's own; else its SQLite file."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield
+        return
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    name = f"test_{name.split('?')[0]}_browser"
+    admin_url = base.replace("postgres://", "postgresql://", 1) + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env["DATABASE_URL"] = f"{base}/{name}"
+    try:
+        yield
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _server_command(port: int, env: dict) -> list[str]:
+    if not PRODUCTION:
+        return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", VENV=str(Path(sys.executable).parent.parent))
+    # The browser's origin is plain HTTP here (no proxy in front): trusted, as a real https:// one would be.
+    env["DJANGO_CSRF_TRUSTED_ORIGINS"] = f"http://127.0.0.1:{port}"
+    return ["bash", "bin/serve"]
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +145,22 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         DJANGO_DEBUG="1",  # runserver serves the static files
         PYTHONUNBUFFERED="1",
     )
+    if PRODUCTION:
+        env.update(
+            DJANGO_DEBUG="0",
+            DJANGO_SECRET_KEY="browser-test-secret-" + "b" * 40,
+            HISTORY_CHAIN_KEY="browser-test-chain-" + "c" * 40,
+            DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            DJANGO_SECURE_PROXY_SSL_HEADER="1",
+            DJANGO_STATIC_ROOT=str(work / "static"),
+        )
+    with contextlib.ExitStack() as stack:
+        if PRODUCTION:
+            stack.enter_context(_production_database(env))
+        yield from _serve(work, env)
+
+
+def _serve(work: Path, env: dict) -> Iterator[str]:
     log_path = work / "server.log"
     with log_path.open("w") as log:
         _manage("migrate", "--noinput", env=env, log=log)
@@ -110,32 +170,37 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         log = log_path.open("a")
         server = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            _server_command(port, env),
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # gunicorn's workers are stopped with it
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while server.poll() is None and time.monotonic() < deadline and not _answers(f"{url}/accounts/login/"):
             time.sleep(0.2)
         if server.poll() is None and _answers(f"{url}/accounts/login/"):
             break
-        server.kill()
-        server.wait()
+        _stop(server)
         log.close()
     else:
         pytest.fail(f"the application did not start:\n{log_path.read_text()[-4000:]}", pytrace=False)
     try:
         yield url
     finally:
-        server.terminate()
+        _stop(server)
+        log.close()
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait()
-        log.close()
 
 
 # --- pytest-playwright, pointed at Debian's Chromium ----------------------------------------------
@@ -183,6 +248,7 @@ def browser_context_args(app_url) -> dict:
         "locale": "en-GB",
         "timezone_id": "Europe/Paris",
         "viewport": {"width": 1280, "height": 900},
+        "extra_http_headers": PROXY_HEADERS,
     }
 
 
@@ -399,3 +465,27 @@ def test_a_dpo_notifies_the_cnil_on_time_and_finds_it_in_the_history(
     expect(change.get_by_role("row").filter(has=state_field).locator("td.after")).to_have_text("Done")
     expect(change.get_by_role("row").filter(has_text="Completed by")).to_contain_text("crc.dpo")
     expect(change.get_by_role("row").filter(has_text="Completed at")).to_contain_text(as_shown(sent_at))
+
+
+def test_pages_are_styled_and_errors_have_their_page_under_the_server_in_use(page: Page):
+    """With BROWSER_SERVER=gunicorn (debug off): hashed, compressed static files cached for a year, custom 404."""
+    stylesheets = []
+    page.on("response", lambda response: stylesheets.append(response) if "/static/css/" in response.url else None)
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    # Styled: the page background is app.css's, not the browser's white.
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 247, 249)"
+    app_css = next(response for response in stylesheets if "/static/css/app" in response.url)
+    assert app_css.status == 200
+    if PRODUCTION:
+        assert re.search(r"/static/css/app\.[0-9a-f]{12}\.css$", app_css.url)
+        assert app_css.headers["cache-control"] == "max-age=315360000, public, immutable"
+        assert app_css.headers["content-encoding"] == "gzip"
+
+    missing = page.goto("/static/no-such-page.css")
+    assert missing.status == 404
+    if PRODUCTION:
+        expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 247, 249)"
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+    screenshot(page, "not-found.png")

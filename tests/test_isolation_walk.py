@@ -31,8 +31,8 @@ from tests.conftest import paris
 ROLES = ("dpo", "legal", "auditor", "admin")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
-# Reachable before login by design; tested in tests/test_accounts_*.py.
-OPEN = {"accounts:login", "accounts:logout", "set_language"}
+# Reachable before login by design; tested in tests/test_accounts_*.py (health: tests/test_production_serving.py).
+OPEN = {"accounts:login", "accounts:logout", "set_language", "health"}
 # Token-authenticated (no session); tested in tests/test_calendar_feed.py, checked below for unknown tokens.
 TOKEN = {"cases:calendar_feed"}
 # Pages about the user's own organisations (no case in the URL): every verified member may GET them
@@ -113,6 +113,8 @@ def world(db, make_org, make_user, settings, tmp_path):
         case_a, uploaded_file=SimpleUploadedFile("recu.pdf", b"%PDF-1.4\n%%EOF\n"), acting_user=users["dpo"]
     )
     obligation = case_a.obligations.get(rule_code="GDPR_33_1")
+    export = services.dossier_export_request(case_a, lang="fr", acting_user=users["auditor"])
+    services.run_dossier_export(export.pk)
     history_row = case_a.history.first()
     return {
         "users": users,
@@ -125,6 +127,7 @@ def world(db, make_org, make_user, settings, tmp_path):
             "obligation_id": obligation.pk,
             "evidence_id": evidence.pk,
             "notice_id": notice.pk,
+            "export_id": export.pk,
             "token": "not-a-token",
             # admin
             "app_label": "cases",

@@ -44,7 +44,7 @@ def test_every_member_reads_the_case_page(role, case, org, make_user, login):
     assert "Accès frauduleux au portail" in body
     assert 'id="cnil-missing"' in body
     assert reverse("cases:case_history", kwargs={"reference": case.reference}) in body
-    assert reverse("cases:dossier_download", kwargs={"reference": case.reference}) + "?lang=en" in body
+    assert reverse("cases:dossier_exports", kwargs={"reference": case.reference}) in body
 
 
 def test_actions_are_offered_only_to_the_roles_allowed(case, org, make_user, login):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -83,6 +84,33 @@ def data_hash(data: DossierData, *, chain_length: int, chain_head_hash: str) -> 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def current_data_hash(case: BreachCase) -> str:
+    """The data hash the dossier of `case` would carry if built now (its records and history chain head)."""
+    data = dossier_data(case)
+    length, head = chain_head(data.chain_key)
+    return data_hash(data, chain_length=length, chain_head_hash=head)
+
+
+class _LayoutProgress:
+    """Turns reportlab's progress callbacks (pass number, flowables laid out) into a fraction of the layout."""
+
+    PASSES = 2  # multiBuild usually settles in two passes (document.py); a third one reports 99 %
+
+    def __init__(self, report: Callable[[float], None]) -> None:
+        self.report = report
+        self.passes = 1
+        self.size = 1
+
+    def __call__(self, kind: str, value: int) -> None:
+        if kind == "PASS":
+            self.passes = value
+        elif kind == "SIZE_EST":
+            self.size = max(1, value)
+        elif kind == "PROGRESS":
+            done = (self.passes - 1 + min(value, self.size) / self.size) / self.PASSES
+            self.report(min(done, 0.99))
+
+
 def render_dossier(
     case: BreachCase,
     *,
@@ -90,8 +118,12 @@ def render_dossier(
     generated_at: datetime | None = None,
     generated_by: str = "",
     sign: bool | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> RenderedDossier:
-    """The dossier of `case` and facts about it; `sign=None` seals when a certificate is configured."""
+    """The dossier of `case` and facts about it; `sign=None` seals when a certificate is configured.
+
+    `progress`, if given, is called now and then with the fraction of the layout done (0 to 1).
+    """
     if lang not in i18n.LANGS:
         raise ValueError(f"Unsupported dossier language {lang!r}; use one of {', '.join(i18n.LANGS)}.")
     generated_at = generated_at or timezone.now()
@@ -148,6 +180,8 @@ def render_dossier(
         lang=i18n.LANG_TAGS[lang],
         pageCompression=1,
     )
+    if progress is not None:
+        doc.setProgressCallBack(_LayoutProgress(progress))
     doc.multiBuild(story, canvasmaker=canvas_factory(generated_at))
     pdf = buffer.getvalue()
     pages = doc.page

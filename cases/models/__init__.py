@@ -12,8 +12,10 @@ from .breach_case import BreachCase, CaseChild, DataCategory, SubjectCategory
 from .communications import MemberCommunication
 from .controllers import ControllerNotice
 from .evidence import Evidence
+from .exports import DossierExport
 from .feeds import CalendarFeedToken
 from .filings import Filing
+from .jobs import BackgroundJob, JobState
 from .obligations import Obligation
 from .organizations import Membership, Organization
 from .timeline import TimelineEvent
@@ -21,14 +23,17 @@ from .timeline import TimelineEvent
 __all__ = [
     "AuditedModel",
     "AuditedQuerySet",
+    "BackgroundJob",
     "BreachCase",
     "CalendarFeedToken",
     "CaseChild",
     "ControllerNotice",
     "DataCategory",
+    "DossierExport",
     "Evidence",
     "Filing",
     "HistoryBypassError",
+    "JobState",
     "MemberCommunication",
     "Membership",
     "Obligation",

@@ -20,6 +20,7 @@ from .cases import (
 from .communications import member_communication_record
 from .controllers import controller_add, controller_inform
 from .evidence import evidence_add
+from .exports import dossier_export_request, run_dossier_export
 from .filings import filing_record
 from .memberships import membership_grant
 from .obligations import (
@@ -42,6 +43,7 @@ __all__ = [
     "controller_inform",
     "decision_inform_persons",
     "decision_notify_authority",
+    "dossier_export_request",
     "evidence_add",
     "filing_record",
     "member_communication_record",
@@ -49,6 +51,7 @@ __all__ = [
     "obligation_complete",
     "obligation_mark_not_applicable",
     "obligation_set_requested_due",
+    "run_dossier_export",
     "sync_obligations",
     "timeline_event_add",
 ]

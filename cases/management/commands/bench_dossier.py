@@ -3,8 +3,12 @@
 `manage.py bench_dossier --history 20000 --events 500 --evidence 200` creates a temporary
 database file, migrates it and fills one case (in a first child process), then builds the
 case's dossier in a second, fresh child process and prints the build time, pages, bytes and
-that process's peak memory. The project's own database is never opened: each child gets the
-temporary file through DATABASE_URL, and the populate phase refuses to run on anything else.
+that process's peak memory. With `--through-worker` (and CELERY_BROKER_URL set), the second
+child asks for the dossier export as the page does and a Celery worker started for the run
+builds it: it prints the time from the request to the PDF stored, for a first export (the
+worker's first, fonts included), one in the other language, and a request served from the cache.
+The project's own database is never opened: each child gets the temporary file through
+DATABASE_URL, and the populate phase refuses to run on anything else.
 
 Synthetic history rows are bulk-inserted with their hash-chain fields computed exactly as
 `cases.history` does (`row_hash`), so the dossier's chain verification passes on them.
@@ -43,15 +47,24 @@ class Command(BaseCommand):
         parser.add_argument("--evidence", type=int, default=200, help="evidence items")
         parser.add_argument("--lang", choices=["fr", "en"], default="fr")
         parser.add_argument("--output", help="also write the PDF to this file")
+        parser.add_argument(
+            "--through-worker", action="store_true", help="build through a Celery worker (needs CELERY_BROKER_URL)"
+        )
         parser.add_argument("--phase", choices=["populate", "build"], help=_hidden())
 
     def handle(self, *args, **options):
         if options["phase"]:
             self._child(options)
             return
+        if options["through_worker"] and not settings.CELERY_BROKER_URL:
+            raise CommandError(
+                "--through-worker needs a broker: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)."
+            )
         workdir = Path(tempfile.mkdtemp(prefix="bench-dossier-"))
         db_path = workdir / "bench.sqlite3"
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", CHILD_MARKER: str(db_path)}
+        # A queue and a storage of the run's own: nothing else's worker takes its messages.
+        env.update(CELERY_QUEUE=f"bench-{os.getpid()}-{int(time.time())}", EVIDENCE_ROOT=str(workdir / "files"))
         common = [
             f"--history={options['history']}",
             f"--events={options['events']}",
@@ -60,6 +73,8 @@ class Command(BaseCommand):
         ]
         if options["output"]:
             common.append(f"--output={Path(options['output']).resolve()}")
+        if options["through_worker"]:
+            common.append("--through-worker")
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_dossier", *common]
         try:
             for phase in ("populate", "build"):
@@ -85,7 +100,50 @@ class Command(BaseCommand):
                 f"in {time.perf_counter() - started:.1f} s (throwaway SQLite database)"
             )
             return
-        self._build(options)
+        if options["through_worker"]:
+            self._through_worker()
+        else:
+            self._build(options)
+
+    def _through_worker(self) -> None:
+        from cases import services
+        from cases.models import BreachCase, DossierExport, JobState
+
+        case = BreachCase.objects.get()
+        log = Path(os.environ[CHILD_MARKER]).with_name("worker.log")
+        with log.open("wb") as out:
+            worker = subprocess.Popen(  # noqa: S603 - our own celery application
+                [str(Path(sys.executable).with_name("celery")), "-A", "compliance", "worker", "--pool=prefork",
+                 "--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+                env=os.environ, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        try:
+            while b"ready." not in log.read_bytes():
+                if worker.poll() is not None:
+                    raise CommandError(f"the worker stopped:\n{log.read_text()[-3000:]}")
+                time.sleep(0.1)
+
+            def export(lang: str) -> tuple[float, DossierExport]:
+                started = time.perf_counter()
+                with transaction.atomic():  # the message goes to the broker when this commits
+                    asked = services.dossier_export_request(case, lang=lang, acting_user=case.created_by)
+                while (done := DossierExport.objects.get(pk=asked.pk)).state in {JobState.QUEUED, JobState.RUNNING}:
+                    time.sleep(0.05)
+                if done.state != JobState.DONE:
+                    raise CommandError(f"the export failed: {done.error}")
+                return time.perf_counter() - started, done
+
+            first, built = export("fr")
+            other, _ = export("en")
+            cached, again = export("fr")
+            self.stdout.write(
+                f"through the worker: {first:.2f} s from the request to the PDF stored (the worker's first, fonts "
+                f"included), {other:.2f} s for the other language, {cached:.3f} s for the same data again "
+                f"(cache: {'hit' if again.pk == built.pk else 'miss'}); {built.pages} pages, {built.size:,} bytes"
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
     def _build(self, options) -> None:
         from cases.dossier.builder import render_dossier
