@@ -36,8 +36,12 @@ migrate: $(VENV)/.runtime
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
+# Debug off, so a visitor never sees a debug page (tracebacks go to this console); DJANGO_LOCAL=1 keeps
+# plain-HTTP cookies and the development keys; --insecure lets runserver serve the static files with
+# debug off. tests/test_error_pages.py starts the server the same way.
+RUN_ENV := DJANGO_DEBUG=0 DJANGO_LOCAL=1
 run: demo
-	$(BIN)/python manage.py runserver $(HOST)
+	$(RUN_ENV) $(BIN)/python manage.py runserver --insecure $(HOST)
 
 test: $(VENV)/.dev $(VENV)/.browser
 	$(BIN)/ruff check .
