@@ -14,6 +14,9 @@ from cases.inputs import CheckedFormMixin
 
 from .lockout import capped_username
 
+# Longer than any passphrase; bounds what hashing one attempt costs.
+PASSWORD_MAX = 1024
+
 
 class LoginForm(CheckedFormMixin, AuthenticationForm):
     """Username and password; a username longer than any account's is refused before any database work.
@@ -23,6 +26,13 @@ class LoginForm(CheckedFormMixin, AuthenticationForm):
     one with control characters, now fails like a wrong password: the failure is counted (capped
     name and address) and the same message is shown.
     """
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=PASSWORD_MAX,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, request=None, *args, **kwargs) -> None:
         super().__init__(request, *args, **kwargs)

@@ -387,7 +387,8 @@ class CaseFactsForm(VersionedForm):
 
 def _posted_version(data) -> int | None:
     value = data.get("version") if hasattr(data, "get") else None
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _decimal_text(value: Decimal) -> str:

@@ -9,11 +9,12 @@ refusal as a 403 page, and a 404/400 for control characters in the URL before an
 from __future__ import annotations
 
 from django.core.exceptions import BadRequest
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from cases.inputs import has_forbidden_characters
-from cases.services.common import StaleVersionError, TryAgainError
+from cases.services.common import StaleVersionError, TryAgainError, is_transient
 
 
 class RefuseControlCharactersMiddleware:
@@ -35,7 +36,11 @@ class RefuseControlCharactersMiddleware:
 
 
 class ErrorPageMiddleware:
-    """405 answers get the product's page; a conflict escaping a view answers 409, never 500."""
+    """405 answers get the product's page; a conflict escaping a view answers 409, never 500.
+
+    A conflict is a stale version or a transaction the database kept refusing, whether a service
+    gave up (`TryAgainError`) or a deadlock escaped a view's own transaction block unretried.
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -49,7 +54,9 @@ class ErrorPageMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, StaleVersionError | TryAgainError):
+        if isinstance(exception, StaleVersionError | TryAgainError) or (
+            isinstance(exception, OperationalError) and is_transient(exception)
+        ):
             return render(request, "409.html", status=409)
         return None
 

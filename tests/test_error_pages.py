@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import BadRequest
+from django.db import OperationalError
 from django.test import Client
 from django.urls import path, reverse
 
@@ -33,12 +34,23 @@ def _raise(exception):
     return view
 
 
+class _DeadlockCause(Exception):
+    sqlstate = "40P01"  # PostgreSQL's deadlock_detected
+
+
+def _deadlock(request):
+    error = OperationalError("deadlock detected")
+    error.__cause__ = _DeadlockCause()
+    raise error
+
+
 urlpatterns = [
     *project_urls.urlpatterns,
     path("test-errors/boom/", _raise(RuntimeError("boom")), name="test_boom"),
     path("test-errors/try-again/", _raise(TryAgainError("deadlock")), name="test_try_again"),
     path("test-errors/stale/", _raise(StaleVersionError(type("R", (), {"pk": 1, "version": 3})(), 2))),
     path("test-errors/bad/", _raise(BadRequest())),
+    path("test-errors/deadlock/", _deadlock),
 ]
 
 
@@ -62,6 +74,7 @@ def test_every_error_page_is_in_the_layout_with_a_way_back(member_client):
     assert_error_page(member_client.get(reverse("accounts:logout")), 405, "Action impossible ici")
     assert_error_page(member_client.get("/test-errors/try-again/"), 409, "Modifié au même moment")
     assert_error_page(member_client.get("/test-errors/stale/"), 409, "Modifié au même moment")
+    assert_error_page(member_client.get("/test-errors/deadlock/"), 409, "Modifié au même moment")
     assert_error_page(member_client.get("/test-errors/boom/"), 500, "Un problème est survenu de notre côté")
 
 

@@ -34,11 +34,12 @@ def project_app_labels() -> set[str]:
 
 
 def test_every_text_field_of_every_model_declares_a_maximum_length():
-    assert PROJECT_APPS <= project_app_labels()
+    assert project_app_labels() >= PROJECT_APPS
     missing = [
         f"{model._meta.label}.{field.name}"
         for label in project_app_labels()
         for model in apps.get_app_config(label).get_models()
+        if not hasattr(model, "instance_type")  # a history table copies its model's fields
         for field in model._meta.concrete_fields
         if isinstance(field, models.CharField | models.TextField) and not field.max_length
     ]
@@ -167,3 +168,15 @@ def test_a_nul_in_the_unlock_form_answers_404(org, make_user, login, client):
     login(admin)
     assert client.post(reverse("accounts:unlock"), {"username": "dpo\x00"}).status_code == 404
     assert client.post(reverse("accounts:unlock"), {"username": "x" * 10_000}).status_code == 404
+
+
+def test_unicode_digits_in_a_version_or_an_id_are_refused_not_a_server_error(case, dpo, login, client):
+    from tests.test_no_lost_update import facts_form
+
+    login(dpo)
+    response = client.post(
+        reverse("cases:case_update", kwargs={"reference": case.reference}), {**facts_form(case), "version": "²"}
+    )
+    assert response.status_code == 400 and "version" in response.context["form"].errors
+    page = client.get(reverse("cases:filing_record", kwargs={"reference": case.reference}), {"obligation": "١٢"})
+    assert page.status_code == 200
