@@ -36,8 +36,12 @@ migrate: $(VENV)/.runtime
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
+# Debug off, so a visitor never sees a debug page (tracebacks go to this console); DJANGO_LOCAL=1 keeps
+# plain-HTTP cookies and the development keys; --insecure lets runserver serve the static files with
+# debug off. tests/test_error_pages.py starts the server the same way.
+RUN_ENV := DJANGO_DEBUG=0 DJANGO_LOCAL=1
 run: demo
-	$(BIN)/python manage.py runserver $(HOST)
+	$(RUN_ENV) $(BIN)/python manage.py runserver --insecure $(HOST)
 
 # Production (docs/deployment.md): refuses to start without DJANGO_SECRET_KEY, HISTORY_CHAIN_KEY and
 # DJANGO_ALLOWED_HOSTS, or on an unmigrated database; then collectstatic and gunicorn.

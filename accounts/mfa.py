@@ -15,6 +15,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .lockout import forget_failures
+from .models import UserSession
+
 BACKUP_CODE_COUNT = 10
 TOTP_DIGITS = 6
 DEMO_DEVICE_NAME = "demo authenticator"
@@ -51,7 +54,7 @@ def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | No
         return None
     device.confirmed = True
     device.save()
-    otp_login(request, device)
+    second_factor_verified(request, device)
     return regenerate_backup_codes(request.user)
 
 
@@ -79,8 +82,22 @@ def verify(request, token: str):
     """Check a TOTP or backup code for the logged-in user; on success the session is verified."""
     device = match_token(request.user, token.strip().replace(" ", ""))
     if device is not None:
-        otp_login(request, device)
+        second_factor_verified(request, device)
     return device
+
+
+def second_factor_verified(request, device) -> None:
+    """The login is complete: mark the session verified under a new key, and forget past failures.
+
+    A new session key at this step means a key seen before the second factor (on a shared
+    machine, in a log) is worth nothing afterwards. The user's session list follows the new key,
+    so "log out everywhere" still ends this session.
+    """
+    otp_login(request, device)
+    old_key = request.session.session_key
+    request.session.cycle_key()
+    UserSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
+    forget_failures(request, request.user)
 
 
 def _demo_key_hex(username: str) -> str:

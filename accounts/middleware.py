@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from .mfa import has_second_factor
 
@@ -25,7 +26,7 @@ class RequireSecondFactorMiddleware:
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated:
-            return redirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")
+            return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.get_full_path()})}")
         if user.is_verified():
             return self.get_response(request)
         if path in {reverse(name) for name in SECOND_FACTOR_PATH_NAMES}:

@@ -6,7 +6,6 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView
 from django.contrib.sessions.models import Session
@@ -15,7 +14,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.models import Membership
 
 from . import mfa
-from .forms import TokenForm
+from .forms import LoginForm, TokenForm, UnlockForm
 from .models import SecurityEvent, UserSession
 from .security_log import record
 
@@ -37,17 +36,21 @@ def _safe_next(request) -> str:
     return reverse("home")
 
 
+def _with_next(url: str, target: str) -> str:
+    """`url?next=target`, the target encoded so its own query string (`?q=...&status=...`) survives."""
+    return f"{url}?{urlencode({'next': target})}"
+
+
 class PasswordLoginView(LoginView):
     """First step: username and password (django-axes counts failures per account and address)."""
 
     template_name = "accounts/login.html"
-    form_class = AuthenticationForm
+    form_class = LoginForm
     redirect_authenticated_user = False
 
     def get_success_url(self) -> str:
         step = "accounts:verify" if mfa.has_second_factor(self.request.user) else "accounts:enrol"
-        target = _safe_next(self.request)
-        return f"{reverse(step)}?next={target}"
+        return _with_next(reverse(step), _safe_next(self.request))
 
 
 def _locked_out(request, username: str):
@@ -71,7 +74,7 @@ def enrol(request):
             record(SecurityEvent.Kind.OTP_ENROLLED, request, user=request.user)
             record(SecurityEvent.Kind.BACKUP_CODES, request, user=request.user)
             request.session[BACKUP_CODES_SESSION_KEY] = codes
-            return redirect(f"{reverse('accounts:backup_codes')}?next={_safe_next(request)}")
+            return redirect(_with_next(reverse("accounts:backup_codes"), _safe_next(request)))
         form.add_error("token", _("This code is not valid. Check your phone's clock and try the current code."))
     return render(request, "accounts/enrol.html", _enrol_context(form, device))
 
@@ -146,25 +149,28 @@ def _admin_org_ids(user) -> list[int]:
     )
 
 
+def visible_events(org_ids: list[int]):
+    """The security events an administrator of `org_ids` may read.
+
+    An event about an organisation (an export, a feed) is shown only to that organisation's
+    administrators, whoever made it: a member of two organisations exporting the other one's
+    dossier is not this organisation's business. An event about no organisation (logins, second
+    factor, lockouts) is shown when it concerns one of the organisations' members.
+    """
+    members = Membership.objects.filter(organization_id__in=org_ids)
+    about_a_member = Q(user_id__in=members.values("user_id")) | Q(
+        user__isnull=True, username__in=members.values("user__username")
+    )
+    return SecurityEvent.objects.filter(Q(organization_id__in=org_ids) | Q(organization__isnull=True) & about_a_member)
+
+
 @require_GET
 def security_log(request):
     """The security log of the organisations the user administers."""
     org_ids = _admin_org_ids(request.user)
     if not org_ids:
         raise Http404
-    member_ids = Membership.objects.filter(organization_id__in=org_ids).values("user_id")
-    events = (
-        SecurityEvent.objects.filter(
-            Q(organization_id__in=org_ids)
-            | Q(user_id__in=member_ids)
-            | Q(
-                user__isnull=True,
-                username__in=Membership.objects.filter(organization_id__in=org_ids).values("user__username"),
-            )
-        )
-        .select_related("user", "organization")
-        .order_by("-at", "-pk")
-    )
+    events = visible_events(org_ids).select_related("user", "organization").order_by("-at", "-pk")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/security_log.html", {"page": page})
 
@@ -173,8 +179,11 @@ def security_log(request):
 def unlock(request):
     """An organisation admin lifts the lockout of one of the organisation's members."""
     org_ids = _admin_org_ids(request.user)
-    username = request.POST.get("username", "")
-    if not org_ids or not Membership.objects.filter(organization_id__in=org_ids, user__username=username).exists():
+    form = UnlockForm(request.POST)
+    if not org_ids or not form.is_valid():
+        raise Http404
+    username = form.cleaned_data["username"]
+    if not Membership.objects.filter(organization_id__in=org_ids, user__username=username).exists():
         raise Http404
     axes_reset(username=username)
     record(SecurityEvent.Kind.UNLOCKED, request, user=request.user, detail=f"unlocked {username}")

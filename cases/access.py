@@ -15,6 +15,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 
+from .inputs import has_forbidden_characters
 from .models import BreachCase, Membership
 from .permissions import READ_ROLES
 
@@ -23,6 +24,9 @@ def case_and_role_for_user(user, reference: str) -> tuple[BreachCase, str]:
     """The case `reference` and the user's role in its organisation; 404 without an active membership."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise Http404("No such case.")
+    field = BreachCase._meta.get_field("reference")
+    if len(reference) > field.max_length or has_forbidden_characters(reference):
+        raise Http404("No such case.")  # no reference looks like this: no query (PostgreSQL refuses NUL)
     case = BreachCase.objects.select_related("organization").filter(reference=reference).first()
     if case is None:
         raise Http404("No such case.")

@@ -103,8 +103,12 @@ def localize(naive: datetime) -> datetime:
     the last Sunday of March) is the end of the gap, 03:00 summer time: the first
     instant the clock has passed it. Reading it with the winter offset instead (03:30)
     would give a start at 02:30 a later due date than a start at 03:00 the same day.
+    A wall time with no UTC equivalent (year 1 at midnight) is a ValueError, never an OverflowError.
     """
-    instant = naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
+    try:
+        instant = naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError(f"{naive.isoformat()} is outside the dates Python can represent in UTC") from error
     if instant.astimezone(PARIS).replace(tzinfo=None) != naive:
         # In the gap fold=0 lands after the jump, by the time elapsed since the gap began;
         # EU clocks change at 01:00 UTC, so the jump is the UTC hour it falls in.

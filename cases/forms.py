@@ -8,7 +8,7 @@ lands next to the field it is about (`apply_service_errors`). Date-times are ent
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import regimes
 from .deadlines import PARIS, localize
+from .inputs import LONG_TEXT_MAX, NAME_MAX, NOTICE_PERIOD_MAX_HOURS, CheckedFormMixin, instant_error
 from .models import (
     BreachCase,
     ControllerNotice,
@@ -63,6 +64,7 @@ class ParisDateTimeField(forms.DateTimeField):
 
     A time in the spring DST gap reads as the end of the gap, an autumn time that happens
     twice as its first occurrence (`cases.deadlines.localize`), as the deadline engine does.
+    A date outside 1990-2099 is refused here, before any arithmetic (year 1 or 9999 would overflow).
     """
 
     widget = ParisDateTimeInput
@@ -80,6 +82,9 @@ class ParisDateTimeField(forms.DateTimeField):
                 naive = datetime.strptime(text, fmt)
             except ValueError:
                 continue
+            refused = instant_error(naive)
+            if refused:
+                raise ValidationError(refused, code="out_of_range")
             return localize(naive)
         raise ValidationError(self.error_messages["invalid"], code="invalid")
 
@@ -107,7 +112,11 @@ def link_errors(form: forms.Form) -> None:
         form.fields[name].widget.attrs["aria-describedby"] = " ".join(ids)
 
 
-class VersionedForm(forms.Form):
+class CheckedForm(CheckedFormMixin, forms.Form):
+    """Base of every form of the product: each field checked for control characters and size (`cases.inputs`)."""
+
+
+class VersionedForm(CheckedForm):
     """An edit of an existing record: it carries the version the user read (optimistic concurrency).
 
     The service refuses the edit if the record changed since (`StaleVersionError`); the page then
@@ -156,6 +165,7 @@ def _text(label, *, rows: int = 3, required: bool = False, help_text: str = "") 
         label=label,
         required=required,
         strip=True,
+        max_length=LONG_TEXT_MAX,
         help_text=help_text,
         widget=forms.Textarea(attrs={"rows": rows}),
     )
@@ -171,7 +181,7 @@ def writable_organizations(user):
     ).order_by("name")
 
 
-class CaseOpenForm(forms.Form):
+class CaseOpenForm(CheckedForm):
     """The facts that start the clocks; everything else can follow on the case page."""
 
     organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
@@ -198,8 +208,16 @@ CIRCUMSTANCE_CHOICES = [("0", "0"), ("0.25", "0,25"), ("0.5", "0,5")]
 EI_CHOICES = [("", _("Not assessed")), ("0.25", "0,25"), ("0.5", "0,5"), ("0.75", "0,75"), ("1", "1")]
 
 
+def _decimal(value) -> Decimal:
+    """A posted number as a Decimal; anything else is a ValueError, which the field reports as invalid."""
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError) as error:
+        raise ValueError(value) from error
+
+
 def _decimal_or_none(value: str):
-    return Decimal(value) if value not in (None, "") else None
+    return _decimal(value) if value not in (None, "") else None
 
 
 class CaseFactsForm(VersionedForm):
@@ -232,7 +250,7 @@ class CaseFactsForm(VersionedForm):
     processor = forms.ModelChoiceField(
         label=_("Processor involved"), queryset=Organization.objects.none(), required=False
     )
-    processor_name = forms.CharField(label=_("Processor (if not listed)"), max_length=200, required=False)
+    processor_name = forms.CharField(label=_("Processor (if not listed)"), max_length=NAME_MAX, required=False)
     # Persons.
     subject_categories = forms.MultipleChoiceField(
         label=_("Categories of persons"),
@@ -263,13 +281,13 @@ class CaseFactsForm(VersionedForm):
         label=_("Ease of identification"), choices=EI_CHOICES, coerce=_decimal_or_none, empty_value=None, required=False
     )
     severity_cb_confidentiality = forms.TypedChoiceField(
-        label=_("Circumstance: confidentiality"), choices=CIRCUMSTANCE_CHOICES, coerce=Decimal
+        label=_("Circumstance: confidentiality"), choices=CIRCUMSTANCE_CHOICES, coerce=_decimal
     )
     severity_cb_integrity = forms.TypedChoiceField(
-        label=_("Circumstance: integrity"), choices=CIRCUMSTANCE_CHOICES, coerce=Decimal
+        label=_("Circumstance: integrity"), choices=CIRCUMSTANCE_CHOICES, coerce=_decimal
     )
     severity_cb_availability = forms.TypedChoiceField(
-        label=_("Circumstance: availability"), choices=CIRCUMSTANCE_CHOICES, coerce=Decimal
+        label=_("Circumstance: availability"), choices=CIRCUMSTANCE_CHOICES, coerce=_decimal
     )
     severity_cb_malicious = forms.BooleanField(label=_("Circumstance: malicious intent"), required=False)
     nis2_significant = YesNoField(label=_("Significant incident (NIS2)"), allow_unknown=True)
@@ -371,7 +389,8 @@ class CaseFactsForm(VersionedForm):
 
 def _posted_version(data) -> int | None:
     value = data.get("version") if hasattr(data, "get") else None
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -420,7 +439,7 @@ class ObligationRequestedDueForm(VersionedForm):
 # --- filings, events, evidence, communications -------------------------------------------------
 
 
-class FilingForm(forms.Form):
+class FilingForm(CheckedForm):
     kind = forms.ChoiceField(label=_("Kind of filing"), choices=[("", "—"), *Filing.Kind.choices], required=False)
     sent_at = ParisDateTimeField(label=_("Sent at (Paris time)"))
     obligation = forms.ModelChoiceField(
@@ -461,19 +480,19 @@ class FilingForm(forms.Form):
         )
 
 
-class TimelineEventForm(forms.Form):
+class TimelineEventForm(CheckedForm):
     occurred_at = ParisDateTimeField(label=_("When (Paris time)"))
     kind = forms.ChoiceField(label=_("Kind"), choices=TimelineEvent.Kind.choices, initial=TimelineEvent.Kind.OTHER)
     title = forms.CharField(label=_("Title"), max_length=300, required=False)
     description = _text(_("Description"))
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(CheckedForm):
     file = forms.FileField(label=_("File"), help_text=_("PDF, image, e-mail, text or office file."))
     description = forms.CharField(label=_("Description"), max_length=500, required=False)
 
 
-class CommunicationForm(forms.Form):
+class CommunicationForm(CheckedForm):
     channel = forms.ChoiceField(
         label=_("Channel"), choices=[("", "—"), *MemberCommunication.Channel.choices], required=False
     )
@@ -499,11 +518,12 @@ class CommunicationForm(forms.Form):
 # --- processor to controllers --------------------------------------------------------------------
 
 
-class ControllerAddForm(forms.Form):
+class ControllerAddForm(CheckedForm):
     controller = forms.ModelChoiceField(label=_("Controller to inform"), queryset=Organization.objects.none())
     notice_period_hours = forms.IntegerField(
         label=_("Contractual notice period (hours)"),
         min_value=1,
+        max_value=NOTICE_PERIOD_MAX_HOURS,
         required=False,
         help_text=_("Empty: without undue delay (the organisation's internal target applies)."),
     )

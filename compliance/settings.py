@@ -1,7 +1,8 @@
 """Project settings: one module, configured by environment variables.
 
 Defaults give a working local install (SQLite file, DEBUG on); production sets
-DJANGO_SECRET_KEY, DJANGO_DEBUG=0, DJANGO_ALLOWED_HOSTS and DATABASE_URL.
+DJANGO_SECRET_KEY, DJANGO_DEBUG=0, DJANGO_ALLOWED_HOSTS and DATABASE_URL. `make run` serves the
+demo locally with DJANGO_DEBUG=0 DJANGO_LOCAL=1: plain HTTP on this machine, no debug page.
 """
 
 import os
@@ -27,9 +28,13 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+# Served over plain HTTP on this machine only: development keys allowed, cookies without the Secure
+# flag, no HTTPS redirect or HSTS. Follows DEBUG unless set; `make run` sets it with DEBUG off, so
+# the demo never shows a debug page to a visitor (tracebacks go to the server console only).
+LOCAL = env_bool("DJANGO_LOCAL", DEBUG)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not LOCAL:
         raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 - local default only
 
@@ -37,7 +42,7 @@ if not SECRET_KEY:
 # to the database alone cannot rebuild a valid chain; never rotate it (old chains would fail).
 HISTORY_CHAIN_KEY = os.environ.get("HISTORY_CHAIN_KEY", "")
 if not HISTORY_CHAIN_KEY:
-    if not DEBUG:
+    if not LOCAL:
         raise RuntimeError("HISTORY_CHAIN_KEY must be set when DJANGO_DEBUG is off.")
     HISTORY_CHAIN_KEY = "local-development-history-chain-key"
 
@@ -73,9 +78,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A control character in the path answers 404, in the query string 400, before any view or query.
+    "compliance.errors.RefuseControlCharactersMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Nothing but login and second-factor pages before the second factor, admin included.
     "accounts.middleware.RequireSecondFactorMiddleware",
+    # Error pages in the product's layout: 405 answers, and 409 for a conflict no form handled.
+    "compliance.errors.ErrorPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -93,6 +102,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
 ROOT_URLCONF = "compliance.urls"
+# A refused CSRF token answers the product's 403 page, not Django's bare English one.
+CSRF_FAILURE_VIEW = "compliance.errors.csrf_failure"
 
 TEMPLATES = [
     {
@@ -212,7 +223,11 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_MINUTES = int(os.environ.get("AXES_COOLOFF_MINUTES", "30"))
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
-AXES_RESET_ON_SUCCESS = True
+# Failures are forgotten when the second factor succeeds (accounts.lockout.forget_failures), not at the
+# password step: a correct password must not wipe the count of wrong second-factor codes.
+AXES_RESET_ON_SUCCESS = False
+# Every name django-axes stores or looks up is capped and free of control characters.
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
@@ -226,15 +241,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Production (DJANGO_DEBUG=0): HTTPS only; `manage.py check --deploy` passes with no warning.
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Production (DJANGO_DEBUG=0, not LOCAL): HTTPS only; `manage.py check --deploy` passes with no warning.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not LOCAL)
 # The load balancer's health checks talk plain HTTP to each application server.
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = not LOCAL
+CSRF_COOKIE_SECURE = not LOCAL
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if LOCAL else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not LOCAL
+SECURE_HSTS_PRELOAD = not LOCAL
 if os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

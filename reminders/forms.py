@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cases.inputs import CheckedFormMixin
+
 from .models import ReminderPreference
 
 
-class ReminderPreferenceForm(forms.ModelForm):
+class ReminderPreferenceForm(CheckedFormMixin, forms.ModelForm):
     class Meta:
         model = ReminderPreference
         fields = ["receive_due_24h", "receive_due_4h", "receive_overdue", "language"]

@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)"),
 ]
 
-ROUNDS = 8
+ROUNDS = 20
 
 SEED = """
 from datetime import timedelta
@@ -98,7 +98,7 @@ print(json.dumps(outcomes))
 
 def test_two_writers_wait_for_each_other_and_lose_nothing(race_database):
     reference, pending = manage(race_database, "shell", "-c", SEED).split()[-2:]
-    assert int(pending) >= ROUNDS
+    assert int(pending) >= 8
 
     start_at = str(time.time() + 4)
     runs = {
@@ -141,5 +141,7 @@ def test_two_writers_wait_for_each_other_and_lose_nothing(race_database):
     }
     assert title == ("Incident" if last_ok["bruno"] is None else f"title {last_ok['bruno']}")
     assert description == ("" if last_ok["alice"] is None else f"description {last_ok['alice']}")
-    assert done == ROUNDS  # every completion landed, whatever happened to the title edit after it
+    # Every completion landed (one per round while pending obligations remained, follow-ups included),
+    # whatever happened to the title edit after it.
+    assert min(ROUNDS, int(pending)) <= done <= ROUNDS
     assert "history chains verified" in manage(race_database, "verify_history")

@@ -11,7 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from .fonts import BOLD, REGULAR
-from .text import esc
+from .text import esc, pieces
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 16 * mm
@@ -69,12 +69,38 @@ def markup(trusted_markup: str, style: ParagraphStyle = BODY) -> Paragraph:
     return Paragraph(trusted_markup, style)
 
 
+def paras(value: object, style: ParagraphStyle = BODY, *, empty: str = "—") -> list[Paragraph]:
+    """User text of any length as consecutive paragraphs of bounded size (`text.pieces`): linear layout.
+
+    The pieces flow as one paragraph would: only the first keeps the space before, the last the space after.
+    """
+    parts = pieces(value)
+    if len(parts) == 1:
+        return [para(value, style, empty=empty)]
+    first, middle, last = _continued(style)
+    styles = [first, *[middle] * (len(parts) - 2), last]
+    return [Paragraph(esc(part, empty=""), s) for part, s in zip(parts, styles, strict=True)]
+
+
+_CONTINUED: dict[str, tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]] = {}
+
+
+def _continued(style: ParagraphStyle) -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    if style.name not in _CONTINUED:
+        _CONTINUED[style.name] = (
+            ParagraphStyle(f"{style.name}-first", parent=style, spaceAfter=0),
+            ParagraphStyle(f"{style.name}-middle", parent=style, spaceBefore=0, spaceAfter=0),
+            ParagraphStyle(f"{style.name}-last", parent=style, spaceBefore=0),
+        )
+    return _CONTINUED[style.name]
+
+
 def fields(pairs: Iterable[tuple[str, object]], *, empty: str = "—") -> list[Flowable]:
     """Label then value, one after the other: values of any length split across pages."""
     out: list[Flowable] = []
     for label, value in pairs:
         out.append(para(label, LABEL))
-        out.append(para(value, VALUE, empty=empty))
+        out.extend(paras(value, VALUE, empty=empty))
     return out
 
 
@@ -94,8 +120,36 @@ def keep(*flowables: Flowable) -> KeepTogether:
     return KeepTogether(list(flowables))
 
 
-def kv_table(pairs: Iterable[tuple[str, object]], *, label_share: float = 0.3) -> Table:
-    """A two-column label/value table; long values split across pages inside their row."""
-    data = [[para(label, CELL_BOLD), para(value, CELL)] for label, value in pairs]
+# A reportlab Table re-measures all its remaining rows at each page split, so a label/value block is a
+# stack of small tables drawn as one grid: runs of short rows, and each piece of a long value alone.
+KV_ROWS_PER_TABLE = 8
+
+
+def kv_table(pairs: Iterable[tuple[str, object]], *, label_share: float = 0.3) -> list[Flowable]:
+    """A two-column label/value grid; a long value continues on rows of bounded size, across pages.
+
+    Returned as flowables to add to the story (`*kv_table(...)`): small tables stacked edge to edge,
+    so laying it out costs work in proportion to its text.
+    """
     widths = [FRAME_WIDTH * label_share, FRAME_WIDTH * (1 - label_share)]
-    return Table(data, colWidths=widths, style=KV_STYLE, splitInRow=1)
+    tables: list[Flowable] = []
+    short: list[list[Paragraph]] = []
+
+    def flush() -> None:
+        if short:
+            tables.append(Table(list(short), colWidths=widths, style=KV_STYLE, splitInRow=1))
+            short.clear()
+
+    for label, value in pairs:
+        parts = pieces(value)
+        if len(parts) == 1:
+            short.append([para(label, CELL_BOLD), para(value, CELL)])
+            if len(short) == KV_ROWS_PER_TABLE:
+                flush()
+            continue
+        flush()
+        for index, part in enumerate(parts):
+            row = [para(label if index == 0 else "", CELL_BOLD, empty=""), para(part, CELL, empty="")]
+            tables.append(Table([row], colWidths=widths, style=KV_STYLE, splitInRow=1))
+    flush()
+    return tables

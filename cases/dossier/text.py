@@ -1,4 +1,11 @@
-"""Making user text safe for reportlab: escaping for Paragraph markup and fast line wrapping."""
+"""Making user text safe for reportlab: escaping for Paragraph markup, bounded pieces and fast line wrapping.
+
+Layout cost must stay linear in the size of the text, whatever the user typed. reportlab
+re-breaks a Paragraph's remaining text each time it splits it across a page, so one
+paragraph of n characters spread over n/k pages costs n²/k: a 200 kB unbroken word took
+minutes. `pieces` cuts long text into paragraphs of at most PIECE_CHARS characters
+(between words when it can), so each is laid out a bounded number of times.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,37 @@ def clean(value: object) -> str:
         return text
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     return _UNPRINTABLE.sub("", text)
+
+
+# At most this many characters in one Paragraph: a few dozen lines, well under a page.
+PIECE_CHARS = 1500
+
+
+def pieces(value: object, size: int = PIECE_CHARS) -> list[str]:
+    """User text cut into pieces of at most `size` characters, at a line break or a space when there is one.
+
+    A piece ends at the last newline of its window, else at its last space (the newline or space
+    is dropped: the next piece starts on a new line), else it is cut inside the word, which is
+    longer than any line anyway. Empty text is one empty piece.
+    """
+    text = clean(value)
+    if len(text) <= size:
+        return [text]
+    out: list[str] = []
+    start = 0
+    while len(text) - start > size:
+        end = start + size
+        cut = text.rfind("\n", start + size // 2, end + 1)
+        if cut < 0:
+            cut = text.rfind(" ", start + size // 2, end + 1)
+        if cut < 0:
+            out.append(text[start:end])
+            start = end
+        else:
+            out.append(text[start:cut])
+            start = cut + 1
+    out.append(text[start:])
+    return out
 
 
 def esc(value: object, *, empty: str = EMPTY) -> str:

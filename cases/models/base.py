@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..history import ChainedHistoricalRecord
+from ..inputs import text_errors
 
 
 class HistoryBypassError(RuntimeError):
@@ -63,6 +65,33 @@ class AuditedModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise HistoryBypassError(f"{type(self).__name__} records are never deleted.")
+
+    def clean_fields(self, exclude=None) -> None:
+        """Django's checks, then text checks for every text field (`cases.inputs`).
+
+        Django does not enforce a TextField's max_length: it is enforced here, so every service
+        saving through `services.common.save` (which calls `full_clean`) refuses oversized text.
+        No text holds control characters, but tab and line breaks in a TextField (multi-line).
+        """
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for field in self._meta.concrete_fields:
+            if exclude and field.name in exclude or field.name in errors:
+                continue
+            if isinstance(field, models.CharField | models.TextField):
+                multiline = isinstance(field, models.TextField)
+                problems = text_errors(
+                    getattr(self, field.attname),
+                    max_length=field.max_length if multiline else None,
+                    multiline=multiline,
+                )
+                if problems:
+                    errors[field.name] = problems
+        if errors:
+            raise ValidationError(errors)
 
 
 def audited_history(**kwargs) -> HistoricalRecords:

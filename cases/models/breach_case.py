@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..inputs import COUNT_MAX, LONG_TEXT_MAX
 from .base import AuditedModel, audited_history
 from .organizations import Organization
 
@@ -83,13 +84,13 @@ class BreachCase(AuditedModel):
 
     # The two clocks (EDPB Guidelines 9/2022).
     first_signal_at = models.DateTimeField(_("first signal"), help_text=_("The first alert or report."))
-    first_signal_source = models.TextField(_("how it was discovered"), blank=True)
+    first_signal_source = models.TextField(_("how it was discovered"), blank=True, max_length=LONG_TEXT_MAX)
     aware_at = models.DateTimeField(
         _("aware at"),
         db_index=True,
         help_text=_("When the organisation was reasonably certain that personal data were compromised."),
     )
-    aware_justification = models.TextField(_("justification of the awareness time"))
+    aware_justification = models.TextField(_("justification of the awareness time"), max_length=LONG_TEXT_MAX)
     incident_known_at = models.DateTimeField(
         _("incident known at"),
         null=True,
@@ -112,17 +113,21 @@ class BreachCase(AuditedModel):
     breach_availability = models.BooleanField(_("loss of availability"), default=False)
     origin = models.CharField(_("origin"), max_length=30, choices=Origin.choices, default=Origin.UNKNOWN)
     cause = models.CharField(_("cause"), max_length=30, choices=Cause.choices, default=Cause.UNKNOWN)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=LONG_TEXT_MAX)
 
     data_categories = models.JSONField(_("data categories"), default=list, blank=True)
     subject_categories = models.JSONField(_("categories of persons"), default=list, blank=True)
-    persons_approx = models.PositiveBigIntegerField(_("approximate number of persons"), null=True, blank=True)
-    records_approx = models.PositiveBigIntegerField(_("approximate number of records"), null=True, blank=True)
+    persons_approx = models.PositiveBigIntegerField(
+        _("approximate number of persons"), null=True, blank=True, validators=[MaxValueValidator(COUNT_MAX)]
+    )
+    records_approx = models.PositiveBigIntegerField(
+        _("approximate number of records"), null=True, blank=True, validators=[MaxValueValidator(COUNT_MAX)]
+    )
     directly_identifiable = models.BooleanField(_("persons directly identifiable"), default=True)
-    likely_consequences = models.TextField(_("likely consequences"), blank=True)
-    measures_immediate = models.TextField(_("immediate measures"), blank=True)
-    measures_medium = models.TextField(_("medium-term measures"), blank=True)
-    measures_long = models.TextField(_("long-term measures"), blank=True)
+    likely_consequences = models.TextField(_("likely consequences"), blank=True, max_length=LONG_TEXT_MAX)
+    measures_immediate = models.TextField(_("immediate measures"), blank=True, max_length=LONG_TEXT_MAX)
+    measures_medium = models.TextField(_("medium-term measures"), blank=True, max_length=LONG_TEXT_MAX)
+    measures_long = models.TextField(_("long-term measures"), blank=True, max_length=LONG_TEXT_MAX)
 
     # ENISA severity inputs and result (cases.severity).
     severity_dpc_adjustment = models.SmallIntegerField(
@@ -147,13 +152,13 @@ class BreachCase(AuditedModel):
 
     # Human decisions, with who, when and why.
     notify_authority = models.BooleanField(_("notify the authority"), null=True, blank=True)
-    notify_authority_reason = models.TextField(_("reason (authority)"), blank=True)
+    notify_authority_reason = models.TextField(_("reason (authority)"), blank=True, max_length=LONG_TEXT_MAX)
     notify_authority_decided_at = models.DateTimeField(null=True, blank=True)
     notify_authority_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     inform_persons = models.BooleanField(_("inform the persons"), null=True, blank=True)
-    inform_persons_reason = models.TextField(_("reason (persons)"), blank=True)
+    inform_persons_reason = models.TextField(_("reason (persons)"), blank=True, max_length=LONG_TEXT_MAX)
     inform_persons_exemption = models.CharField(
         _("Art. 34(3) ground"), max_length=10, choices=Art34Exemption.choices, blank=True
     )

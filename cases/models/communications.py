@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..inputs import COUNT_MAX, LONG_TEXT_MAX
 from .base import audited_history
 from .breach_case import BreachCase, CaseChild
 from .evidence import Evidence
@@ -25,12 +27,14 @@ class MemberCommunication(CaseChild):
     case = models.ForeignKey(BreachCase, on_delete=models.PROTECT, related_name="communications")
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    recipients_count = models.PositiveBigIntegerField(_("number of recipients"), default=0)
-    text = models.TextField(_("text sent"), blank=True)
+    recipients_count = models.PositiveBigIntegerField(
+        _("number of recipients"), default=0, validators=[MaxValueValidator(COUNT_MAX)]
+    )
+    text = models.TextField(_("text sent"), blank=True, max_length=LONG_TEXT_MAX)
     exemption = models.CharField(
         _("Art. 34(3) ground"), max_length=10, choices=BreachCase.Art34Exemption.choices, blank=True
     )
-    exemption_reason = models.TextField(_("exemption reasoning"), blank=True)
+    exemption_reason = models.TextField(_("exemption reasoning"), blank=True, max_length=LONG_TEXT_MAX)
     evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

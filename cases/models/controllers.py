@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..inputs import NOTICE_PERIOD_MAX_HOURS
 from .base import audited_history
 from .breach_case import BreachCase, CaseChild
 from .organizations import Organization
@@ -20,6 +22,7 @@ class ControllerNotice(CaseChild):
         _("contractual notice period (hours)"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(NOTICE_PERIOD_MAX_HOURS)],
         help_text=_("Empty: without undue delay (the organisation's internal target applies)."),
     )
     informed_at = models.DateTimeField(_("informed at"), null=True, blank=True)

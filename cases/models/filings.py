@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..inputs import LONG_TEXT_MAX
 from .base import audited_history
 from .breach_case import BreachCase, CaseChild
 from .evidence import Evidence
@@ -34,7 +35,7 @@ class Filing(CaseChild):
     channel = models.CharField(_("channel"), max_length=100, blank=True)
     recipient = models.CharField(_("recipient"), max_length=200, blank=True)
     reference = models.CharField(_("reference"), max_length=200, blank=True)
-    content = models.TextField(_("content sent"), blank=True)
+    content = models.TextField(_("content sent"), blank=True, max_length=LONG_TEXT_MAX)
     evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import deadlines, regimes
+from ..inputs import LONG_TEXT_MAX
 from ..regimes import AUTHORITY_LABELS, RULE_CHOICES, Authority
 from .base import audited_history
 from .breach_case import BreachCase, CaseChild
@@ -35,8 +36,8 @@ class Obligation(CaseChild):
         _("authority"), max_length=30, choices=[(a.value, AUTHORITY_LABELS[a]) for a in Authority], db_index=True
     )
     legal_source = models.CharField(_("legal source"), max_length=300)
-    legal_text_fr = models.TextField()
-    legal_text_en = models.TextField()
+    legal_text_fr = models.TextField(max_length=LONG_TEXT_MAX)
+    legal_text_en = models.TextField(max_length=LONG_TEXT_MAX)
     deadline_label_fr = models.CharField(max_length=100)
     deadline_label_en = models.CharField(max_length=100)
     anchor_at = models.DateTimeField(_("clock started at"), null=True, blank=True)
@@ -52,8 +53,8 @@ class Obligation(CaseChild):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reference = models.CharField(_("reference"), max_length=200, blank=True)
-    late_reason = models.TextField(_("reasons for the delay"), blank=True)
-    not_applicable_reason = models.TextField(_("why it does not apply"), blank=True)
+    late_reason = models.TextField(_("reasons for the delay"), blank=True, max_length=LONG_TEXT_MAX)
+    not_applicable_reason = models.TextField(_("why it does not apply"), blank=True, max_length=LONG_TEXT_MAX)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import deadlines
+from ..inputs import ADDRESS_MAX
 from ..regimes import AUTHORITY_LABELS, DORA_AUTHORITIES, RULES_BY_CODE, Authority
 from .base import AuditedModel, audited_history, siren_validator
 
@@ -25,7 +26,7 @@ class Organization(AuditedModel):
     )
     kind = models.CharField(_("role under the GDPR"), max_length=20, choices=Kind.choices, default=Kind.CONTROLLER)
     siren = models.CharField(_("SIREN"), max_length=9, blank=True, validators=[siren_validator])
-    address = models.TextField(_("address"), blank=True)
+    address = models.TextField(_("address"), blank=True, max_length=ADDRESS_MAX)
 
     dpo_name = models.CharField(_("DPO name"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"), blank=True)

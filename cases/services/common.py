@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..deadlines import PARIS
+from ..inputs import instant_error
 from ..models import BreachCase, Organization
 
 # Clock skew tolerated for instants entered "now" from a browser.
@@ -150,8 +151,15 @@ def check_not_future(errors: dict, field: str, value: datetime | None) -> None:
 
 
 def check_aware(errors: dict, field: str, value) -> None:
-    if value is not None and (not isinstance(value, datetime) or timezone.is_naive(value)):
+    """An instant given to a service: aware, and within the register's plausible years (`cases.inputs`)."""
+    if value is None:
+        return
+    if not isinstance(value, datetime) or timezone.is_naive(value):
         errors.setdefault(field, []).append(_("Enter a date and time with its time zone."))
+        return
+    refused = instant_error(value)
+    if refused:
+        errors.setdefault(field, []).append(refused)
 
 
 def raise_errors(errors: dict) -> None:

@@ -380,7 +380,7 @@ def _record_filing(case: BreachCase, data: dict, user) -> None:
 def filing_record(request: HttpRequest, case: BreachCase, *, role: str) -> HttpResponse:
     initial = {}
     obligation_id = request.GET.get("obligation")
-    if obligation_id and obligation_id.isdigit():
+    if obligation_id and obligation_id.isascii() and obligation_id.isdigit() and len(obligation_id) < 19:
         ob = case.obligations.filter(pk=obligation_id).first()
         if ob is not None:
             initial["obligation"] = ob.pk

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from ..deadlines import Status
+from ..forms import CheckedForm
 from ..models import BreachCase
 from ..permissions import WRITE_ROLES
 from ..regimes import AUTHORITY_LABELS, Authority
@@ -41,7 +42,7 @@ SORT_CHOICES = [
 ]
 
 
-class _ScopedFilterForm(forms.Form):
+class _ScopedFilterForm(CheckedForm):
     """A GET filter form whose organisation choices are the user's own organisations."""
 
     organization = forms.ChoiceField(label=_("Organisation"), required=False)

@@ -19,7 +19,7 @@ def build(ctx: Context) -> list[Flowable]:
     for c in ctx.data.communications:
         proof = f"{c.evidence.original_name} — SHA-256 {c.evidence.sha256}" if c.evidence else ""
         out.append(CondPageBreak(100))
-        out.append(
+        out.extend(
             kv_table(
                 [
                     (t("channel"), ctx.choice("channel", c.channel)),

@@ -14,7 +14,7 @@ def build(ctx: Context) -> list[Flowable]:
     return [
         para(t("dossier"), TITLE),
         para(f"{case.reference} — {case.title}", SUBTITLE),
-        kv_table(
+        *kv_table(
             [
                 (t("reference"), case.reference),
                 (t("case_title"), case.title),

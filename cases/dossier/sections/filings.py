@@ -20,7 +20,7 @@ def build(ctx: Context) -> list[Flowable]:
         receipt = f"{f.evidence.original_name} — SHA-256 {f.evidence.sha256}" if f.evidence else ""
         obligation = f"{f.obligation.label(ctx.lang)} [{f.obligation.rule_code}]" if f.obligation else ""
         out.append(CondPageBreak(100))
-        out.append(
+        out.extend(
             kv_table(
                 [
                     (t("kind"), ctx.choice("filing_kind", f.kind)),

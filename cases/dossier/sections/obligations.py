@@ -57,7 +57,7 @@ def build(ctx: Context) -> list[Flowable]:
         if ob.decided_at:
             decided = f"{ctx.data.username(ob.decided_by_id)} — {ctx.dt(ob.decided_at)}"
         out.append(CondPageBreak(120))
-        out.append(
+        out.extend(
             kv_table(
                 [
                     (t("rule"), f"{title} [{ob.rule_code}]"),

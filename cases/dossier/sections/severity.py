@@ -19,7 +19,7 @@ def build(ctx: Context) -> list[Flowable]:
     out: list[Flowable] = [
         Heading(t("s5"), KEY),
         para(t("enisa_method")),
-        kv_table(
+        *kv_table(
             [
                 (t("data_categories"), ctx.categories("data_category", case.data_categories)),
                 (t("dpc"), str(dpc)),
@@ -35,7 +35,7 @@ def build(ctx: Context) -> list[Flowable]:
         ),
         spacer(10),
         Heading(t("decisions"), f"{KEY}-decisions", level=1),
-        kv_table(
+        *kv_table(
             [
                 (t("decision_authority"), ctx.yes_no(case.notify_authority)),
                 (t("reason"), case.notify_authority_reason),
@@ -44,7 +44,7 @@ def build(ctx: Context) -> list[Flowable]:
             ]
         ),
         spacer(6),
-        kv_table(
+        *kv_table(
             [
                 (t("decision_persons"), ctx.yes_no(case.inform_persons)),
                 (t("exemption"), ctx.choice("exemption", case.inform_persons_exemption)),
