@@ -198,16 +198,17 @@ else:
         # Owner-only files: the evidence is personal data.
         "OPTIONS": {"file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
     }
-# Debug on (`make run`, the tests), whitenoise serves the files of STATICFILES_DIRS as they change.
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
+# On this machine (`make run`, the tests: LOCAL), whitenoise serves the files of STATICFILES_DIRS as
+# they change, without collectstatic.
+WHITENOISE_USE_FINDERS = LOCAL
+WHITENOISE_AUTOREFRESH = LOCAL
 STORAGES = {
     "default": _default_storage,
-    # Debug off: compressed files with a content hash in their name, served by whitenoise with
-    # a one-year immutable cache header (`collectstatic` writes them: `make serve` runs it).
+    # Production (not LOCAL): compressed files with a content hash in their name, served by whitenoise
+    # with a one-year immutable cache header (`collectstatic` writes them: `make serve` runs it).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if LOCAL
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }

@@ -153,7 +153,7 @@ def test_make_run_shows_no_debug_page_and_still_serves_the_stylesheet(tmp_path):
             try:
                 urllib.request.urlopen(f"{base}/accounts/login/", timeout=2)  # noqa: S310 - loopback
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         with pytest.raises(urllib.error.HTTPError) as missing:
             # An unknown calendar feed token: one of the few 404s a visitor who is not logged in can reach.
