@@ -3,9 +3,19 @@
 Every historical row (django-simple-history) belongs to a chain: the chain of its case
 (`case:<id>`) for a case and everything under it, or of its organisation
 (`org:<id>`). Each row stores its position in the chain, the previous row's hash and
-its own hash: HMAC-SHA-256 (keyed with the HISTORY_CHAIN_KEY setting, kept outside the
-database) over the previous hash and a canonical JSON of the row. The
-chain's head (length and last hash) is kept in `HistoryChainHead`, so dropping the
+two seals of its own:
+
+- `chain_hash`, a plain SHA-256 over the previous row's hash and the row's canonical JSON
+  (`public_hash`): anyone can recompute it, with no secret, from the canonical rows of an
+  outsider's bundle (cases/bundle.py, checked by cases/verify_bundle.py);
+- `chain_mac`, an HMAC-SHA-256 of that hash keyed with HISTORY_CHAIN_KEY (kept outside the
+  database): someone with write access to the database alone can recompute SHA-256 hashes but
+  not this, so the operator's `verify_history` still catches them.
+
+Signed, time-stamped checkpoints of every chain's head (cases/checkpoints.py) stop whoever holds
+both the database and HISTORY_CHAIN_KEY from rewriting what a checkpoint already covers.
+
+The chain's head (length and last hash) is kept in `HistoryChainHead`, so dropping the
 last rows is detected too. Database triggers refuse UPDATE and DELETE (and TRUNCATE on
 PostgreSQL) on history tables; an attacker who drops them still cannot rewrite a row
 without breaking the chain, which `verify_chain` (and `manage.py verify_history`)
@@ -40,8 +50,8 @@ from simple_history.signals import pre_create_historical_record
 
 GENESIS = "0" * 64
 # The columns that are not hashed (the row's own hash), and every chain column.
-CHAIN_FIELDS = ("chain_hash",)
-CHAIN_COLUMNS = ("chain_key", "chain_seq", "chain_prev", "chain_hash")
+CHAIN_FIELDS = ("chain_hash", "chain_mac")
+CHAIN_COLUMNS = ("chain_key", "chain_seq", "chain_prev", "chain_hash", "chain_mac")
 TRIGGER_MESSAGE = "history is append-only"
 
 
@@ -57,6 +67,7 @@ class ChainedHistoricalRecord(models.Model):
     chain_seq = models.PositiveBigIntegerField(editable=False)
     chain_prev = models.CharField(max_length=64, editable=False)
     chain_hash = models.CharField(max_length=64, editable=False)
+    chain_mac = models.CharField(max_length=64, editable=False)
 
     class Meta:
         abstract = True
@@ -189,9 +200,15 @@ def canonical_content(history_row: models.Model) -> str:
     return canonical_values(model, {f.attname: getattr(history_row, f.attname) for f in model._meta.concrete_fields})
 
 
-def _keyed_hash(prev_hash: str, canonical: str) -> str:
-    payload = f"{prev_hash}\n{canonical}".encode()
-    return hmac.new(settings.HISTORY_CHAIN_KEY.encode(), payload, hashlib.sha256).hexdigest()
+def public_hash(prev_hash: str, canonical: str) -> str:
+    """SHA-256 (hex) of the previous row's hash, a newline and the row's canonical JSON, in UTF-8:
+    the documented chain an outsider recomputes without any secret."""
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def row_mac(chain_hash: str) -> str:
+    """HMAC-SHA-256 of a row's hash, keyed with HISTORY_CHAIN_KEY (held outside the database)."""
+    return hmac.digest(settings.HISTORY_CHAIN_KEY.encode(), chain_hash.encode(), "sha256").hex()
 
 
 def link_values(model: type[models.Model], values: dict, *, key: str, seq: int, prev: str) -> str:
@@ -199,17 +216,14 @@ def link_values(model: type[models.Model], values: dict, *, key: str, seq: int, 
     return its hash: how every history row is chained, whether the signal handler writes it or a
     benchmark bulk-writes it."""
     values["chain_key"], values["chain_seq"], values["chain_prev"] = key, seq, prev
-    values["chain_hash"] = chained = _keyed_hash(prev, canonical_values(model, values))
+    values["chain_hash"] = chained = public_hash(prev, canonical_values(model, values))
+    values["chain_mac"] = row_mac(chained)
     return chained
 
 
 def row_hash(prev_hash: str, history_row: models.Model) -> str:
-    """HMAC-SHA-256, keyed with HISTORY_CHAIN_KEY, of the previous hash and the row's canonical content.
-
-    The key lives outside the database: someone with write access to the database
-    alone cannot rebuild a valid chain after rewriting a row.
-    """
-    return _keyed_hash(prev_hash, canonical_content(history_row))
+    """The public SHA-256 hash of a history row following `prev_hash` (see `public_hash`)."""
+    return public_hash(prev_hash, canonical_content(history_row))
 
 
 def chained_history_models() -> list[type[models.Model]]:
@@ -292,6 +306,7 @@ class _Layout:
     chain_seq: int
     chain_prev: int
     chain_hash: int
+    chain_mac: int
     # The hashed columns in canonical order, the label appended to the row as its last value.
     names: tuple[str, ...]
     hashed: Callable[[tuple], tuple]
@@ -381,6 +396,7 @@ def _layout(model: type[models.Model], formatted: bool = False) -> _Layout:
         chain_seq=position["chain_seq"],
         chain_prev=position["chain_prev"],
         chain_hash=position["chain_hash"],
+        chain_mac=position["chain_mac"],
         names=tuple(attname for attname, *_ in entries),
         hashed=operator.itemgetter(*(len(columns) if field is None else position[a] for a, field, *_ in entries)),
         label=(model._meta.label_lower,),
@@ -420,11 +436,21 @@ class ChainVerifier:
     single pass over every table (`feed_values`).
     """
 
-    def __init__(self, key: str) -> None:
+    def __init__(
+        self,
+        key: str,
+        *,
+        anchor: tuple[int, str, str] | None = None,
+        sink: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """`anchor`: (length, head, name) a signed checkpoint recorded for this chain, checked on the
+        way; `sink(canonical, hash)`: receives each intact row (the dossier's outsider bundle)."""
         self.key = key
         self.prev = GENESIS
         self.count = 0
         self.error = ""
+        self.anchor = anchor
+        self.sink = sink
 
     def _describe(self, model: type[models.Model], history_id: int, seq: int) -> str:
         return f"{model._meta.label} history_id={history_id} (chain {self.key}, position {seq})"
@@ -440,6 +466,8 @@ class ChainVerifier:
             return False
         self.count += 1
         seq = values[layout.chain_seq]
+        chained = values[layout.chain_hash]
+        canonical = ""
         if seq < self.count:
             self.error = f"{self._describe(layout.model, values[layout.history_id], seq)} repeats an earlier position"
         elif seq > self.count:
@@ -448,11 +476,19 @@ class ChainVerifier:
         elif values[layout.chain_prev] != self.prev:
             where = self._describe(layout.model, values[layout.history_id], seq)
             self.error = f"{where} does not link to the previous row"
-        elif values[layout.chain_hash] != _keyed_hash(self.prev, layout.canonical(values)):
+        elif chained != public_hash(self.prev, canonical := layout.canonical(values)):
             where = self._describe(layout.model, values[layout.history_id], seq)
             self.error = f"{where} was altered: its content no longer matches its hash"
+        elif values[layout.chain_mac] != row_mac(chained):
+            where = self._describe(layout.model, values[layout.history_id], seq)
+            self.error = f"{where} was rewritten without HISTORY_CHAIN_KEY: its keyed seal does not match"
+        elif self.anchor is not None and self.anchor[0] == seq and self.anchor[2] and chained != self.anchor[1]:
+            where = self._describe(layout.model, values[layout.history_id], seq)
+            self.error = f"{where} differs from the hash signed in {self.anchor[2]}: rewritten after it"
         else:
-            self.prev = values[layout.chain_hash]
+            self.prev = chained
+            if self.sink is not None:
+                self.sink(canonical, chained)
             return True
         return False
 
@@ -464,6 +500,14 @@ class ChainVerifier:
         key, count, prev = self.key, self.count, self.prev
         if self.error:
             return ChainResult(key, count, prev, self.error)
+        if self.anchor is not None and self.anchor[0] > count:
+            return ChainResult(
+                key,
+                count,
+                prev,
+                f"chain {key} ends at position {count}, before position {self.anchor[0]} "
+                f"signed in {self.anchor[2]}: rows were dropped after it",
+            )
         if head is False:
             head = HistoryChainHead.objects.filter(chain_key=key).values_list("length", "head_hash").first()
         if head is None:
@@ -478,49 +522,57 @@ class ChainVerifier:
         return ChainResult(key, count, prev)
 
 
-def verify_chain(key: str) -> ChainResult:
-    """Recompute one chain from its first row; report the first broken row."""
-    verifier = ChainVerifier(key)
+def verify_chain(key: str, *, anchor: tuple[int, str, str] | None = None) -> ChainResult:
+    """Recompute one chain from its first row; report the first broken row (or a break with `anchor`)."""
+    verifier = ChainVerifier(key, anchor=anchor)
     for model, row in chain_rows(key):
         if not verifier.feed(model, row):
             break
     return verifier.result()
 
 
-def _ordered_chain_keys() -> dict[str, int]:
+def ordered_chain_keys(history_models: list | None = None, head_model: type | None = None) -> dict[str, int]:
     """Every chain key (recorded heads and history rows), ranked in the database's own order.
 
     The single pass reads each table ordered by (chain_key, chain_seq) and merges the tables
     in Python: ranking the keys by the database's collation keeps the merge consistent with
-    what the database sends, whatever that collation is.
+    what the database sends, whatever that collation is. Migrations pass their own models.
     """
-    heads = HistoryChainHead.objects.order_by().values_list("chain_key")
-    tables = [m.objects.order_by().values_list("chain_key") for m in chained_history_models()]
+    history_models = chained_history_models() if history_models is None else history_models
+    heads = (head_model or HistoryChainHead)._default_manager.order_by().values_list("chain_key")
+    tables = [m._default_manager.order_by().values_list("chain_key") for m in history_models]
     keys = heads.union(*tables).order_by("chain_key")
     return {key: rank for rank, (key,) in enumerate(keys)}
 
 
-def _all_rows(rank: dict[str, int], chunk_size: int) -> Iterator[tuple]:
-    """(rank, seq, stream, layout, values) for every history row, in chain order across tables."""
+def all_rows(rank: dict[str, int], *, chunk_size: int = 2000, history_models: list | None = None) -> Iterator[tuple]:
+    """(rank, seq, stream, layout, values) for every history row, in chain order across tables:
+    one streaming query per table, ordered by (chain_key, chain_seq), merged."""
+    history_models = chained_history_models() if history_models is None else history_models
 
     def stream(index: int, model: type[models.Model]) -> Iterator[tuple]:
         layout = _layout(model, formatted=connection.vendor == "postgresql")
         key_at, seq_at = layout.chain_key, layout.chain_seq
-        rows = model.objects.order_by("chain_key", "chain_seq").values_list(*layout.select())
+        rows = model._default_manager.order_by("chain_key", "chain_seq").values_list(*layout.select())
         for values in rows.iterator(chunk_size=chunk_size):
             yield rank[values[key_at]], values[seq_at], index, layout, values
 
     # Ties (one position written twice) are broken by the stream index, never by the layouts.
-    return heapq.merge(*(stream(i, m) for i, m in enumerate(chained_history_models())))
+    return heapq.merge(*(stream(i, m) for i, m in enumerate(history_models)))
 
 
-def iter_verify_all(*, chunk_size: int = 2000) -> Iterator[ChainResult]:
+def iter_verify_all(
+    *, anchors: dict[str, tuple[int, str, str]] | None = None, chunk_size: int = 2000
+) -> Iterator[ChainResult]:
     """Every chain's verdict in key order, plus the rule that every tracked record has a history.
+
+    `anchors`: chain key -> (length, head, name) of the latest signed checkpoint, checked too.
 
     One streaming pass per history table, ordered by (chain_key, chain_seq) and merged:
     memory stays flat whatever the number of rows, and the query count does not grow with
     the number of chains.
     """
+    anchors = anchors or {}
     missing: dict[str, str] = {}
     for record in records_without_history():
         key = record.history_chain_key()
@@ -529,7 +581,7 @@ def iter_verify_all(*, chunk_size: int = 2000) -> Iterator[ChainResult]:
         key: (length, head)
         for key, length, head in HistoryChainHead.objects.values_list("chain_key", "length", "head_hash")
     }
-    rank = _ordered_chain_keys()
+    rank = ordered_chain_keys()
     keys = list(rank)
     position = 0
     verifier: ChainVerifier | None = None
@@ -541,29 +593,29 @@ def iter_verify_all(*, chunk_size: int = 2000) -> Iterator[ChainResult]:
             return ChainResult(result.chain_key, result.rows, result.head_hash, error)
         return result
 
-    for key_rank, _, _, layout, values in _all_rows(rank, chunk_size):
+    for key_rank, _, _, layout, values in all_rows(rank, chunk_size=chunk_size):
         if verifier is None or key_rank != position:
             if verifier is not None:
                 yield finish(verifier)
                 position += 1
             # Chains with a recorded head but no row at all come in between.
             while position < key_rank:
-                yield finish(ChainVerifier(keys[position]))
+                yield finish(ChainVerifier(keys[position], anchor=anchors.get(keys[position])))
                 position += 1
-            verifier = ChainVerifier(keys[key_rank])
+            verifier = ChainVerifier(keys[key_rank], anchor=anchors.get(keys[key_rank]))
         verifier.feed_values(layout, values)
     if verifier is not None:
         yield finish(verifier)
         position += 1
     while position < len(keys):
-        yield finish(ChainVerifier(keys[position]))
+        yield finish(ChainVerifier(keys[position], anchor=anchors.get(keys[position])))
         position += 1
     for key in sorted(missing):
         yield ChainResult(key, 0, GENESIS, missing[key])
 
 
 def all_chain_keys() -> list[str]:
-    return sorted(_ordered_chain_keys())
+    return sorted(ordered_chain_keys())
 
 
 def records_without_history() -> Iterator[models.Model]:
