@@ -461,6 +461,8 @@ def _check_rows(bundle: dict) -> list[str]:
         seq = row.get("chain_seq")
         if seq != index:
             if isinstance(seq, int) and seq > index:
+                if _position_later(bundle["rows"][index:], index):
+                    raise Broken(f"{what} holds position {seq} but sits at position {index}: rows reordered")
                 raise Broken(f"row at position {index} is missing (dropped): the next row is {what}, position {seq}")
             raise Broken(f"{what} holds position {seq} but sits at position {index}: added or reordered")
         if row.get("chain_prev") != prev:
@@ -471,6 +473,17 @@ def _check_rows(bundle: dict) -> list[str]:
         hashes.append(computed)
         prev = computed
     return hashes
+
+
+def _position_later(rows: list, position: int) -> bool:
+    """Whether a row further on holds `position` (a row moved, not dropped)."""
+    for entry in rows:
+        try:
+            if json.loads(entry.get("canonical", "")).get("chain_seq") == position:
+                return True
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return False
 
 
 def _when(checkpoint: dict, checkpoints: dict) -> str:
