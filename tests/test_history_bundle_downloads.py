@@ -75,3 +75,9 @@ def test_the_signing_keys_and_the_verifier_are_public():
     assert script.content == Path(verify_bundle.__file__).read_bytes()
     assert script["Content-Disposition"] == 'attachment; filename="verify_bundle.py"'
     assert client.post(reverse("cases:history_keys")).status_code == 405
+
+
+def test_the_case_page_offers_the_bundle(open_case, dpo, login):
+    case = open_case()
+    page = login(dpo).get(reverse("cases:case_detail", kwargs={"reference": case.reference}))
+    assert f'href="{_url(case)}"' in page.content.decode()
