@@ -605,6 +605,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(report.lines))
         print(f"FAILED: {exc}")
         return 1
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        print("\n".join(report.lines))
+        print(f"FAILED: the bundle is malformed after the last line above ({type(exc).__name__}: {exc})")
+        return 1
     print("\n".join(report.lines))
     print("VERIFIED")
     return 0
