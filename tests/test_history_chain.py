@@ -285,3 +285,16 @@ def test_a_chain_rebuilt_without_the_key_does_not_verify(open_case, settings):
     settings.HISTORY_CHAIN_KEY = "an attacker's guess"
     result = verify_chain(key)
     assert not result.ok and "keyed seal" in result.error
+
+
+def test_the_seals_are_never_shown_as_changes(worked_case):
+    """chain_hash and chain_mac describe the version, not the object: no history page or dossier lists them."""
+    from cases.history import chain_rows as stream
+    from cases.selectors.history import field_changes
+
+    previous: dict = {}
+    for model, row in stream(worked_case.history_chain_key()):
+        before = previous.get((model, row["id"]))
+        names = {field.attname for field, _, _ in field_changes(model, before, row)}
+        assert not {n for n in names if n.startswith("chain_")}, names
+        previous[(model, row["id"])] = row
