@@ -13,7 +13,8 @@ from .mfa import has_second_factor
 OPEN_PATH_NAMES = ("accounts:login", "accounts:logout", "set_language", "health")
 SECOND_FACTOR_PATH_NAMES = ("accounts:enrol", "accounts:verify")
 # Authenticated by their own secret instead of a session: calendar feeds (cases.views.feeds.calendar_feed).
-OPEN_PATH_PREFIXES = ("/calendar/feed/",)
+# Public by design: the history signing keys and the standalone verifier (cases.views.public).
+OPEN_PATH_PREFIXES = ("/calendar/feed/", "/history/public/")
 
 
 class RequireSecondFactorMiddleware:

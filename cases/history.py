@@ -3,9 +3,19 @@
 Every historical row (django-simple-history) belongs to a chain: the chain of its case
 (`case:<id>`) for a case and everything under it, or of its organisation
 (`org:<id>`). Each row stores its position in the chain, the previous row's hash and
-its own hash: HMAC-SHA-256 (keyed with the HISTORY_CHAIN_KEY setting, kept outside the
-database) over the previous hash and a canonical JSON of the row. The
-chain's head (length and last hash) is kept in `HistoryChainHead`, so dropping the
+two seals of its own:
+
+- `chain_hash`, a plain SHA-256 over the previous row's hash and the row's canonical JSON
+  (`public_hash`): anyone can recompute it, with no secret, from the canonical rows of an
+  outsider's bundle (cases/bundle.py, checked by cases/verify_bundle.py);
+- `chain_mac`, an HMAC-SHA-256 of that hash keyed with HISTORY_CHAIN_KEY (kept outside the
+  database): someone with write access to the database alone can recompute SHA-256 hashes but
+  not this, so the operator's `verify_history` still catches them.
+
+Signed, time-stamped checkpoints of every chain's head (cases/checkpoints.py) stop whoever holds
+both the database and HISTORY_CHAIN_KEY from rewriting what a checkpoint already covers.
+
+The chain's head (length and last hash) is kept in `HistoryChainHead`, so dropping the
 last rows is detected too. Database triggers refuse UPDATE and DELETE (and TRUNCATE on
 PostgreSQL) on history tables; an attacker who drops them still cannot rewrite a row
 without breaking the chain, which `verify_chain` (and `manage.py verify_history`)
@@ -22,21 +32,26 @@ import hashlib
 import heapq
 import hmac
 import json
+import operator
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, connections, models, router
-from django.db.models.signals import pre_save
+from django.db.models import Exists, F, Func, OuterRef
+from django.db.models.functions import Cast
+from django.db.models.signals import class_prepared, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
 GENESIS = "0" * 64
-CHAIN_FIELDS = ("chain_hash",)
+# The columns that are not hashed (the row's own hash), and every chain column.
+CHAIN_FIELDS = ("chain_hash", "chain_mac")
+CHAIN_COLUMNS = ("chain_key", "chain_seq", "chain_prev", "chain_hash", "chain_mac")
 TRIGGER_MESSAGE = "history is append-only"
 
 
@@ -47,13 +62,31 @@ class HistoryWriteError(RuntimeError):
 class ChainedHistoricalRecord(models.Model):
     """Abstract base of every historical model: the hash-chain columns."""
 
-    chain_key = models.CharField(max_length=40, db_index=True, editable=False)
+    # Indexed with chain_seq (see index_chain_positions), which also serves lookups by key alone.
+    chain_key = models.CharField(max_length=40, editable=False)
     chain_seq = models.PositiveBigIntegerField(editable=False)
     chain_prev = models.CharField(max_length=64, editable=False)
     chain_hash = models.CharField(max_length=64, editable=False)
+    chain_mac = models.CharField(max_length=64, editable=False)
 
     class Meta:
         abstract = True
+
+
+@receiver(class_prepared)
+def index_chain_positions(sender: type[models.Model], **kwargs) -> None:
+    """Give every history table a (chain_key, chain_seq) index: a chain read in order, a page of it,
+    and verify_history's ordered pass over a whole table all walk it.
+
+    Added here because django-simple-history builds each historical model's Meta itself, so the
+    abstract base's Meta.indexes would not reach it.
+    """
+    if issubclass(sender, ChainedHistoricalRecord) and not sender._meta.abstract:
+        index = models.Index(fields=["chain_key", "chain_seq"])
+        index.set_name_with_model(sender)
+        sender._meta.indexes.append(index)
+        # Migrations read a model's indexes only when its Meta declared some.
+        sender._meta.original_attrs["indexes"] = sender._meta.indexes
 
 
 class HistoryChainHead(models.Model):
@@ -181,18 +214,30 @@ def canonical_content(history_row: models.Model) -> str:
     return canonical_values(model, {f.attname: getattr(history_row, f.attname) for f in model._meta.concrete_fields})
 
 
-def _keyed_hash(prev_hash: str, canonical: str) -> str:
-    payload = f"{prev_hash}\n{canonical}".encode()
-    return hmac.new(settings.HISTORY_CHAIN_KEY.encode(), payload, hashlib.sha256).hexdigest()
+def public_hash(prev_hash: str, canonical: str) -> str:
+    """SHA-256 (hex) of the previous row's hash, a newline and the row's canonical JSON, in UTF-8:
+    the documented chain an outsider recomputes without any secret."""
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
+
+
+def row_mac(chain_hash: str) -> str:
+    """HMAC-SHA-256 of a row's hash, keyed with HISTORY_CHAIN_KEY (held outside the database)."""
+    return hmac.digest(settings.HISTORY_CHAIN_KEY.encode(), chain_hash.encode(), "sha256").hex()
+
+
+def link_values(model: type[models.Model], values: dict, *, key: str, seq: int, prev: str) -> str:
+    """Set the chain columns of a history row given as its column values (attname -> value), and
+    return its hash: how every history row is chained, whether the signal handler writes it or a
+    benchmark bulk-writes it."""
+    values["chain_key"], values["chain_seq"], values["chain_prev"] = key, seq, prev
+    values["chain_hash"] = chained = public_hash(prev, canonical_values(model, values))
+    values["chain_mac"] = row_mac(chained)
+    return chained
 
 
 def row_hash(prev_hash: str, history_row: models.Model) -> str:
-    """HMAC-SHA-256, keyed with HISTORY_CHAIN_KEY, of the previous hash and the row's canonical content.
-
-    The key lives outside the database: someone with write access to the database
-    alone cannot rebuild a valid chain after rewriting a row.
-    """
-    return _keyed_hash(prev_hash, canonical_content(history_row))
+    """The public SHA-256 hash of a history row following `prev_hash` (see `public_hash`)."""
+    return public_hash(prev_hash, canonical_content(history_row))
 
 
 def chained_history_models() -> list[type[models.Model]]:
@@ -237,12 +282,12 @@ def chain_history_row(sender, instance, history_instance, using=None, **kwargs) 
     history_instance.history_date = timezone.now()
     key = instance.history_chain_key()
     head, _ = HistoryChainHead.objects.using(using).select_for_update().get_or_create(chain_key=key)
-    history_instance.chain_key = key
-    history_instance.chain_seq = head.length + 1
-    history_instance.chain_prev = head.head_hash
-    history_instance.chain_hash = row_hash(head.head_hash, history_instance)
-    head.length = history_instance.chain_seq
-    head.head_hash = history_instance.chain_hash
+    model = type(history_instance)
+    values = {f.attname: getattr(history_instance, f.attname) for f in model._meta.concrete_fields}
+    head.length += 1
+    head.head_hash = link_values(model, values, key=key, seq=head.length, prev=head.head_hash)
+    for name in CHAIN_COLUMNS:
+        setattr(history_instance, name, values[name])
     head.save(using=using, update_fields=["length", "head_hash"])
 
 
@@ -256,6 +301,136 @@ class ChainResult:
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a historical model's values sit in the tuples a verification pass reads, and the
+    canonical JSON of such a tuple, fast.
+
+    Values read back from the database already have their canonical Python types (str, int,
+    bool, aware datetime, Decimal, list), so only the instants, decimals and other special
+    columns need spelling out; anything unexpected goes the general way (`canonical_values`).
+    """
+
+    model: type[models.Model]
+    columns: tuple[str, ...]
+    history_id: int
+    chain_key: int
+    chain_seq: int
+    chain_prev: int
+    chain_hash: int
+    chain_mac: int
+    # The hashed columns in canonical order, the label appended to the row as its last value.
+    names: tuple[str, ...]
+    hashed: Callable[[tuple], tuple]
+    label: tuple[str]
+    datetimes: tuple[int, ...]
+    decimals: tuple[tuple[int, Decimal], ...]
+    jsons: tuple[int, ...]
+    others: tuple[tuple[int, models.Field], ...]
+    json_columns: tuple[str, ...]
+    # Whether the database sends instants already spelled and JSON as text (see `select`).
+    formatted: bool
+    # (position, value) of the LATE_COLUMNS: left out of the canonical form while they hold that value.
+    late: tuple[tuple[int, object], ...] = ()
+
+    def canonical(self, values: tuple) -> str:
+        """canonical_values of a row read back from the database, as a tuple in `columns` order."""
+        hashed = list(self.hashed(values + self.label))
+        left_out = {i for i, value in self.late if hashed[i] == value}
+        if not self.formatted:
+            for i in self.datetimes:
+                value = hashed[i]
+                if value is not None:
+                    hashed[i] = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        for i, quantum in self.decimals:
+            value = hashed[i]
+            if value is not None:
+                hashed[i] = str(value.quantize(quantum))
+        for i in self.jsons:
+            value = hashed[i]
+            if value is not None:
+                if self.formatted:
+                    value = hashed[i] = json.loads(value)
+                if not (type(value) is list and all(type(item) is str for item in value)):
+                    return canonical_values(self.model, self.as_dict(values))
+        for i, field in self.others:
+            hashed[i] = _canonical_value(field, hashed[i])
+        pairs = zip(self.names, hashed, strict=True)
+        if left_out:
+            pairs = (pair for i, pair in enumerate(pairs) if i not in left_out)
+        return json.dumps(dict(pairs), ensure_ascii=False, separators=(",", ":"))
+
+    def as_dict(self, values: tuple) -> dict:
+        """The row as attname -> value, JSON columns parsed back when the database sent them as text."""
+        row = dict(zip(self.columns, values, strict=True))
+        if self.formatted:
+            for name in self.json_columns:
+                if row[name] is not None:
+                    row[name] = json.loads(row[name])
+        return row
+
+    def select(self) -> list:
+        """What to select for `values_list`: the columns, or on PostgreSQL the instants already
+        spelled in UTC ISO 8601 (the text canonical_values writes) and JSON as text: decoding
+        timestamps into Python objects only to spell them again costs more than the hashing."""
+        if not self.formatted:
+            return list(self.columns)
+        selected: list = []
+        for field in self.model._meta.concrete_fields:
+            kind = _kind(field)
+            if kind == _DATETIME:
+                selected.append(Func(F(field.attname), template=_PG_UTC_ISO, output_field=models.CharField()))
+            elif kind == _JSON:
+                selected.append(Cast(field.attname, models.TextField()))
+            else:
+                selected.append(field.attname)
+        return selected
+
+
+# PostgreSQL spelling of datetime.isoformat(timespec="microseconds") in UTC.
+_PG_UTC_ISO = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+
+
+@functools.cache
+def _layout(model: type[models.Model], formatted: bool = False) -> _Layout:
+    columns = tuple(f.attname for f in model._meta.concrete_fields)
+    position = {name: i for i, name in enumerate(columns)}
+    entries = _hashed_columns(model)
+    datetimes, decimals, jsons, others = [], [], [], []
+    late = []
+    for i, (_, field, kind, quantum, left_out) in enumerate(entries):
+        if left_out is not _HASHED_ALWAYS:
+            late.append((i, left_out))
+        if kind == _DATETIME:
+            datetimes.append(i)
+        elif kind == _DECIMAL:
+            decimals.append((i, quantum))
+        elif kind == _JSON:
+            jsons.append(i)
+        elif kind == _OTHER:
+            others.append((i, field))
+    return _Layout(
+        model=model,
+        columns=columns,
+        history_id=position["history_id"],
+        chain_key=position["chain_key"],
+        chain_seq=position["chain_seq"],
+        chain_prev=position["chain_prev"],
+        chain_hash=position["chain_hash"],
+        chain_mac=position["chain_mac"],
+        names=tuple(attname for attname, *_ in entries),
+        hashed=operator.itemgetter(*(len(columns) if field is None else position[a] for a, field, *_ in entries)),
+        label=(model._meta.label_lower,),
+        datetimes=tuple(datetimes),
+        decimals=tuple(decimals),
+        jsons=tuple(jsons),
+        others=tuple(others),
+        json_columns=tuple(f.attname for f in model._meta.concrete_fields if _kind(f) == _JSON),
+        formatted=formatted,
+        late=tuple(late),
+    )
 
 
 def chain_rows(key: str, *, chunk_size: int = 5000) -> Iterator[tuple[type[models.Model], dict]]:
@@ -277,95 +452,213 @@ def _chain_stream(model: type[models.Model], key: str, chunk_size: int) -> Itera
 
 
 class ChainVerifier:
-    """Checks one chain's rows, fed in chain order; the one implementation behind verify_chain and the dossier.
+    """Checks one chain's rows, fed in chain order; the one implementation behind verify_chain,
+    verify_all and the dossier.
 
     The dossier feeds it the rows it already streams for its change history, so a case is
-    read once; `verify_history` feeds it `chain_rows`.
+    read once; `verify_chain` feeds it `chain_rows`, and `verify_all` the tuples of its
+    single pass over every table (`feed_values`).
     """
 
-    def __init__(self, key: str) -> None:
+    def __init__(
+        self,
+        key: str,
+        *,
+        anchor: tuple[int, str, str] | None = None,
+        sink: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """`anchor`: (length, head, name) a signed checkpoint recorded for this chain, checked on the
+        way; `sink(canonical, hash)`: receives each intact row (the dossier's outsider bundle)."""
         self.key = key
         self.prev = GENESIS
         self.count = 0
         self.error = ""
+        self.anchor = anchor
+        self.sink = sink
 
-    def _describe(self, model: type[models.Model], row: dict) -> str:
-        return f"{model._meta.label} history_id={row['history_id']} (chain {self.key}, position {row['chain_seq']})"
+    def _describe(self, model: type[models.Model], history_id: int, seq: int) -> str:
+        return f"{model._meta.label} history_id={history_id} (chain {self.key}, position {seq})"
 
     def feed(self, model: type[models.Model], row: dict) -> bool:
-        """Check the next row; False once the chain is broken (the first error is kept)."""
+        """Check the next row, given as a dict of its column values; False once the chain is broken."""
+        layout = _layout(model)
+        return self.feed_values(layout, tuple(row[name] for name in layout.columns))
+
+    def feed_values(self, layout: _Layout, values: tuple) -> bool:
+        """Check the next row, given as a tuple in `layout`'s column order (the first error is kept)."""
         if self.error:
             return False
         self.count += 1
-        seq = row["chain_seq"]
+        seq = values[layout.chain_seq]
+        chained = values[layout.chain_hash]
+        canonical = ""
         if seq < self.count:
-            self.error = f"{self._describe(model, row)} repeats an earlier position"
+            self.error = f"{self._describe(layout.model, values[layout.history_id], seq)} repeats an earlier position"
         elif seq > self.count:
-            self.error = f"row missing before {self._describe(model, row)}: expected position {self.count}"
-        elif row["chain_prev"] != self.prev:
-            self.error = f"{self._describe(model, row)} does not link to the previous row"
-        elif row["chain_hash"] != _keyed_hash(self.prev, canonical_values(model, row)):
-            self.error = f"{self._describe(model, row)} was altered: its content no longer matches its hash"
+            where = self._describe(layout.model, values[layout.history_id], seq)
+            self.error = f"row missing before {where}: expected position {self.count}"
+        elif values[layout.chain_prev] != self.prev:
+            where = self._describe(layout.model, values[layout.history_id], seq)
+            self.error = f"{where} does not link to the previous row"
+        elif chained != public_hash(self.prev, canonical := layout.canonical(values)):
+            where = self._describe(layout.model, values[layout.history_id], seq)
+            self.error = f"{where} was altered: its content no longer matches its hash"
+        elif values[layout.chain_mac] != row_mac(chained):
+            where = self._describe(layout.model, values[layout.history_id], seq)
+            self.error = f"{where} was rewritten without HISTORY_CHAIN_KEY: its keyed seal does not match"
+        elif self.anchor is not None and self.anchor[0] == seq and self.anchor[2] and chained != self.anchor[1]:
+            where = self._describe(layout.model, values[layout.history_id], seq)
+            self.error = f"{where} differs from the hash signed in {self.anchor[2]}: rewritten after it"
         else:
-            self.prev = row["chain_hash"]
+            self.prev = chained
+            if self.sink is not None:
+                self.sink(canonical, chained)
             return True
         return False
 
-    def result(self) -> ChainResult:
-        """The verdict, the recorded head included (dropping the last rows is detected there)."""
+    def result(self, head: tuple[int, str] | None | bool = False) -> ChainResult:
+        """The verdict, the recorded head included (dropping the last rows is detected there).
+
+        `head` is the recorded (length, hash), None when there is none; left out, it is read.
+        """
         key, count, prev = self.key, self.count, self.prev
         if self.error:
             return ChainResult(key, count, prev, self.error)
-        head = HistoryChainHead.objects.filter(chain_key=key).first()
+        if self.anchor is not None and self.anchor[0] > count:
+            return ChainResult(
+                key,
+                count,
+                prev,
+                f"chain {key} ends at position {count}, before position {self.anchor[0]} "
+                f"signed in {self.anchor[2]}: rows were dropped after it",
+            )
+        if head is False:
+            head = HistoryChainHead.objects.filter(chain_key=key).values_list("length", "head_hash").first()
         if head is None:
             if count:
                 return ChainResult(key, count, prev, f"chain {key} has {count} rows but no recorded head")
-        elif head.length != count:
+        elif head[0] != count:
             return ChainResult(
-                key, count, prev, f"chain {key} ends at position {count} but its head records position {head.length}"
+                key, count, prev, f"chain {key} ends at position {count} but its head records position {head[0]}"
             )
-        elif head.head_hash != prev:
-            return ChainResult(
-                key, count, prev, f"chain {key} ends with hash {prev} but its head records {head.head_hash}"
-            )
+        elif head[1] != prev:
+            return ChainResult(key, count, prev, f"chain {key} ends with hash {prev} but its head records {head[1]}")
         return ChainResult(key, count, prev)
 
 
-def verify_chain(key: str) -> ChainResult:
-    """Recompute one chain from its first row; report the first broken row."""
-    verifier = ChainVerifier(key)
+def verify_chain(key: str, *, anchor: tuple[int, str, str] | None = None) -> ChainResult:
+    """Recompute one chain from its first row; report the first broken row (or a break with `anchor`)."""
+    verifier = ChainVerifier(key, anchor=anchor)
     for model, row in chain_rows(key):
         if not verifier.feed(model, row):
             break
     return verifier.result()
 
 
+def ordered_chain_keys(history_models: list | None = None, head_model: type | None = None) -> dict[str, int]:
+    """Every chain key (recorded heads and history rows), ranked in the database's own order.
+
+    The single pass reads each table ordered by (chain_key, chain_seq) and merges the tables
+    in Python: ranking the keys by the database's collation keeps the merge consistent with
+    what the database sends, whatever that collation is. Migrations pass their own models.
+    """
+    history_models = chained_history_models() if history_models is None else history_models
+    heads = (head_model or HistoryChainHead)._default_manager.order_by().values_list("chain_key")
+    tables = [m._default_manager.order_by().values_list("chain_key") for m in history_models]
+    keys = heads.union(*tables).order_by("chain_key")
+    return {key: rank for rank, (key,) in enumerate(keys)}
+
+
+def all_rows(rank: dict[str, int], *, chunk_size: int = 2000, history_models: list | None = None) -> Iterator[tuple]:
+    """(rank, seq, stream, layout, values) for every history row, in chain order across tables:
+    one streaming query per table, ordered by (chain_key, chain_seq), merged."""
+    history_models = chained_history_models() if history_models is None else history_models
+
+    def stream(index: int, model: type[models.Model]) -> Iterator[tuple]:
+        layout = _layout(model, formatted=connection.vendor == "postgresql")
+        key_at, seq_at = layout.chain_key, layout.chain_seq
+        rows = model._default_manager.order_by("chain_key", "chain_seq").values_list(*layout.select())
+        for values in rows.iterator(chunk_size=chunk_size):
+            yield rank[values[key_at]], values[seq_at], index, layout, values
+
+    # Ties (one position written twice) are broken by the stream index, never by the layouts.
+    return heapq.merge(*(stream(i, m) for i, m in enumerate(history_models)))
+
+
+def iter_verify_all(
+    *, anchors: dict[str, tuple[int, str, str]] | None = None, chunk_size: int = 2000
+) -> Iterator[ChainResult]:
+    """Every chain's verdict in key order, plus the rule that every tracked record has a history.
+
+    `anchors`: chain key -> (length, head, name) of the latest signed checkpoint, checked too.
+
+    One streaming pass per history table, ordered by (chain_key, chain_seq) and merged:
+    memory stays flat whatever the number of rows, and the query count does not grow with
+    the number of chains.
+    """
+    anchors = anchors or {}
+    missing: dict[str, str] = {}
+    for record in records_without_history():
+        key = record.history_chain_key()
+        missing.setdefault(key, f"{record._meta.label} id={record.pk} has no history row (chain {key})")
+    heads = {
+        key: (length, head)
+        for key, length, head in HistoryChainHead.objects.values_list("chain_key", "length", "head_hash")
+    }
+    rank = ordered_chain_keys()
+    keys = list(rank)
+    position = 0
+    verifier: ChainVerifier | None = None
+
+    def finish(checker: ChainVerifier) -> ChainResult:
+        result = checker.result(heads.get(checker.key))
+        error = missing.pop(checker.key, "")
+        if result.ok and error:
+            return ChainResult(result.chain_key, result.rows, result.head_hash, error)
+        return result
+
+    for key_rank, _, _, layout, values in all_rows(rank, chunk_size=chunk_size):
+        if verifier is None or key_rank != position:
+            if verifier is not None:
+                yield finish(verifier)
+                position += 1
+            # Chains with a recorded head but no row at all come in between.
+            while position < key_rank:
+                yield finish(ChainVerifier(keys[position], anchor=anchors.get(keys[position])))
+                position += 1
+            verifier = ChainVerifier(keys[key_rank], anchor=anchors.get(keys[key_rank]))
+        verifier.feed_values(layout, values)
+    if verifier is not None:
+        yield finish(verifier)
+        position += 1
+    while position < len(keys):
+        yield finish(ChainVerifier(keys[position], anchor=anchors.get(keys[position])))
+        position += 1
+    for key in sorted(missing):
+        yield ChainResult(key, 0, GENESIS, missing[key])
+
+
 def all_chain_keys() -> list[str]:
-    keys: set[str] = set(HistoryChainHead.objects.values_list("chain_key", flat=True))
-    for model in chained_history_models():
-        keys.update(model.objects.values_list("chain_key", flat=True).distinct())
-    return sorted(keys)
+    return sorted(ordered_chain_keys())
 
 
 def records_without_history() -> Iterator[models.Model]:
-    """Tracked records with no history row at all: written around the history, or their chain erased."""
+    """Tracked records with no history row at all: written around the history, or their chain erased.
+
+    An anti-join (NOT EXISTS): `exclude(pk__in=...)` becomes a NOT IN subplan that PostgreSQL
+    rescans per record once the history no longer fits in memory.
+    """
     for history_model in chained_history_models():
         model = history_model.instance_type
-        yield from model._default_manager.exclude(pk__in=history_model.objects.values("id")).order_by("pk")
+        has_history = history_model.objects.filter(id=OuterRef("pk"))
+        yield from model._default_manager.filter(~Exists(has_history)).order_by("pk")
 
 
 def verify_all(keys: Iterable[str] | None = None) -> list[ChainResult]:
     """Verify the given chains, or every chain plus the rule that every tracked record has a history."""
     if keys is not None:
         return [verify_chain(key) for key in keys]
-    results = {key: verify_chain(key) for key in all_chain_keys()}
-    for record in records_without_history():
-        key = record.history_chain_key()
-        result = results.get(key) or ChainResult(key, 0, GENESIS)
-        if result.ok:
-            error = f"{record._meta.label} id={record.pk} has no history row (chain {key})"
-            results[key] = ChainResult(key, result.rows, result.head_hash, error)
-    return [results[key] for key in sorted(results)]
+    return list(iter_verify_all())
 
 
 def chain_head(key: str) -> tuple[int, str]:

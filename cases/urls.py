@@ -6,7 +6,7 @@ Every URL with a `reference` resolves the case through the user's memberships
 
 from django.urls import path
 
-from .views import actions, board, case_page, downloads, exports, feeds
+from .views import actions, board, case_page, downloads, exports, feeds, public
 
 app_name = "cases"
 
@@ -51,6 +51,7 @@ urlpatterns = [
     # Downloads (read-only, every role)
     path("cases/<str:reference>/dossier.pdf", downloads.dossier_download, name="dossier_download"),
     path("cases/<str:reference>/member-letter.pdf", downloads.member_letter_download, name="member_letter_download"),
+    path("cases/<str:reference>/history-bundle.json.gz", downloads.history_bundle_download, name="history_bundle"),
     path(
         "cases/<str:reference>/evidence/<int:evidence_id>/download/",
         downloads.evidence_download,
@@ -68,4 +69,7 @@ urlpatterns = [
     path("register.csv", feeds.register_csv, name="register_csv"),
     path("calendar/", feeds.calendar_feeds, name="calendar_feeds"),
     path("calendar/feed/<str:token>.ics", feeds.calendar_feed, name="calendar_feed"),
+    # Public, no login: the history signing keys and the standalone verifier (cases/verify_bundle.py).
+    path("history/public/keys.json", public.history_keys, name="history_keys"),
+    path("history/public/verify_bundle.py", public.history_verifier, name="history_verifier"),
 ]

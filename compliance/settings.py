@@ -46,6 +46,19 @@ if not HISTORY_CHAIN_KEY:
         raise RuntimeError("HISTORY_CHAIN_KEY must be set when DJANGO_DEBUG is off.")
     HISTORY_CHAIN_KEY = "local-development-history-chain-key"
 
+# Signs the history checkpoints (cases/checkpoints.py): an Ed25519 private key (PEM, PKCS#8) in a
+# file outside the database. Locally it is created on first use under var/; in production set the
+# path (and create the key with `manage.py checkpoint_history --new-key FILE`). After a rotation,
+# list the old public keys (PEM) so old checkpoints still verify.
+HISTORY_CHECKPOINT_KEY_FILE = os.environ.get("HISTORY_CHECKPOINT_KEY_FILE", "")
+HISTORY_CHECKPOINT_KEY_CREATE = DEBUG and not HISTORY_CHECKPOINT_KEY_FILE
+if not HISTORY_CHECKPOINT_KEY_FILE and DEBUG:
+    HISTORY_CHECKPOINT_KEY_FILE = str(BASE_DIR / "var" / "history-checkpoint-key.pem")
+HISTORY_CHECKPOINT_RETIRED_KEYS = env_list("HISTORY_CHECKPOINT_RETIRED_KEYS")
+# An RFC 3161 time-stamping authority time-stamping every checkpoint (empty: none).
+HISTORY_TSA_URL = os.environ.get("HISTORY_TSA_URL", "")
+HISTORY_TSA_TIMEOUT = float(os.environ.get("HISTORY_TSA_TIMEOUT", "10"))
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 

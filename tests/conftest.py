@@ -101,6 +101,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _checkpoint_signing_key(settings, tmp_path_factory):
+    """Checkpoints are signed with a key made for the test session, never one in the repository's var/."""
+    settings.HISTORY_CHECKPOINT_KEY_FILE = str(tmp_path_factory.getbasetemp() / "history-checkpoint-key.pem")
+    settings.HISTORY_CHECKPOINT_KEY_CREATE = True
+    settings.HISTORY_CHECKPOINT_RETIRED_KEYS = []
+    settings.HISTORY_TSA_URL = ""
+
+
 @pytest.fixture
 def login(client):
     """Log a user in with a verified second factor (as after the TOTP step)."""

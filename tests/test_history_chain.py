@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -18,6 +21,7 @@ from cases.history import (
     chained_history_models,
     drop_trigger_statements,
     row_hash,
+    row_mac,
     verify_all,
     verify_chain,
 )
@@ -82,6 +86,12 @@ def test_each_row_links_to_the_previous_one_and_the_head_matches(worked_case):
         assert row.chain_key == key
         assert row.chain_prev == prev
         assert row.chain_hash == row_hash(prev, row)
+        # The documented form: SHA-256 over the previous hash, a newline and the canonical JSON, no secret.
+        assert row.chain_hash == hashlib.sha256(f"{prev}\n{canonical_content(row)}".encode()).hexdigest()
+        assert (
+            row.chain_mac
+            == hmac.new(settings.HISTORY_CHAIN_KEY.encode(), row.chain_hash.encode(), "sha256").hexdigest()
+        )
         prev = row.chain_hash
     assert chain_head(key) == (len(rows), prev)
 
@@ -119,8 +129,8 @@ def test_an_altered_change_reason_or_user_is_detected(worked_case, make_user):
     assert f"cases.HistoricalObligation history_id={row.history_id}" in result.error
 
 
-def test_a_rehashed_row_breaks_the_link_of_the_next_one(worked_case):
-    """Recomputing a tampered row's own hash moves the break to the next row."""
+def test_a_row_rehashed_without_the_key_is_caught_by_its_keyed_seal(worked_case):
+    """The public SHA-256 chain can be recomputed by anyone; the HMAC seal only with HISTORY_CHAIN_KEY."""
     model = BreachCase.history.model
     first = worked_case.history.earliest("chain_seq")
     first.title = "Nothing happened"
@@ -129,6 +139,22 @@ def test_a_rehashed_row_breaks_the_link_of_the_next_one(worked_case):
         model,
         "UPDATE {table} SET title = %s, chain_hash = %s WHERE history_id = %s",
         ["Nothing happened", new_hash, first.history_id],
+    )
+    result = verify_chain(worked_case.history_chain_key())
+    assert "position 1" in result.error
+    assert "keyed seal" in result.error
+
+
+def test_a_rehashed_and_resealed_row_breaks_the_link_of_the_next_one(worked_case):
+    """Recomputing a tampered row's own hash and seal moves the break to the next row."""
+    model = BreachCase.history.model
+    first = worked_case.history.earliest("chain_seq")
+    first.title = "Nothing happened"
+    new_hash = row_hash(GENESIS, first)
+    tamper(
+        model,
+        "UPDATE {table} SET title = %s, chain_hash = %s, chain_mac = %s WHERE history_id = %s",
+        ["Nothing happened", new_hash, row_mac(new_hash), first.history_id],
     )
     result = verify_chain(worked_case.history_chain_key())
     assert "position 2" in result.error
@@ -258,4 +284,17 @@ def test_a_chain_rebuilt_without_the_key_does_not_verify(open_case, settings):
     assert verify_chain(key).ok
     settings.HISTORY_CHAIN_KEY = "an attacker's guess"
     result = verify_chain(key)
-    assert not result.ok and "altered" in result.error
+    assert not result.ok and "keyed seal" in result.error
+
+
+def test_the_seals_are_never_shown_as_changes(worked_case):
+    """chain_hash and chain_mac describe the version, not the object: no history page or dossier lists them."""
+    from cases.history import chain_rows as stream
+    from cases.selectors.history import field_changes
+
+    previous: dict = {}
+    for model, row in stream(worked_case.history_chain_key()):
+        before = previous.get((model, row["id"]))
+        names = {field.attname for field, _, _ in field_changes(model, before, row)}
+        assert not {n for n in names if n.startswith("chain_")}, names
+        previous[(model, row["id"])] = row

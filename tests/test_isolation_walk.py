@@ -31,8 +31,10 @@ from tests.conftest import paris
 ROLES = ("dpo", "legal", "auditor", "admin")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
-# Reachable before login by design; tested in tests/test_accounts_*.py (health: tests/test_production_serving.py).
-OPEN = {"accounts:login", "accounts:logout", "set_language", "health"}
+# Reachable before login by design; tested in tests/test_accounts_*.py, tests/test_production_serving.py
+# (health) and, for the public history keys and verifier (nothing about any case),
+# tests/test_history_bundle_downloads.py.
+OPEN = {"accounts:login", "accounts:logout", "set_language", "health", "cases:history_keys", "cases:history_verifier"}
 # Token-authenticated (no session); tested in tests/test_calendar_feed.py, checked below for unknown tokens.
 TOKEN = {"cases:calendar_feed"}
 # Pages about the user's own organisations (no case in the URL): every verified member may GET them

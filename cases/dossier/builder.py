@@ -19,6 +19,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from reportlab.platypus import Flowable, NextPageTemplate, PageBreak
 
+from ..bundle import BundleWriter
 from ..history import chain_head
 from ..models import BreachCase
 from ..selectors.dossier import DossierData, dossier_data
@@ -37,6 +38,7 @@ from .sections import (
     obligations,
     severity,
     summary,
+    verification,
 )
 from .styles import H1, para
 
@@ -47,6 +49,8 @@ class RenderedDossier:
     pages: int
     data_hash: str
     signed: bool
+    # Whether the latest checkpoint covers every history row the dossier prints (see cases.bundle).
+    bundle_covered: bool = False
 
 
 def _canonical(value):
@@ -140,6 +144,7 @@ def render_dossier(
         data_hash=data_hash(data, chain_length=length, chain_head_hash=head),
         chain_length=length,
         chain_head=head,
+        bundle=BundleWriter(case, generated_at=generated_at, gzip=False),
     )
     t = ctx.t
     counter = PageCounter()
@@ -153,6 +158,7 @@ def render_dossier(
         controllers.build(ctx),
         evidence.build(ctx),
         history.build(ctx),
+        verification.build(ctx),
     ]
     toc_entries = [(f.level, f.plain_text, f.key) for section in sections for f in section if isinstance(f, Heading)]
     story: list[Flowable] = [
@@ -188,7 +194,9 @@ def render_dossier(
     signed = sealing.signing_configured() if sign is None else sign
     if signed:
         pdf = sealing.seal(pdf, reason=f"{t('dossier')} {case.reference}", location=case.organization.name)
-    return RenderedDossier(pdf=pdf, pages=pages, data_hash=ctx.data_hash, signed=signed)
+    return RenderedDossier(
+        pdf=pdf, pages=pages, data_hash=ctx.data_hash, signed=signed, bundle_covered=ctx.bundle.covered
+    )
 
 
 def build_dossier(

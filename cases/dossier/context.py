@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from ..bundle import BundleWriter
 from ..deadlines import PARIS
 from ..selectors.dossier import DossierData
 from . import i18n
@@ -20,6 +21,8 @@ class Context:
     data_hash: str
     chain_length: int
     chain_head: str
+    # The outsider's verification bundle, filled by the history section as it reads the chain.
+    bundle: BundleWriter | None = None
 
     @property
     def case(self):

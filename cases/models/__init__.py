@@ -9,6 +9,7 @@ the models from here (`from cases.models import BreachCase`).
 
 from .base import AuditedModel, AuditedQuerySet, HistoryBypassError, audited_history, siren_validator
 from .breach_case import BreachCase, CaseChild, DataCategory, SubjectCategory
+from .checkpoints import Checkpoint, CheckpointLeaf, CheckpointTimestamp
 from .communications import MemberCommunication
 from .controllers import ControllerNotice
 from .evidence import Evidence
@@ -27,6 +28,9 @@ __all__ = [
     "BreachCase",
     "CalendarFeedToken",
     "CaseChild",
+    "Checkpoint",
+    "CheckpointLeaf",
+    "CheckpointTimestamp",
     "ControllerNotice",
     "DataCategory",
     "DossierExport",

@@ -38,6 +38,7 @@ HISTORY_META_FIELDS = frozenset(
         "chain_seq",
         "chain_prev",
         "chain_hash",
+        "chain_mac",
     }
 )
 

@@ -17,6 +17,7 @@ from .cases import (
     decision_inform_persons,
     decision_notify_authority,
 )
+from .checkpoints import checkpoint_create
 from .communications import member_communication_record
 from .controllers import controller_add, controller_inform
 from .evidence import evidence_add
@@ -39,6 +40,7 @@ __all__ = [
     "case_open",
     "case_reopen",
     "case_update_facts",
+    "checkpoint_create",
     "controller_add",
     "controller_inform",
     "decision_inform_persons",

@@ -15,7 +15,7 @@ from accounts.models import SecurityEvent
 from accounts.security_log import record
 
 from ..access import case_view
-from ..dossier.builder import build_dossier
+from ..dossier.export import export_bundle, export_dossier
 from ..dossier.i18n import LANGS
 from ..dossier.letter import build_member_letter
 
@@ -33,12 +33,16 @@ def _safe(name: str) -> str:
 
 @case_view()
 def dossier_download(request: HttpRequest, case, *, role: str) -> HttpResponse:
-    """The case's dossier (?lang=fr|en) for any member of its organisation, auditors included."""
+    """The case's dossier (?lang=fr|en) for any member of its organisation, auditors included.
+
+    A checkpoint is signed first, so the bundle embedded in the dossier is anchored up to its last row.
+    """
     lang = request.GET.get("lang", "fr")
     if lang not in LANGS:
         raise Http404("Unknown dossier language.")
     user = request.user
-    pdf = build_dossier(case, lang=lang, generated_by=user.get_full_name() or user.get_username())
+    name = user.get_full_name() or user.get_username()
+    pdf = export_dossier(case, lang=lang, acting_user=user, generated_by=name).pdf
     record(
         SecurityEvent.Kind.EXPORT,
         request,
@@ -62,6 +66,22 @@ def member_letter_download(request: HttpRequest, case, *, role: str) -> HttpResp
     )
     return _attachment(
         HttpResponse(pdf, content_type="application/pdf"), f"lettre-personnes-{_safe(case.reference)}.pdf"
+    )
+
+
+@case_view()
+def history_bundle_download(request: HttpRequest, case, *, role: str) -> HttpResponse:
+    """The case's verification bundle on its own (gzip JSON), after a fresh checkpoint; every role."""
+    data = export_bundle(case, acting_user=request.user)
+    record(
+        SecurityEvent.Kind.EXPORT,
+        request,
+        user=request.user,
+        organization=case.organization,
+        detail=f"history bundle {case.reference}",
+    )
+    return _attachment(
+        HttpResponse(data, content_type="application/gzip"), f"history-bundle-{_safe(case.reference)}.json.gz"
     )
 
 

@@ -86,8 +86,10 @@ def build(ctx: Context) -> list[Flowable]:
         Column(t("after"), w * 0.18),
         Column(t("reason"), w * 0.145 - 0.5),
     ]
-    checker = ChainVerifier(ctx.data.chain_key)
-    changes = grids(columns, change_rows(ctx, checker))
+    bundle = ctx.bundle
+    checker = ChainVerifier(ctx.data.chain_key, sink=bundle.add_row if bundle else None)
+    lines = change_rows(ctx, checker)
+    changes = grids(columns, bundle.printed([c.title for c in columns], lines) if bundle else lines)
     return [
         Heading(t("s9"), KEY),
         *verification(ctx, checker.result()),

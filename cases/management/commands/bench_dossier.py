@@ -188,7 +188,7 @@ def populate(*, history: int, events: int, evidence: int) -> int:
     from django.contrib.auth import get_user_model
 
     from cases import services
-    from cases.history import HistoryChainHead, chain_head, row_hash
+    from cases.history import HistoryChainHead, chain_head, row_hash, row_mac
     from cases.models import BreachCase, Evidence, Organization, TimelineEvent
 
     user = get_user_model().objects.create_user("bench-dpo", password=None)
@@ -227,6 +227,7 @@ def populate(*, history: int, events: int, evidence: int) -> int:
         length += 1
         row.chain_key, row.chain_seq, row.chain_prev = key, length, prev
         row.chain_hash = prev = row_hash(prev, row)
+        row.chain_mac = row_mac(prev)
         return row
 
     # Synthetic rows with their history written below: a plain QuerySet, as the audited manager refuses.

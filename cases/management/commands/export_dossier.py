@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from cases.deadlines import PARIS
-from cases.dossier.builder import render_dossier
+from cases.dossier.export import export_dossier
 from cases.dossier.i18n import LANGS
 from cases.models import BreachCase
 
@@ -24,7 +24,7 @@ def parse_instant(value: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Write the regulator-ready PDF dossier of a case."
+    help = "Write the regulator-ready PDF dossier of a case (after signing a checkpoint of the history)."
 
     def add_arguments(self, parser):
         parser.add_argument("reference", help="case reference, e.g. MUTEX-2024-001")
@@ -40,7 +40,8 @@ class Command(BaseCommand):
         if case is None:
             raise CommandError(f"No case with reference {options['reference']!r}.")
         generated_at = parse_instant(options["generated_at"]) if options["generated_at"] else timezone.now()
-        result = render_dossier(
+        # Signs a checkpoint first, so the embedded verification bundle is anchored up to the last row.
+        result = export_dossier(
             case, lang=options["lang"], generated_at=generated_at, generated_by=options["generated_by"]
         )
         output = Path(options["output"])

@@ -1,0 +1,421 @@
+"""Benchmark the register at scale (10,000 cases, a million history rows) in a throwaway database.
+
+`manage.py bench_scale --cases 10000 --history 1000000` creates a throwaway database next to
+the project's own (a new PostgreSQL database `<name>_bench_scale` on the same server when
+DATABASE_URL is PostgreSQL, else a temporary SQLite file), fills it in a first child process,
+then measures each figure in fresh child processes (`--repeat` times, median printed). The
+project's own database is only used to create and drop the throwaway one; each child gets the
+throwaway database through DATABASE_URL and refuses to run on anything else.
+
+The dataset: a few organisations and one case per organisation opened through the services (real
+obligations, real history), then bulk-written cases, each with timeline events and about
+`history / cases` history rows (the case and its events created, then edited in turn). Bulk rows
+are chained with the project's own code (`cases.history.link_values`), so every chain is genuine
+and `verify_history` passes on it.
+
+Figures are one function each in FIGURES (name -> measure, format); `--figure NAME` picks some,
+default all. Add a figure by adding a measuring function (self-contained: its imports inside it)
+and a formatting function there.
+
+`--baseline DIR` measures each figure with the code of another checkout too (e.g. `git archive
+main | tar -x -C DIR`), interleaved run by run with the current code on the same database, so
+a noisy machine weighs on both alike. The baseline runs the figure function's own source in
+that checkout, so a figure compared this way only calls what both versions have.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import dj_database_url
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+
+CHILD_MARKER = "BENCH_SCALE_DB"
+RESULT_PREFIX = "BENCH-RESULT "
+BATCH = 5000
+ORGANIZATIONS = 10
+EVENTS_PER_CASE = 10
+
+
+def figure_verify_history() -> dict:
+    """`verify_history` over everything: rows per second and the process's peak memory."""
+    from cases import history
+
+    # A baseline checkout (--baseline) may predate the streaming pass: it then runs verify_all.
+    verify = getattr(history, "iter_verify_all", history.verify_all)
+    before = _peak_rss_mb()
+    started = time.perf_counter()
+    rows = chains = broken = 0
+    first_error = ""
+    for result in verify():
+        chains += 1
+        rows += result.rows
+        if not result.ok:
+            broken += 1
+            first_error = first_error or result.error
+    elapsed = time.perf_counter() - started
+    return {
+        "rows": rows,
+        "chains": chains,
+        "broken": broken,
+        "first_error": first_error,
+        "seconds": elapsed,
+        "rows_per_s": rows / elapsed if elapsed else 0.0,
+        "peak_mb": _peak_rss_mb(),
+        "before_mb": before,
+    }
+
+
+def _format_verify_history(runs: list[dict]) -> str:
+    last = runs[-1]
+    rates = [r["rows_per_s"] for r in runs]
+    peaks = [r["peak_mb"] for r in runs]
+    line = (
+        f"verify_history: {last['rows']:,} rows in {last['chains']:,} chains; "
+        f"median {statistics.median(rates):,.0f} rows/s ({statistics.median(r['seconds'] for r in runs):.1f} s), "
+        f"runs {', '.join(f'{r:,.0f}' for r in rates)} rows/s; "
+        f"peak memory median {statistics.median(peaks):.0f} MB ({last['before_mb']:.0f} MB before the pass)"
+    )
+    if any(r["broken"] for r in runs):
+        line += f"; BROKEN chains: {last['broken']} (first: {last['first_error']})"
+    return line
+
+
+# name -> (measure in a fresh process, format the runs' results)
+FIGURES: dict[str, tuple[Callable[[], dict], Callable[[list[dict]], str]]] = {
+    "verify_history": (figure_verify_history, _format_verify_history),
+}
+
+
+class Command(BaseCommand):
+    help = "Build 10,000 cases and a million history rows in a throwaway database and print each figure (median)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--cases", type=int, default=10_000, help="cases in the dataset")
+        parser.add_argument("--history", type=int, default=1_000_000, help="history rows in the dataset (about)")
+        parser.add_argument(
+            "--figure", action="append", choices=sorted(FIGURES), help="figure to measure (repeatable; default all)"
+        )
+        parser.add_argument("--repeat", type=int, default=3, help="runs of each figure (the median is printed)")
+        parser.add_argument(
+            "--keep", action="store_true", help="keep the throwaway database and print its URL (reuse with --reuse)"
+        )
+        parser.add_argument("--reuse", metavar="URL", help="measure on a database kept by an earlier --keep run")
+        parser.add_argument("--baseline", metavar="DIR", help="also measure with the code of this checkout (before)")
+        parser.add_argument("--phase", choices=["populate", "measure"], help=_hidden())
+        parser.add_argument("--measure", help=_hidden())
+
+    def handle(self, *args, **options):
+        if options["phase"]:
+            self._child(options)
+            return
+        figures = options["figure"] or sorted(FIGURES)
+        if options["reuse"]:
+            url, cleanup = options["reuse"], None
+        else:
+            url, cleanup = _throwaway_database()
+        env = {**os.environ, "DATABASE_URL": url, CHILD_MARKER: _name_of(url)}
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_scale"]
+        try:
+            if not options["reuse"]:
+                self._run(manage + [f"--cases={options['cases']}", f"--history={options['history']}"], "populate", env)
+            for name in figures:
+                runs, baseline_runs = [], []
+                for _ in range(options["repeat"]):
+                    if options["baseline"]:
+                        baseline_runs.append(_measure_in(Path(options["baseline"]), name, env))
+                    output = self._run(manage + [f"--measure={name}"], "measure", env, echo=False)
+                    runs.append(json.loads(output.split(RESULT_PREFIX, 1)[1]))
+                if baseline_runs:
+                    self.stdout.write(f"before ({options['baseline']}): {FIGURES[name][1](baseline_runs)}")
+                    self.stdout.write(f"after (this checkout): {FIGURES[name][1](runs)}")
+                else:
+                    self.stdout.write(FIGURES[name][1](runs))
+        finally:
+            if options["keep"] or options["reuse"]:
+                self.stdout.write(f"database kept: {url}")
+            elif cleanup:
+                cleanup()
+
+    def _run(self, command: list[str], phase: str, env: dict, *, echo: bool = True) -> str:
+        result = subprocess.run(  # noqa: S603 - our own manage.py with our own arguments
+            [*command, f"--phase={phase}"], env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode:
+            raise CommandError(f"{phase} phase failed:\n{result.stderr}")
+        if echo:
+            self.stdout.write(result.stdout.rstrip())
+        return result.stdout
+
+    def _child(self, options) -> None:
+        expected = os.environ.get(CHILD_MARKER, "")
+        if not expected or str(connection.settings_dict["NAME"]) != expected:
+            raise CommandError("The benchmark phases only run on their throwaway database (use bench_scale).")
+        if options["phase"] == "populate":
+            started = time.perf_counter()
+            call_command("migrate", verbosity=0, interactive=False)
+            cases, rows = populate(cases=options["cases"], history=options["history"])
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE")
+            self.stdout.write(
+                f"populated: {cases:,} cases, {rows:,} history rows in {time.perf_counter() - started:.0f} s "
+                f"({connection.vendor} throwaway database)"
+            )
+            return
+        measure, _ = FIGURES[options["measure"]]
+        self.stdout.write(RESULT_PREFIX + json.dumps(measure()))
+
+
+def _measure_in(checkout: Path, name: str, env: dict) -> dict:
+    """Run figure `name`'s own source with the code of another checkout, on the same database."""
+    measure, _ = FIGURES[name]
+    script = "\n".join(
+        [
+            "import json, resource, sys, time",
+            "import django",
+            "django.setup()",
+            inspect.getsource(_peak_rss_mb),
+            inspect.getsource(measure),
+            f"print({RESULT_PREFIX!r} + json.dumps({measure.__name__}()))",
+        ]
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter running our own figure's source
+        [sys.executable, "-c", script],
+        cwd=checkout,
+        env={**env, "DJANGO_SETTINGS_MODULE": "compliance.settings", "PYTHONPATH": str(checkout)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise CommandError(f"baseline measure of {name} failed:\n{result.stderr}")
+    return json.loads(result.stdout.split(RESULT_PREFIX, 1)[1])
+
+
+def _hidden() -> str:
+    from argparse import SUPPRESS
+
+    return SUPPRESS
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / (1024 * 1024)
+
+
+def _name_of(url: str) -> str:
+    return str(dj_database_url.parse(url)["NAME"])
+
+
+def _throwaway_database() -> tuple[str, Callable[[], None]]:
+    """(URL, cleanup) of a new empty database: PostgreSQL beside the project's, else a temporary SQLite file."""
+    if connection.vendor == "postgresql":
+        params = connection.settings_dict
+        name = f"{params['NAME']}_bench_scale"
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        user = params.get("USER") or ""
+        password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+        host = f"{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}"
+        url = f"postgres://{user}{password}@{host}/{name}"
+
+        def drop() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+        return url, drop
+    workdir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: shutil.rmtree(workdir, ignore_errors=True)
+
+
+def populate(*, cases: int, history: int) -> tuple[int, int]:
+    """`cases` cases (ORGANIZATIONS through the services, the rest bulk-written) and about `history` rows."""
+    from django.contrib.auth import get_user_model
+
+    from cases import services
+    from cases.history import HistoryChainHead, chain_head
+    from cases.models import BreachCase, Organization, TimelineEvent
+
+    user = get_user_model().objects.create_user("bench-dpo", password=None)
+    start = datetime(2024, 2, 1, 8, 0, tzinfo=UTC)
+    templates = []
+    for n in range(ORGANIZATIONS):
+        with transaction.atomic():
+            org = Organization(name=f"Mutuelle {n}", code=f"bench{n}", siren=f"{123456000 + n}", dpo_name="DPO")
+            org.save()
+        services.membership_grant(user=user, organization=org, role="dpo", acting_user=None)
+        templates.append(
+            services.case_open(
+                organization=org,
+                title=f"Intrusion sur le portail {n}",
+                first_signal_at=start,
+                aware_at=start + timedelta(hours=2),
+                aware_justification="Journaux du serveur consultés.",
+                acting_user=user,
+                data_categories=["identity", "nir"],
+                severity_ei=Decimal("1"),
+                description="Accès non autorisé au portail des adhérents.",
+            )
+        )
+    per_case = max(2 + EVENTS_PER_CASE, history // max(cases, 1))
+    bulk = max(0, cases - ORGANIZATIONS)
+    skip = {"id", "reference", "title", "created_at"}
+    fields = [f for f in BreachCase._meta.concrete_fields if f.attname not in skip]
+    written = 0
+    writers = _Writers()
+    heads = []
+    for first in range(0, bulk, 1000):
+        # Synthetic records with their history written below: a plain QuerySet, as the audited manager refuses.
+        batch = models.QuerySet(BreachCase).bulk_create(
+            [
+                BreachCase(
+                    **{f.attname: getattr(templates[i % ORGANIZATIONS], f.attname) for f in fields},
+                    reference=f"BENCH-{i:06d}",
+                    title=f"Violation synthétique n° {i}",
+                    created_at=start + timedelta(minutes=i),
+                )
+                for i in range(first, min(first + 1000, bulk))
+            ]
+        )
+        events = models.QuerySet(TimelineEvent).bulk_create(
+            [
+                TimelineEvent(
+                    case=case,
+                    occurred_at=start + timedelta(minutes=10 * e),
+                    kind="investigation",
+                    title=f"Étape d'investigation n° {e}",
+                    description=f"Analyse des journaux du serveur {e} : connexions suspectes relevées.",
+                    created_by=user,
+                    created_at=start + timedelta(hours=1, minutes=e),
+                )
+                for case in batch
+                for e in range(EVENTS_PER_CASE)
+            ],
+            batch_size=BATCH,
+        )
+        for i, case in enumerate(batch):
+            case_events = events[i * EVENTS_PER_CASE : (i + 1) * EVENTS_PER_CASE]
+            length, head = 0, None
+            for model, values in _case_history(case, case_events, user.pk, per_case, start):
+                length += 1
+                head = writers.add(model, values, key=case.history_chain_key(), seq=length, prev=head)
+            heads.append(HistoryChainHead(chain_key=case.history_chain_key(), length=length, head_hash=head))
+            written += length
+        HistoryChainHead.objects.bulk_create(heads)
+        heads = []
+    writers.flush()
+    real = sum(chain_head(t.history_chain_key())[0] for t in templates)
+    return BreachCase.objects.count(), written + real
+
+
+def _case_history(case, events, user_id: int, rows: int, start: datetime) -> Iterator[tuple[type, dict]]:
+    """The column values of a case's history rows, in chain order: created, events added, then edits."""
+    from cases.models import BreachCase, TimelineEvent
+
+    case_history, event_history = BreachCase.history.model, TimelineEvent.history.model
+    clock = start
+    texts = ("description", "likely_consequences", "measures_immediate", "measures_medium")
+
+    def row(model, obj, kind: str, reason: str) -> tuple[type, dict]:
+        nonlocal clock
+        clock += timedelta(seconds=7)
+        values = {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+        values.update(history_date=clock, history_type=kind, history_user_id=user_id, history_change_reason=reason)
+        return model, values
+
+    yield row(case_history, case, "+", "Dossier ouvert.")
+    for event in events:
+        yield row(event_history, event, "+", "Événement ajouté.")
+    for i in range(rows - 1 - len(events)):
+        if i % 3 == 2:
+            event = events[i % len(events)]
+            event.description = f"Analyse complétée (révision {i}) : serveur {i % 17}."
+            yield row(event_history, event, "~", "Précision apportée.")
+        else:
+            setattr(case, texts[i % len(texts)], f"Révision {i} du texte : mesures renforcées, coût estimé {i} €.")
+            yield row(case_history, case, "~", f"Mise à jour n° {i}.")
+
+
+class _Writers:
+    """Buffers history rows per table, chained on the way in, and writes them in bulk (COPY on PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[type, list[tuple]] = {}
+        self.connection = connections[DEFAULT_DB_ALIAS]  # not the proxy: it costs a lookup per use
+        self.adapters: dict[type, list] = {}
+
+    def _adapters(self, model) -> list:
+        """Per column, how a Python value is sent: COPY takes plain values (JSON wrapped); SQLite the prepared ones."""
+        adapters = self.adapters.get(model)
+        if adapters is None:
+            from psycopg.types.json import Jsonb
+
+            pg = self.connection.vendor == "postgresql"
+            adapters = self.adapters[model] = [
+                (lambda v: None if v is None else Jsonb(v))
+                if pg and isinstance(f, models.JSONField)
+                else None
+                if pg
+                else (lambda v, f=f: f.get_db_prep_save(v, self.connection))
+                for f in _insert_fields(model)
+            ]
+        return adapters
+
+    def add(self, model, values: dict, *, key: str, seq: int, prev: str | None) -> str:
+        from cases.history import GENESIS, link_values
+
+        chained = link_values(model, values, key=key, seq=seq, prev=prev or GENESIS)
+        rows = self.pending.setdefault(model, [])
+        rows.append(
+            tuple(
+                values[f.attname] if adapt is None else adapt(values[f.attname])
+                for f, adapt in zip(_insert_fields(model), self._adapters(model), strict=True)
+            )
+        )
+        if len(rows) >= BATCH:
+            self._write(model, rows)
+            rows.clear()
+        return chained
+
+    def flush(self) -> None:
+        for model, rows in self.pending.items():
+            if rows:
+                self._write(model, rows)
+        self.pending = {}
+
+    def _write(self, model, rows: list[tuple]) -> None:
+        connection = self.connection
+        table = connection.ops.quote_name(model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in _insert_fields(model))
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                return
+            marks = ", ".join(["%s"] * len(rows[0]))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - names
+
+
+@functools.cache
+def _insert_fields(model) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
