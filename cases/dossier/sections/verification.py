@@ -131,7 +131,7 @@ def build(ctx: Context) -> list[Flowable]:
                 % {"url": keys_url}
             ),
             spacer(4),
-            kv_table(rows, label_share=0.32),
+            *kv_table(rows, label_share=0.32),
             spacer(4),
             para(
                 _(
