@@ -51,8 +51,8 @@ if not HISTORY_CHAIN_KEY:
 # path (and create the key with `manage.py checkpoint_history --new-key FILE`). After a rotation,
 # list the old public keys (PEM) so old checkpoints still verify.
 HISTORY_CHECKPOINT_KEY_FILE = os.environ.get("HISTORY_CHECKPOINT_KEY_FILE", "")
-HISTORY_CHECKPOINT_KEY_CREATE = DEBUG and not HISTORY_CHECKPOINT_KEY_FILE
-if not HISTORY_CHECKPOINT_KEY_FILE and DEBUG:
+HISTORY_CHECKPOINT_KEY_CREATE = LOCAL and not HISTORY_CHECKPOINT_KEY_FILE
+if not HISTORY_CHECKPOINT_KEY_FILE and LOCAL:
     HISTORY_CHECKPOINT_KEY_FILE = str(BASE_DIR / "var" / "history-checkpoint-key.pem")
 HISTORY_CHECKPOINT_RETIRED_KEYS = env_list("HISTORY_CHECKPOINT_RETIRED_KEYS")
 # An RFC 3161 time-stamping authority time-stamping every checkpoint (empty: none).

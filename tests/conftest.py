@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import HealthCheck, settings
 from django.db import transaction
 
 from cases import services
@@ -15,6 +16,11 @@ from cases.deadlines import PARIS
 from cases.models import Membership, Organization
 from tests.pg_race import race_database  # noqa: F401 - a fixture: a committed PostgreSQL copy for multi-process tests
 from tests.processes import app_database  # noqa: F401 - a fixture: the database application processes share
+
+# Property tests: no per-example time limit and no "too slow" health check, which a loaded 2-core
+# CI machine trips on database-backed examples; the properties themselves are unchanged.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 def paris(*args) -> datetime:

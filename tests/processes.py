@@ -130,9 +130,26 @@ def wait_until_answers(url: str, running: Running, *, timeout: float = 60) -> No
     raise AssertionError(f"{running.name} did not answer {url} within {timeout} s:\n{running.output()}")
 
 
+def checkpoint_key(work: Path) -> str:
+    """An Ed25519 signing key for the history checkpoints (production never creates one itself)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = work / "history-checkpoint-key.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return str(path)
+
+
 def production_env(work: Path, **extra: str) -> dict[str, str]:
     """Production settings (debug off), a SQLite file and evidence folder of the test's own."""
     settings = {
+        "HISTORY_CHECKPOINT_KEY_FILE": checkpoint_key(work),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "test-secret-" + "s" * 50,
         "HISTORY_CHAIN_KEY": "test-chain-key-" + "h" * 40,

@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.processes import checkpoint_key
+
 CHROMIUM = "/usr/bin/chromium"
 # How the machine's notes say Chromium runs here (as root, closed network).
 CHROMIUM_ARGS = [
@@ -150,6 +152,7 @@ def app_url(tmp_path_factory) -> Iterator[str]:
             DJANGO_DEBUG="0",
             DJANGO_SECRET_KEY="browser-test-secret-" + "b" * 40,
             HISTORY_CHAIN_KEY="browser-test-chain-" + "c" * 40,
+            HISTORY_CHECKPOINT_KEY_FILE=checkpoint_key(work),
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
             DJANGO_SECURE_PROXY_SSL_HEADER="1",
             DJANGO_STATIC_ROOT=str(work / "static"),

@@ -25,6 +25,7 @@ from .common import (
     check_aware,
     check_not_future,
     check_version,
+    differs,
     lock_case,
     lock_open_case,
     raise_errors,
@@ -299,7 +300,7 @@ def case_update_facts(
         raise TypeError(f"Unknown case facts: {', '.join(sorted(unknown))}")
     case = lock_open_case(case)
     check_version(case, expected_version)
-    changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
+    changed = {k: v for k, v in changes.items() if differs(getattr(case, k), v)}
     errors: dict = {}
     if changed.keys() & CLOCK_FACTS and blank(change_reason):
         errors["change_reason"] = [_("Changing a clock's start time requires a reason; it is kept in the history.")]

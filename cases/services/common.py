@@ -167,6 +167,15 @@ def raise_errors(errors: dict) -> None:
         raise ValidationError(errors)
 
 
+def differs(old, new) -> bool:
+    """Whether a submitted value changes the stored one. A value that cannot even be compared (a
+    signalling-NaN decimal, an unexpected type) counts as a change, so that validation refuses it."""
+    try:
+        return bool(old != new)
+    except (TypeError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
+        return True
+
+
 def blank(text) -> bool:
     return not (text or "").strip()
 
