@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from hypothesis import HealthCheck, settings
 from django.db import transaction
+from hypothesis import HealthCheck, settings
 
 from cases import services
 from cases.deadlines import PARIS

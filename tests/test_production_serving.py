@@ -27,7 +27,9 @@ def _run_serve(env: dict) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "HISTORY_CHAIN_KEY", "HISTORY_CHECKPOINT_KEY_FILE", "DJANGO_ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "HISTORY_CHAIN_KEY", "HISTORY_CHECKPOINT_KEY_FILE", "DJANGO_ALLOWED_HOSTS"]
+)
 def test_the_production_command_refuses_to_start_without_its_secrets(missing, tmp_path):
     env = production_env(tmp_path)
     del env[missing]
