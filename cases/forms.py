@@ -560,5 +560,5 @@ class ReasonForm(VersionedForm):
     reason = _text(_("Reason"), rows=4)
 
 
-class DossierExportForm(forms.Form):
+class DossierExportForm(CheckedForm):
     lang = forms.ChoiceField(label=_("Language"), choices=[("fr", _("French")), ("en", _("English"))])
