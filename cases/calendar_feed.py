@@ -6,24 +6,28 @@ the old one, and a token stops working as soon as its user loses the membership.
 
 The feed says as little as it can: rule, authority, legal source, due date, and the case
 reference and title (no person's data is recorded on a case; the title is the DPO's own
-wording). Instants are written in UTC ("Z"), which every client converts to local time.
+wording). Instants are written in UTC ("Z"), which every client converts to local time. The
+RFC 5545 text (escaping, folding, line ends) is the icalendar library's; the words are gettext's,
+in the language the feed was issued in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import icalendar
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .deadlines import DueBasis
 from .models import BreachCase, CalendarFeedToken, Membership, Obligation, Organization
@@ -31,33 +35,16 @@ from .permissions import READ_ROLES
 from .regimes import authority_name
 
 EVENT_LENGTH = timedelta(minutes=15)
-ALARM_BEFORE = "-PT24H"
-REFRESH = "PT1H"
-FOLD_AT = 75  # octets per line, CRLF excluded (RFC 5545 §3.1)
+# Relative to a DTSTART in UTC, so the library's "-P1D" is exactly 24 hours, even across a DST change.
+ALARM_BEFORE = timedelta(hours=-24)
+REFRESH = timedelta(hours=1)
 
-TEXT = {
-    "calname": ("Échéances — %(org)s", "Deadlines — %(org)s"),
-    "authority": ("Destinataire : ", "Recipient: "),
-    "source": ("Source juridique : ", "Legal source: "),
-    "deadline": ("Délai : ", "Deadline: "),
-    "case": ("Dossier : ", "Case: "),
-    "alarm": ("Échéance dans 24 h : %(summary)s", "Due in 24 h: %(summary)s"),
-}
 # Said next to a due date that is not fixed by the text itself.
 BASIS_NOTES = {
-    DueBasis.INTERNAL_TARGET: (
-        "objectif interne de l'organisme, pas un délai légal",
-        "the organisation's internal target, not a legal deadline",
-    ),
-    DueBasis.CONTRACT: ("délai contractuel", "contractual notice period"),
-    DueBasis.AUTHORITY: ("date fixée par l'autorité", "date set by the authority"),
+    DueBasis.INTERNAL_TARGET: _("the organisation's internal target, not a legal deadline"),
+    DueBasis.CONTRACT: _("contractual notice period"),
+    DueBasis.AUTHORITY: _("date set by the authority"),
 }
-
-
-def _t(key: str, lang: str, **params: str) -> str:
-    fr, en = TEXT[key]
-    text = en if lang == "en" else fr
-    return text % params if params else text
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -140,33 +127,7 @@ def running_obligations(organization: Organization) -> list[Obligation]:
     )
 
 
-# --- RFC 5545 text -----------------------------------------------------------------------------
-
-
-def escape_text(value: str) -> str:
-    """A TEXT value (RFC 5545 §3.3.11): backslash, semicolon and comma escaped, newlines as \\n."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def fold(line: str) -> str:
-    """The content line folded at 75 octets, never inside a UTF-8 character (RFC 5545 §3.1)."""
-    data = line.encode("utf-8")
-    if len(data) <= FOLD_AT:
-        return line
-    parts: list[str] = []
-    start, limit = 0, FOLD_AT
-    while start < len(data):
-        end = min(start + limit, len(data))
-        while end < len(data) and (data[end] & 0xC0) == 0x80:  # a continuation byte: back off
-            end -= 1
-        parts.append(data[start:end].decode("utf-8"))
-        start, limit = end, FOLD_AT - 1  # continuation lines start with a space
-    return "\r\n ".join(parts)
-
-
-def utc_stamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+# --- RFC 5545 text (the icalendar library escapes, folds at 75 octets and writes CRLF) --------------
 
 
 def _host() -> str:
@@ -184,65 +145,66 @@ def obligation_url(obligation: Obligation) -> str:
 
 @dataclass(frozen=True)
 class Feed:
+    """The feed of one organisation in one language; build it under `translation.override(lang)`."""
+
     organization: Organization
     obligations: list[Obligation]
     lang: str
     now: datetime
 
-    def lines(self) -> Iterable[str]:
-        yield "BEGIN:VCALENDAR"
-        yield "VERSION:2.0"
-        yield "PRODID:-//Cairn Conformite//Breach deadlines//FR"
-        yield "CALSCALE:GREGORIAN"
-        yield "METHOD:PUBLISH"
-        yield "X-WR-CALNAME:" + escape_text(_t("calname", self.lang, org=self.organization.name))
-        yield "X-WR-TIMEZONE:Europe/Paris"
-        yield f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}"
-        yield f"X-PUBLISHED-TTL:{REFRESH}"
+    def calendar(self) -> icalendar.Calendar:
+        calendar = icalendar.Calendar()
+        calendar.add("prodid", f"-//{settings.PRODUCT_NAME}//{gettext('Deadlines')}//{self.lang.upper()}")
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("method", "PUBLISH")
+        calendar.add("x-wr-calname", gettext("Deadlines — %(org)s") % {"org": self.organization.name})
+        calendar.add("x-wr-timezone", "Europe/Paris")
+        calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", REFRESH)
         for obligation in self.obligations:
-            yield from self.event(obligation)
-        yield "END:VCALENDAR"
+            calendar.add_component(self.event(obligation))
+        return calendar
 
-    def event(self, ob: Obligation) -> Iterable[str]:
-        lang = self.lang
-        summary = f"[{ob.case.reference}] {ob.label(lang)}"
-        deadline = ob.deadline_label_en if lang == "en" else ob.deadline_label_fr
+    def event(self, ob: Obligation) -> icalendar.Event:
+        summary = f"[{ob.case.reference}] {ob.label(self.lang)}"
+        deadline = ob.deadline_label_en if self.lang == "en" else ob.deadline_label_fr
         note = BASIS_NOTES.get(ob.due_basis)
         if note:
-            basis = note[1] if lang == "en" else note[0]
-            deadline = f"{deadline} ({basis})" if deadline else basis
+            deadline = f"{deadline} ({note})" if deadline else str(note)
         url = obligation_url(ob)
-        authority = authority_name(ob.authority, lang)
+        authority = authority_name(ob.authority, self.lang)
         description = "\n".join(
             [
-                _t("authority", lang) + authority,
-                _t("source", lang) + ob.legal_source,
-                _t("deadline", lang) + deadline,
-                _t("case", lang) + f"{ob.case.reference} — {ob.case.title}",
+                gettext("Recipient: %(authority)s") % {"authority": authority},
+                gettext("Legal source: %(source)s") % {"source": ob.legal_source},
+                gettext("Deadline: %(deadline)s") % {"deadline": deadline},
+                gettext("Case: %(case)s") % {"case": f"{ob.case.reference} — {ob.case.title}"},
                 url,
             ]
         )
-        yield "BEGIN:VEVENT"
-        yield f"UID:obligation-{ob.pk}@{_host()}"
-        yield f"DTSTAMP:{utc_stamp(self.now)}"
-        yield f"DTSTART:{utc_stamp(ob.due_at)}"
-        yield f"DTEND:{utc_stamp(ob.due_at + EVENT_LENGTH)}"
-        yield "SUMMARY:" + escape_text(summary)
-        yield "DESCRIPTION:" + escape_text(description)
-        yield "URL:" + url
-        yield "CATEGORIES:" + escape_text(authority)
-        yield "CLASS:CONFIDENTIAL"
-        yield "TRANSP:TRANSPARENT"
-        yield "STATUS:CONFIRMED"
-        yield "BEGIN:VALARM"
-        yield "ACTION:DISPLAY"
-        yield f"TRIGGER:{ALARM_BEFORE}"
-        yield "DESCRIPTION:" + escape_text(_t("alarm", lang, summary=summary))
-        yield "END:VALARM"
-        yield "END:VEVENT"
+        event = icalendar.Event()
+        event.add("uid", f"obligation-{ob.pk}@{_host()}")
+        event.add("dtstamp", self.now.astimezone(UTC))
+        event.add("dtstart", ob.due_at.astimezone(UTC))
+        event.add("dtend", (ob.due_at + EVENT_LENGTH).astimezone(UTC))
+        event.add("summary", summary)
+        event.add("description", description)
+        event.add("url", url, parameters={})
+        event.add("categories", [authority])
+        event.add("class", "CONFIDENTIAL")
+        event.add("transp", "TRANSPARENT")
+        event.add("status", "CONFIRMED")
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", ALARM_BEFORE)
+        alarm.add("description", gettext("Due in 24 h: %(summary)s") % {"summary": summary})
+        event.add_component(alarm)
+        return event
 
     def render(self) -> bytes:
-        return "".join(fold(line) + "\r\n" for line in self.lines()).encode("utf-8")
+        with translation.override(self.lang):
+            return self.calendar().to_ical()
 
 
 def build_feed(organization: Organization, *, lang: str, now: datetime | None = None) -> tuple[bytes, int]:

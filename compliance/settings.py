@@ -27,6 +27,10 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# The product's one name: page titles, the header, e-mails, calendar feeds, PDF metadata, the
+# authenticator entry. A deployment may rename it (its own brand); it is never translated.
+PRODUCT_NAME = os.environ.get("PRODUCT_NAME", "Registre des violations")
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 # Served over plain HTTP on this machine only: development keys allowed, cookies without the Secure
 # flag, no HTTPS redirect or HSTS. Follows DEBUG unless set; `make run` sets it with DEBUG off, so
@@ -130,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.security",
+                "compliance.context_processors.navigation",
             ],
         },
     },
@@ -231,7 +236,7 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # --- Accounts and security -------------------------------------------------------------
-OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Breach register")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", PRODUCT_NAME)
 # Lockout after repeated failures per account OR per address, password and second factor alike.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -297,7 +302,7 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Registre des violations <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{PRODUCT_NAME} <no-reply@localhost>")
 # Absolute links in e-mails (no request to build them from): scheme, host and port, no trailing slash.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

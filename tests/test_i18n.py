@@ -176,7 +176,7 @@ def test_the_dashboard_is_french_by_default_and_english_on_request(open_case, dp
     client = login(dpo)
     french = client.get(reverse("home")).content.decode()
     assert "Délais en cours" in french and "Échéance (heure de Paris)" in french
-    assert "Se déconnecter" in french and "Journal de sécurité" in french
+    assert "Se déconnecter" in french and "Exports et calendriers" in french
     assert "Running clocks" not in french
     english = client.get(reverse("home"), **ENGLISH).content.decode()
     assert "Running clocks" in english and "Due (Paris time)" in english and "Log out" in english

@@ -53,6 +53,14 @@ def user_organizations(user) -> QuerySet[Organization]:
     )
 
 
+def request_organizations(request) -> list[Organization]:
+    """`user_organizations` of the request's user, fetched once per request: the page and its menu share it."""
+    cached = getattr(request, "_user_organizations", None)
+    if cached is None:
+        cached = request._user_organizations = list(user_organizations(request.user))
+    return cached
+
+
 def _scoped_obligations(user, organization: str | None) -> QuerySet[Obligation]:
     if not _is_usable(user):
         return Obligation.objects.none()

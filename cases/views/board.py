@@ -75,7 +75,7 @@ class CaseListFilterForm(_ScopedFilterForm):
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Every running clock of the user's organisations, overdue first, then the soonest."""
     now = timezone.now()
-    organizations = list(selectors.user_organizations(request.user))
+    organizations = selectors.request_organizations(request)
     form = DashboardFilterForm(request.GET, organizations=organizations)
     filters = form.filters()
     page = Paginator(selectors.running_obligations(request.user, now=now, **filters), DASHBOARD_PAGE_SIZE).get_page(
@@ -101,7 +101,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     """The user's organisations' cases: search, filters, sort and pages of 25."""
     now = timezone.now()
-    organizations = list(selectors.user_organizations(request.user))
+    organizations = selectors.request_organizations(request)
     form = CaseListFilterForm(request.GET, organizations=organizations)
     cases = selectors.case_list(request.user, now=now, **form.filters())
     page = Paginator(cases, CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
