@@ -492,3 +492,59 @@ def test_pages_are_styled_and_errors_have_their_page_under_the_server_in_use(pag
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(246, 247, 249)"
         expect(page.get_by_text("Traceback")).to_have_count(0)
     screenshot(page, "not-found.png")
+
+
+# --- every page on a phone and on a desktop ------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# A member of each role in the demo (each test logs in as its own users: a TOTP code is accepted once).
+LAYOUT_USERS = {"dpo": "viamedis.dpo", "legal": "crc.juriste", "admin": "viamedis.admin"}
+PASSWORDS.update({"viamedis.dpo": "Viamedis-DPO-2024", "crc.juriste": "CRC-Reunion-Legal-2024"})
+PASSWORDS.update({"viamedis.admin": "Viamedis-Admin-2024"})
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((el) => el.getBoundingClientRect().right > width + 1 && getComputedStyle(el).position !== "fixed")
+    .filter((el) => !el.closest(".table-wrap, .scroll-x"))
+    .map((el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + el.className : ""));
+  return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8)};
+}"""
+
+
+def _pages_of(page: Page) -> list[str]:
+    """The pages a member reaches: every menu entry, a case page, its history, its forms and its exports."""
+    page.goto("/")
+    paths = page.eval_on_selector_all(".mainnav a", "links => links.map((a) => a.getAttribute('href'))")
+    page.goto("/cases/")
+    case = page.eval_on_selector("table a[href^='/cases/']", "a => a.getAttribute('href')")
+    page.goto(case)
+    extra = page.eval_on_selector_all(
+        "main a[href^='/cases/']", "links => [...new Set(links.map((a) => a.getAttribute('href').split('#')[0]))]"
+    )
+    forms = [p for p in extra if p.startswith(case) and not p.endswith((".pdf", ".gz", ".json", ".csv"))]
+    return list(dict.fromkeys([*paths, case, *forms[:12]]))
+
+
+@pytest.mark.parametrize("role", list(LAYOUT_USERS))
+def test_every_page_fits_a_phone_and_a_desktop_for_every_role(page: Page, role: str):
+    """No horizontal scrolling at 390 px (tables scroll inside their own frame); screenshots of each size."""
+    log_in(page, LAYOUT_USERS[role])
+    problems = []
+    for path in _pages_of(page):
+        for name, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            page.set_viewport_size(size)
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            layout = page.evaluate(OVERFLOW)
+            if path == "/" and name == "phone":  # the first running deadline shows without scrolling
+                first = page.locator("table.board tbody tr").first
+                box = first.bounding_box() if first.count() else None
+                if box is None or box["y"] + 40 > PHONE["height"]:
+                    problems.append(f"/ at 390 px: the first deadline is below the fold ({box})")
+            if layout["scroll"] > layout["width"] or layout["wide"]:
+                problems.append(f"{path} at {size['width']} px: {layout}")
+            if path.rstrip("/").count("/") <= 2 or path.endswith("/history/"):
+                slug = path.strip("/").replace("/", "-") or "dashboard"
+                screenshot(page, f"layout-{role}-{slug}-{name}.png")
+    assert not problems, "\n".join(problems)

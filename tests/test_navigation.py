@@ -82,3 +82,12 @@ def test_the_confirmation_of_an_action_stays_on_screen(org, dpo, open_case, logi
     assert '<ul class="messages" role="status">' in html
     css = (ROOT / "static" / "css" / "app.css").read_text()
     assert re.search(r"\.messages \{[^}]*position: sticky; top: 0", css)
+
+
+def test_the_dashboard_filters_are_folded_unless_in_use(org, dpo, open_case, login):
+    open_case()
+    client = login(dpo)
+    assert '<details class="filters-box card">' in client.get("/").content.decode()
+    used = client.get("/", {"authority": "cnil"}).content.decode()
+    assert '<details class="filters-box card" open>' in used
+    assert "(1 filtre actif)" in used

@@ -89,6 +89,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "organizations": organizations,
         "writable_org_ids": {o.pk for o in organizations if o.role in WRITE_ROLES},
         "form": form,
+        "filters_in_use": len(filters),
         "page": page,
         "undated": list(undated[:UNDATED_SHOWN]),
         "undated_count": undated.count(),
