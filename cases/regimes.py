@@ -303,7 +303,7 @@ RULES: tuple[Rule, ...] = (
         kind=DeadlineKind.UNDUE_DELAY,
         practice_hours=72,
         applies=_controller,
-        source="Règlement (UE) 2016/679, art. 33(4); pratique CNIL (notification complémentaire)",
+        source="Règlement (UE) 2016/679, art. 33(4) ; pratique CNIL (notification complémentaire)",
         legal_text_fr=(
             "Si, et dans la mesure où, il n'est pas possible de fournir toutes les informations en même "
             "temps, les informations peuvent être communiquées de manière échelonnée sans autre retard "
@@ -325,7 +325,7 @@ RULES: tuple[Rule, ...] = (
         kind=DeadlineKind.UNDUE_DELAY,
         applies=lambda f: f.is_processor and f.has_controllers_to_inform,
         per_controller=True,
-        source="Règlement (UE) 2016/679, art. 33(2); délai contractuel le cas échéant (art. 28)",
+        source="Règlement (UE) 2016/679, art. 33(2) ; délai contractuel le cas échéant (art. 28)",
         legal_text_fr=(
             "Le sous-traitant notifie au responsable du traitement toute violation de données à caractère "
             "personnel dans les meilleurs délais après en avoir pris connaissance."
@@ -390,7 +390,7 @@ RULES: tuple[Rule, ...] = (
         anchor=Anchor.INCIDENT_KNOWN,
         kind=DeadlineKind.UNDUE_DELAY,
         applies=lambda f: f.is_ose,
-        source="Décret n° 2018-384, art. 11; loi n° 2018-133",
+        source="Décret n° 2018-384, art. 11 ; loi n° 2018-133",
         legal_text_fr=(
             "Les opérateurs de services essentiels déclarent à l'autorité nationale de sécurité des systèmes "
             "d'information, dès qu'ils en ont connaissance, les incidents affectant les réseaux et systèmes "
@@ -432,7 +432,7 @@ RULES: tuple[Rule, ...] = (
         hours=24,
         applies=_nis2,
         source="Directive (UE) 2022/2555, art. 23(4)(a)",
-        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
+        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr=(
             "Sans retard injustifié et en tout état de cause dans les 24 heures après avoir eu connaissance "
             "de l'incident important, une alerte précoce."
@@ -453,7 +453,7 @@ RULES: tuple[Rule, ...] = (
         hours=72,
         applies=_nis2,
         source="Directive (UE) 2022/2555, art. 23(4)(b)",
-        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
+        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr=(
             "Sans retard injustifié et en tout état de cause dans les 72 heures après avoir eu connaissance "
             "de l'incident important, une notification d'incident."
@@ -473,7 +473,7 @@ RULES: tuple[Rule, ...] = (
         kind=DeadlineKind.ON_REQUEST,
         applies=_nis2,
         source="Directive (UE) 2022/2555, art. 23(4)(c)",
-        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
+        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr="À la demande du CSIRT ou de l'autorité compétente, un rapport intermédiaire.",
         legal_text_en="Upon the request of a CSIRT or the competent authority, an intermediate report.",
         in_force_from=NIS2_APPLIES,
@@ -489,7 +489,7 @@ RULES: tuple[Rule, ...] = (
         months=1,
         applies=lambda f: _nis2(f) and not f.ongoing,
         source="Directive (UE) 2022/2555, art. 23(4)(d)",
-        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
+        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr=("Un rapport final au plus tard un mois après la présentation de la notification d'incident."),
         legal_text_en="A final report not later than one month after the submission of the incident notification.",
         in_force_from=NIS2_APPLIES,
@@ -505,7 +505,7 @@ RULES: tuple[Rule, ...] = (
         months=1,
         applies=lambda f: _nis2(f) and f.ongoing,
         source="Directive (UE) 2022/2555, art. 23(4)(e)",
-        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
+        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr=(
             "Si l'incident est en cours au moment de la présentation du rapport final, un rapport "
             "d'avancement est présenté à ce moment-là, puis un rapport final dans un délai d'un mois à "
@@ -528,7 +528,7 @@ RULES: tuple[Rule, ...] = (
         months=1,
         applies=lambda f: _nis2(f) and f.ongoing,
         source="Directive (UE) 2022/2555, art. 23(4)(e)",
-        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
+        status_note="Transposition française en cours d'adoption : règle activable par organisation.",
         legal_text_fr="Un rapport final dans un délai d'un mois à compter du traitement de l'incident.",
         legal_text_en="A final report within one month of their handling of the incident.",
         in_force_from=NIS2_APPLIES,
@@ -620,7 +620,7 @@ RULES: tuple[Rule, ...] = (
         months=1,
         weekend_relief=True,
         applies=_dora,
-        source="Règlement (UE) 2022/2554, art. 19(4)(c); règlement délégué (UE) 2025/301, art. 5(1)(c) et 5(4)",
+        source="Règlement (UE) 2022/2554, art. 19(4)(c) ; règlement délégué (UE) 2025/301, art. 5(1)(c) et 5(4)",
         legal_text_fr="Le rapport final est présenté au plus tard un mois après le dernier rapport intermédiaire.",
         legal_text_en="The final report is submitted no later than one month after the latest intermediate report.",
         in_force_from=DORA_APPLIES,
@@ -661,9 +661,9 @@ RULES: tuple[Rule, ...] = (
         anchor=Anchor.INCIDENT_KNOWN,
         kind=DeadlineKind.UNDUE_DELAY,
         applies=lambda f: not f.has_cyber_insurance,
-        source="Code de procédure pénale, art. 15-3 et 40; pas de délai légal",
+        source="Code de procédure pénale, art. 15-3 et 40 ; pas de délai légal",
         legal_text_fr=(
-            "Aucun délai légal : la plainte est recommandée sans délai auprès du procureur de la République, "
+            "Aucun délai légal : la plainte est recommandée sans délai auprès du procureur de la République, "
             "de la police ou de la gendarmerie, qui sont tenus de la recevoir et d'en délivrer récépissé."
         ),
         legal_text_en=(
