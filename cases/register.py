@@ -82,10 +82,6 @@ class Column:
     title: Promise  # a lazy gettext message, read in the active language
     value: Callable[[BreachCase, str], str]
 
-    def header(self, lang: str) -> str:
-        with translation.override(lang):
-            return str(self.title)
-
 
 def _text(attr: str) -> Callable[[BreachCase, str], str]:
     return lambda case, lang: str(getattr(case, attr) or "")

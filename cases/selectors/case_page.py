@@ -130,7 +130,7 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         communications=communications,
         notices=notices,
         notices_informed=sum(1 for n in notices if n.informed_at),
-        decisions=_decisions(case, lang),
+        decisions=_decisions(case),
         severity_level=label(BreachCase.SeverityLevel, case.severity_level),
         drafts=draft_lines(case, obligations, notices),
     )
@@ -151,7 +151,7 @@ def _obligation_row(ob: Obligation, now: datetime) -> ObligationRow:
     )
 
 
-def _decisions(case: BreachCase, lang: str) -> list[dict]:
+def _decisions(case: BreachCase) -> list[dict]:
     def user(u) -> str:
         return (u.get_full_name() or u.get_username()) if u else ""
 
