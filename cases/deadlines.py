@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import pgettext_lazy
+
 from .regimes import Anchor, CaseFacts, DeadlineKind, Regime, Rule
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -47,6 +49,18 @@ class Status(enum.StrEnum):
     DONE_ON_TIME = "done_on_time"
     DONE_LATE = "done_late"
     NOT_APPLICABLE = "not_applicable"
+
+
+# The words for a status (pages and documents): a coloured badge never carries the meaning alone.
+STATUS_LABELS = {
+    Status.OVERDUE: pgettext_lazy("clock", "Overdue"),
+    Status.DUE_SOON: pgettext_lazy("clock", "Due within 24 h"),
+    Status.RUNNING: pgettext_lazy("clock", "Running"),
+    Status.WAITING: pgettext_lazy("clock", "Not started"),
+    Status.DONE_ON_TIME: pgettext_lazy("clock", "Done on time"),
+    Status.DONE_LATE: pgettext_lazy("clock", "Done late"),
+    Status.NOT_APPLICABLE: pgettext_lazy("clock", "Not applicable"),
+}
 
 
 class DueBasis(enum.StrEnum):

@@ -46,6 +46,7 @@ from django.db.models.functions import Cast
 from django.db.models.signals import class_prepared, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from simple_history.signals import pre_create_historical_record
 
 GENESIS = "0" * 64
@@ -764,3 +765,77 @@ def tables_with_append_only_triggers() -> set[str]:
             if f"RAISE(ABORT, '{TRIGGER_MESSAGE}')" in sql:
                 refusing.setdefault(table, set()).add(name)
         return {t for t, names in refusing.items() if {f"{t}_no_update", f"{t}_no_delete"} <= names}
+
+
+# --- words for people reading the history (the History tab and the dossier) --------------------------------
+
+# Column names where the history says it differently from the model field's verbose_name (the others use
+# the verbose_name), by field name whatever the model.
+FIELD_LABELS = {
+    "anchor_at": gettext_lazy("Clock started at"),
+    "authority": gettext_lazy("Recipient authority"),
+    "aware_at": gettext_lazy("Awareness (Art. 33(1))"),
+    "aware_justification": gettext_lazy("Why awareness is dated so"),
+    "case": gettext_lazy("Case"),
+    "completed_at": gettext_lazy("Completed at"),
+    "completed_by": gettext_lazy("Completed by"),
+    "controller": pgettext_lazy("dossier", "Controller"),
+    "controller_notice": pgettext_lazy("dossier", "Controller to inform"),
+    "created_at": gettext_lazy("Created at"),
+    "created_by": gettext_lazy("Created by"),
+    "data_categories": gettext_lazy("Categories of data"),
+    "deadline_label_en": gettext_lazy("Deadline (en)"),
+    "deadline_label_fr": gettext_lazy("Deadline (fr)"),
+    "decided_at": gettext_lazy("Decided at"),
+    "decided_by": gettext_lazy("Decided by"),
+    "dora_classified_at": gettext_lazy("Classified as major at"),
+    "dora_major": gettext_lazy("Major ICT incident (DORA)"),
+    "due_basis": gettext_lazy("Due date basis"),
+    "evidence": pgettext_lazy("dossier", "Evidence"),
+    "exemption": gettext_lazy("Exemption (Art. 34(3))"),
+    "exemption_reason": gettext_lazy("Reasoning of the exemption"),
+    "file": gettext_lazy("Stored file"),
+    "first_signal_at": gettext_lazy("Discovery (first signal)"),
+    "first_signal_source": gettext_lazy("How it was discovered"),
+    "incident_known_at": gettext_lazy("Knowledge of the security incident"),
+    "inform_persons_decided_at": gettext_lazy("Persons decision at"),
+    "inform_persons_decided_by": gettext_lazy("Persons decision by"),
+    "inform_persons_exemption": pgettext_lazy("dossier", "Art. 34(3) ground"),
+    "informed_by": gettext_lazy("Informed by"),
+    "kind": gettext_lazy("Kind"),
+    "label_en": gettext_lazy("Label (en)"),
+    "label_fr": gettext_lazy("Label (fr)"),
+    "legal_text_en": gettext_lazy("Legal text (en)"),
+    "legal_text_fr": gettext_lazy("Legal text (fr)"),
+    "nature": gettext_lazy("Established or suspected"),
+    "not_applicable_reason": gettext_lazy("Why not applicable"),
+    "notice_period_hours": gettext_lazy("Notice period (h)"),
+    "notify_authority_decided_at": gettext_lazy("Authority decision at"),
+    "notify_authority_decided_by": gettext_lazy("Authority decision by"),
+    "obligation": gettext_lazy("Obligation satisfied"),
+    "occurred_at": pgettext_lazy("dossier history", "When"),
+    "occurred_from": gettext_lazy("Start of the breach"),
+    "occurred_to": gettext_lazy("End of the breach"),
+    "ongoing": pgettext_lazy("dossier", "Still ongoing"),
+    "organization": gettext_lazy("Organisation"),
+    "processor_name": gettext_lazy("Processor (not listed)"),
+    "records_approx": pgettext_lazy("dossier", "Approximate number of records"),
+    "requested_due_at": gettext_lazy("Requested due date"),
+    "rule_code": gettext_lazy("Rule code"),
+    "severity_cb_malicious": pgettext_lazy("dossier history", "Circumstance: malicious intent"),
+    "severity_dpc_adjustment": gettext_lazy("DPC adjustment"),
+    "severity_ei": gettext_lazy("Ease of identification (EI)"),
+    "source_notice": gettext_lazy("Originating notice"),
+    "uploaded_by": gettext_lazy("Uploaded by"),
+}
+
+# What each chained object is called, by model name.
+OBJECT_LABELS = {
+    "breachcase": gettext_lazy("Case"),
+    "obligation": gettext_lazy("Obligation"),
+    "filing": gettext_lazy("Filing"),
+    "timelineevent": gettext_lazy("Event"),
+    "evidence": pgettext_lazy("dossier", "Evidence"),
+    "membercommunication": gettext_lazy("Communication"),
+    "controllernotice": pgettext_lazy("dossier", "Controller to inform"),
+}

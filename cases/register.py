@@ -1,8 +1,8 @@
 """The Art. 33(5) breach register as rows: its columns, their values, and the CSV a CNIL inspection receives.
 
-One row per case, in French (default) or English. The wording is a table keyed by
-language, like the dossier's (`cases.dossier.i18n`), because the file is a document
-produced in the language asked for. Every cell is neutralised against spreadsheet
+One row per case, in French (default) or English. The file is a document produced in the
+language asked for, whatever the request's: headers and labels are gettext messages and the
+domain's choice labels, read under `translation.override(lang)`. Every cell is neutralised against spreadsheet
 formula injection (OWASP "CSV Injection"): a cell starting with = + - @, a tab or a
 carriage return is prefixed with a single quote.
 """
@@ -18,10 +18,14 @@ from decimal import Decimal
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .deadlines import PARIS
-from .dossier.i18n import choice
-from .models import BreachCase, MemberCommunication, Obligation, Organization
+from .languages import label
+from .models import BreachCase, DataCategory, MemberCommunication, Obligation, Organization, SubjectCategory
 
 # ';' because French Excel (the register's readers) splits on the list separator of its
 # locale, which is ';' wherever ',' is the decimal mark; a ','-separated file opens as one column.
@@ -48,9 +52,7 @@ def paris_time(value: datetime | None) -> str:
 def _yes_no(value: bool | None, lang: str) -> str:
     if value is None:
         return ""
-    if lang == "en":
-        return "Yes" if value else "No"
-    return "Oui" if value else "Non"
+    return gettext("Yes") if value else gettext("No")
 
 
 def _number(value: int | Decimal | None, lang: str) -> str:
@@ -66,8 +68,8 @@ def _username(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _choices(group: str, values, lang: str) -> str:
-    return LIST_SEPARATOR.join(choice(group, v, lang) for v in (values or []))
+def _choices(labels, values, lang: str) -> str:
+    return LIST_SEPARATOR.join(label(labels, v) for v in (values or []))
 
 
 def _processor(case: BreachCase) -> str:
@@ -77,12 +79,8 @@ def _processor(case: BreachCase) -> str:
 @dataclass(frozen=True)
 class Column:
     key: str
-    fr: str
-    en: str
+    title: Promise  # a lazy gettext message, read in the active language
     value: Callable[[BreachCase, str], str]
-
-    def header(self, lang: str) -> str:
-        return self.en if lang == "en" else self.fr
 
 
 def _text(attr: str) -> Callable[[BreachCase, str], str]:
@@ -97,8 +95,8 @@ def _flag(attr: str) -> Callable[[BreachCase, str], str]:
     return lambda case, lang: _yes_no(getattr(case, attr), lang)
 
 
-def _choice(group: str, attr: str) -> Callable[[BreachCase, str], str]:
-    return lambda case, lang: choice(group, getattr(case, attr), lang)
+def _choice(labels, attr: str) -> Callable[[BreachCase, str], str]:
+    return lambda case, lang: label(labels, getattr(case, attr))
 
 
 def _num(attr: str) -> Callable[[BreachCase, str], str]:
@@ -107,144 +105,125 @@ def _num(attr: str) -> Callable[[BreachCase, str], str]:
 
 # In the order of the CNIL notification form, then the decisions and what followed.
 COLUMNS: tuple[Column, ...] = (
-    Column("reference", "Référence", "Reference", _text("reference")),
-    Column("organisation", "Organisme", "Organisation", lambda c, lang: c.organization.name),
-    Column("siren", "SIREN", "SIREN", lambda c, lang: c.organization.siren),
-    Column("title", "Intitulé", "Title", _text("title")),
-    Column("status", "Statut", "Status", _choice("status", "status")),
-    Column("first_signal_at", "Premier signalement", "First signal", _time("first_signal_at")),
-    Column("first_signal_source", "Mode de découverte", "How it was discovered", _text("first_signal_source")),
-    Column("aware_at", "Prise de connaissance (art. 33(1))", "Awareness (Art. 33(1))", _time("aware_at")),
+    Column("reference", _("Reference"), _text("reference")),
+    Column("organisation", _("Organisation"), lambda c, lang: c.organization.name),
+    Column("siren", _("SIREN"), lambda c, lang: c.organization.siren),
+    Column("title", _("Title"), _text("title")),
+    Column("status", _("Status"), _choice(BreachCase.Status, "status")),
+    Column("first_signal_at", _("First signal"), _time("first_signal_at")),
+    Column("first_signal_source", pgettext_lazy("register", "How it was discovered"), _text("first_signal_source")),
+    Column("aware_at", _("Awareness (Art. 33(1))"), _time("aware_at")),
     Column(
         "aware_justification",
-        "Justification de l'heure de prise de connaissance",
-        "Justification of the awareness time",
+        _("Justification of the awareness time"),
         _text("aware_justification"),
     ),
-    Column("occurred_from", "Début de la violation", "Breach started", _time("occurred_from")),
-    Column("occurred_to", "Fin de la violation", "Breach ended", _time("occurred_to")),
-    Column("ongoing", "Toujours en cours", "Still ongoing", _flag("ongoing")),
-    Column("nature", "Violation avérée ou suspectée", "Established or suspected", _choice("nature", "nature")),
-    Column("confidentiality", "Perte de confidentialité", "Loss of confidentiality", _flag("breach_confidentiality")),
-    Column("integrity", "Perte d'intégrité", "Loss of integrity", _flag("breach_integrity")),
-    Column("availability", "Perte de disponibilité", "Loss of availability", _flag("breach_availability")),
-    Column("origin", "Origine", "Origin", _choice("origin", "origin")),
-    Column("cause", "Cause", "Cause", _choice("cause", "cause")),
-    Column("description", "Faits (description)", "Facts (description)", _text("description")),
-    Column("processor", "Sous-traitant impliqué", "Processor involved", lambda c, lang: _processor(c)),
+    Column("occurred_from", _("Breach started"), _time("occurred_from")),
+    Column("occurred_to", _("Breach ended"), _time("occurred_to")),
+    Column("ongoing", _("Still ongoing"), _flag("ongoing")),
+    Column("nature", _("Established or suspected"), _choice(BreachCase.Nature, "nature")),
+    Column("confidentiality", _("Loss of confidentiality"), _flag("breach_confidentiality")),
+    Column("integrity", _("Loss of integrity"), _flag("breach_integrity")),
+    Column("availability", _("Loss of availability"), _flag("breach_availability")),
+    Column("origin", _("Origin"), _choice(BreachCase.Origin, "origin")),
+    Column("cause", _("Cause"), _choice(BreachCase.Cause, "cause")),
+    Column("description", _("Facts (description)"), _text("description")),
+    Column("processor", _("Processor involved"), lambda c, lang: _processor(c)),
     Column(
         "data_categories",
-        "Catégories de données",
-        "Categories of data",
-        lambda c, lang: _choices("data_category", c.data_categories, lang),
+        _("Categories of data"),
+        lambda c, lang: _choices(DataCategory, c.data_categories, lang),
     ),
     Column(
         "subject_categories",
-        "Catégories de personnes",
-        "Categories of persons",
-        lambda c, lang: _choices("subject_category", c.subject_categories, lang),
+        _("Categories of persons"),
+        lambda c, lang: _choices(SubjectCategory, c.subject_categories, lang),
     ),
-    Column(
-        "persons_approx", "Nombre approximatif de personnes", "Approximate number of persons", _num("persons_approx")
-    ),
+    Column("persons_approx", _("Approximate number of persons"), _num("persons_approx")),
     Column(
         "records_approx",
-        "Nombre approximatif d'enregistrements",
-        "Approximate number of records",
+        _("Approximate number of records"),
         _num("records_approx"),
     ),
     Column(
         "directly_identifiable",
-        "Personnes directement identifiables",
-        "Persons directly identifiable",
+        _("Persons directly identifiable"),
         _flag("directly_identifiable"),
     ),
     Column(
         "likely_consequences",
-        "Conséquences probables (effets)",
-        "Likely consequences (effects)",
+        _("Likely consequences (effects)"),
         _text("likely_consequences"),
     ),
-    Column("measures_immediate", "Mesures immédiates", "Immediate measures", _text("measures_immediate")),
-    Column("measures_medium", "Mesures à moyen terme", "Medium-term measures", _text("measures_medium")),
-    Column("measures_long", "Mesures à long terme", "Long-term measures", _text("measures_long")),
-    Column("severity_score", "Score de gravité (ENISA)", "Severity score (ENISA)", _num("severity_score")),
-    Column("severity_level", "Niveau de gravité", "Severity level", _choice("severity_level", "severity_level")),
+    Column("measures_immediate", _("Immediate measures"), _text("measures_immediate")),
+    Column("measures_medium", _("Medium-term measures"), _text("measures_medium")),
+    Column("measures_long", _("Long-term measures"), _text("measures_long")),
+    Column("severity_score", _("Severity score (ENISA)"), _num("severity_score")),
+    Column("severity_level", _("Severity level"), _choice(BreachCase.SeverityLevel, "severity_level")),
     Column(
         "notify_authority",
-        "Décision : notifier la CNIL",
-        "Decision: notify the CNIL",
+        _("Decision: notify the CNIL"),
         _flag("notify_authority"),
     ),
     Column(
         "notify_authority_reason",
-        "Motif de la décision (CNIL)",
-        "Reason for the decision (CNIL)",
+        _("Reason for the decision (CNIL)"),
         _text("notify_authority_reason"),
     ),
     Column(
         "notify_authority_decided_by",
-        "Décidé par (CNIL)",
-        "Decided by (CNIL)",
+        _("Decided by (CNIL)"),
         lambda c, lang: _username(c.notify_authority_decided_by),
     ),
-    Column(
-        "notify_authority_decided_at", "Décidé le (CNIL)", "Decided at (CNIL)", _time("notify_authority_decided_at")
-    ),
-    Column("cnil_due_at", "Échéance CNIL (72 h)", "CNIL deadline (72 h)", _time("cnil_due_at")),
-    Column("cnil_notified_at", "Notifiée à la CNIL le", "Notified to the CNIL at", _time("cnil_completed_at")),
-    Column(
-        "cnil_reference", "Référence de la notification CNIL", "CNIL notification reference", _text("cnil_reference")
-    ),
-    Column("cnil_late_reason", "Motifs du retard", "Reasons for the delay", _text("cnil_late_reason")),
+    Column("notify_authority_decided_at", _("Decided at (CNIL)"), _time("notify_authority_decided_at")),
+    Column("cnil_due_at", _("CNIL deadline (72 h)"), _time("cnil_due_at")),
+    Column("cnil_notified_at", _("Notified to the CNIL at"), _time("cnil_completed_at")),
+    Column("cnil_reference", _("CNIL notification reference"), _text("cnil_reference")),
+    Column("cnil_late_reason", _("Reasons for the delay"), _text("cnil_late_reason")),
     Column(
         "inform_persons",
-        "Décision : informer les personnes",
-        "Decision: inform the persons",
+        _("Decision: inform the persons"),
         _flag("inform_persons"),
     ),
     Column(
         "inform_persons_exemption",
-        "Exemption (art. 34(3))",
-        "Exemption (Art. 34(3))",
-        _choice("exemption", "inform_persons_exemption"),
+        _("Exemption (Art. 34(3))"),
+        _choice(BreachCase.Art34Exemption, "inform_persons_exemption"),
     ),
     Column(
         "inform_persons_reason",
-        "Motif de la décision (personnes)",
-        "Reason for the decision (persons)",
+        _("Reason for the decision (persons)"),
         _text("inform_persons_reason"),
     ),
     Column(
         "inform_persons_decided_by",
-        "Décidé par (personnes)",
-        "Decided by (persons)",
+        _("Decided by (persons)"),
         lambda c, lang: _username(c.inform_persons_decided_by),
     ),
     Column(
         "inform_persons_decided_at",
-        "Décidé le (personnes)",
-        "Decided at (persons)",
+        _("Decided at (persons)"),
         _time("inform_persons_decided_at"),
     ),
     Column(
         "communications_sent",
-        "Communications envoyées aux personnes",
-        "Communications sent to the persons",
+        _("Communications sent to the persons"),
         lambda c, lang: str(c.communications_sent),
     ),
-    Column("contained_at", "Maîtrisée le", "Contained at", _time("contained_at")),
-    Column("closed_at", "Clos le", "Closed at", _time("closed_at")),
+    Column("contained_at", _("Contained at"), _time("contained_at")),
+    Column("closed_at", _("Closed at"), _time("closed_at")),
 )
 
 
 def headers(lang: str) -> list[str]:
-    return [column.header(lang) for column in COLUMNS]
+    with translation.override(lang):
+        return [str(column.title) for column in COLUMNS]
 
 
 def row(case: BreachCase, lang: str) -> list[str]:
     """The register line of one case from `register_cases`, every cell neutralised."""
-    return [neutralise(column.value(case, lang)) for column in COLUMNS]
+    with translation.override(lang):
+        return [neutralise(column.value(case, lang)) for column in COLUMNS]
 
 
 def register_cases(organizations: Iterable[Organization]) -> QuerySet[BreachCase]:
@@ -272,7 +251,12 @@ def register_cases(organizations: Iterable[Organization]) -> QuerySet[BreachCase
 
 
 def write_csv(cases: Iterable[BreachCase], lang: str) -> bytes:
-    """The register as UTF-8 CSV with a byte-order mark, ';'-separated, every field quoted."""
+    """The register as UTF-8 CSV with a byte-order mark, ';'-separated, every field quoted, in `lang`."""
+    with translation.override(lang):
+        return _write_csv(cases, lang)
+
+
+def _write_csv(cases: Iterable[BreachCase], lang: str) -> bytes:
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, delimiter=DELIMITER, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

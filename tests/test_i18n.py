@@ -10,8 +10,10 @@ from __future__ import annotations
 import ast
 import gettext as gnu_gettext
 import html
+import io
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -222,3 +224,114 @@ def test_choice_labels_follow_the_active_language():
         assert str(Membership.Role.DPO.label) == "Délégué à la protection des données (DPO)"
     with translation.override("en"):
         assert str(Membership.Role.DPO.label) == "Data protection officer"
+
+
+# --- documents: one translation system, the language asked for -------------------------------------
+
+CASES = Path(settings.BASE_DIR) / "cases"
+# Everything the dossier, the member letter, the register CSV and the history print.
+DOCUMENT_SOURCES = [
+    *sorted((CASES / "dossier").rglob("*.py")),
+    CASES / "register.py",
+    CASES / "languages.py",
+    CASES / "history.py",
+    CASES / "deadlines.py",
+    CASES / "selectors" / "history.py",
+    CASES / "selectors" / "case_page.py",
+]
+# gettext function -> does it take a context first?
+GETTEXT_FUNCTIONS = {"gettext": False, "gettext_lazy": False, "pgettext": True, "pgettext_lazy": True}
+
+
+def gettext_calls(path: Path) -> list[tuple[str, str | None, str | None]]:
+    """(where, context, msgid) of each gettext call in `path`; msgid None when it is not a literal."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {}  # local name -> gettext function, from `from django.utils.translation import ... as ...`
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+            names.update({a.asname or a.name: a.name for a in node.names if a.name in GETTEXT_FUNCTIONS})
+    calls = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name):
+            function = names.get(func.id)
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "translation":
+            function = func.attr if func.attr in GETTEXT_FUNCTIONS else None
+        else:
+            function = None
+        if function is None:
+            continue
+        args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+        context, msgid = (args[0], args[1]) if GETTEXT_FUNCTIONS[function] else (None, args[0])
+        calls.append((f"{path.relative_to(settings.BASE_DIR)}:{node.lineno}", context, msgid))
+    return calls
+
+
+def test_the_dossier_package_keeps_no_translation_table_of_its_own():
+    assert not (CASES / "dossier" / "i18n.py").exists()
+    for path in DOCUMENT_SOURCES:
+        assert "dossier.i18n" not in path.read_text(encoding="utf-8"), path
+
+
+def test_every_document_string_is_a_literal_with_a_french_translation(entries):
+    """The dossier, letter, register and history words: each gettext call has its French in the .po."""
+    catalogue = {(e.msgctxt, e.msgid): e.msgstr.get(0, "") for e in entries if e.msgid_plural is None}
+    calls = [call for path in DOCUMENT_SOURCES for call in gettext_calls(path)]
+    assert len(calls) > 250  # the scanner sees the documents' wording, not a handful of strings
+    not_literal = [where for where, context, msgid in calls if msgid is None]
+    missing = [
+        (where, context, msgid) for where, context, msgid in calls if msgid and not catalogue.get((context, msgid))
+    ]
+    assert not not_literal, f"gettext needs literal strings (makemessages cannot see the others): {not_literal}"
+    assert not missing, f"{len(missing)} without a French translation: {missing[:20]}"
+
+
+@pytest.fixture
+def rich(org, dpo, make_user, settings, tmp_path):
+    from .dossier_cases import rich_case
+
+    settings.MEDIA_ROOT = tmp_path
+    return rich_case(org, dpo, make_user)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages))
+
+
+def test_a_dossier_is_in_the_language_asked_for_whatever_the_requests(rich):
+    from cases.dossier.builder import render_dossier
+
+    at = datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
+    with translation.override("en"):
+        french = _pdf_text(render_dossier(rich, lang="fr", generated_at=at).pdf)
+        assert translation.get_language() == "en"  # the request's language is left as it was
+    with translation.override("fr"):
+        english = _pdf_text(render_dossier(rich, lang="en", generated_at=at).pdf)
+        assert translation.get_language() == "fr"
+    assert "Sommaire" in french and "Page 1 sur" in french and "2. Chronologie" in french
+    assert "Usage d'identifiants volés ou usurpés" in french  # a domain choice label, in French
+    assert "Contents" not in french and "Page 1 of" not in french and "2. Chronology" not in french
+    assert "Contents" in english and "Page 1 of" in english and "2. Chronology" in english
+    assert "Use of stolen or usurped credentials" in english
+    assert "Sommaire" not in english and "Page 1 sur" not in english and "Usage d'identifiants" not in english
+
+
+def test_the_register_and_the_member_letter_ignore_the_requests_language(rich):
+    from cases import register
+    from cases.dossier.letter import build_member_letter
+
+    with translation.override("en"):
+        assert register.headers("fr")[:4] == ["Référence", "Organisme", "SIREN", "Intitulé"]
+        french_row = register.row(register.register_cases([rich.organization]).get(), "fr")
+        letter_during_english = build_member_letter(rich)
+    with translation.override("fr"):
+        assert register.headers("en")[:4] == ["Reference", "Organisation", "SIREN", "Title"]
+        english_row = register.row(register.register_cases([rich.organization]).get(), "en")
+        letter_during_french = build_member_letter(rich)
+    assert "Usage d'identifiants volés ou usurpés" in french_row
+    assert "Use of stolen or usurped credentials" in english_row
+    assert letter_during_english == letter_during_french  # the letter is French, and reproducible

@@ -14,16 +14,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from io import BytesIO
 
+from django.conf import settings
 from django.db import models
 from django.db.models.fields.files import FieldFile
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from reportlab.platypus import Flowable, NextPageTemplate, PageBreak
 
 from ..bundle import BundleWriter
 from ..history import chain_head
+from ..languages import LANG_TAGS, LANGS
 from ..models import BreachCase
 from ..selectors.dossier import DossierData, dossier_data
-from . import i18n, sealing
+from . import sealing
 from .context import Context
 from .document import DossierDocTemplate, Heading, PageCounter, canvas_factory, contents
 from .fonts import register_fonts
@@ -127,12 +130,28 @@ def render_dossier(
     """The dossier of `case` and facts about it; `sign=None` seals when a certificate is configured.
 
     `progress`, if given, is called now and then with the fraction of the layout done (0 to 1).
+    The dossier is in `lang` whatever the active language: it is laid out under `translation.override`.
     """
-    if lang not in i18n.LANGS:
-        raise ValueError(f"Unsupported dossier language {lang!r}; use one of {', '.join(i18n.LANGS)}.")
+    if lang not in LANGS:
+        raise ValueError(f"Unsupported dossier language {lang!r}; use one of {', '.join(LANGS)}.")
     generated_at = generated_at or timezone.now()
     if timezone.is_naive(generated_at):
         raise ValueError("generated_at must be an aware datetime.")
+    with translation.override(lang):
+        return _render(
+            case, lang=lang, generated_at=generated_at, generated_by=generated_by, sign=sign, progress=progress
+        )
+
+
+def _render(
+    case: BreachCase,
+    *,
+    lang: str,
+    generated_at: datetime,
+    generated_by: str,
+    sign: bool | None,
+    progress: Callable[[float], None] | None,
+) -> RenderedDossier:
     register_fonts()
     data = dossier_data(case)
     length, head = chain_head(data.chain_key)
@@ -146,7 +165,6 @@ def render_dossier(
         chain_head=head,
         bundle=BundleWriter(case, generated_at=generated_at, gzip=False),
     )
-    t = ctx.t
     counter = PageCounter()
     sections: list[list[Flowable]] = [
         summary.build(ctx),
@@ -166,7 +184,7 @@ def render_dossier(
         *cover.build(ctx),
         NextPageTemplate("body"),
         PageBreak(),
-        para(t("contents"), H1),
+        para(gettext("Contents"), H1),
         contents(toc_entries),
     ]
     for section in sections:
@@ -175,15 +193,15 @@ def render_dossier(
     buffer = BytesIO()
     doc = DossierDocTemplate(
         buffer,
-        footer_left=f"{case.reference} — {t('dossier')}",
-        page_label=lambda x, y: t("page_x_of_y", x=x, y=y),
+        footer_left=f"{case.reference} — {gettext('Personal-data breach dossier')}",
+        page_label=lambda x, y: gettext("Page %(x)s of %(y)s") % {"x": x, "y": y},
         counter=counter,
-        title=f"{t('dossier')} {case.reference}",
+        title=f"{gettext('Personal-data breach dossier')} {case.reference}",
         author=case.organization.name,
         subject=f"{case.reference} — {case.title}",
-        creator="compliance — cases.dossier",
+        creator=settings.PRODUCT_NAME,
         keywords=["RGPD", "GDPR", "art. 33", case.reference],
-        lang=i18n.LANG_TAGS[lang],
+        lang=LANG_TAGS[lang],
         pageCompression=1,
     )
     if progress is not None:
@@ -193,7 +211,9 @@ def render_dossier(
     pages = doc.page
     signed = sealing.signing_configured() if sign is None else sign
     if signed:
-        pdf = sealing.seal(pdf, reason=f"{t('dossier')} {case.reference}", location=case.organization.name)
+        pdf = sealing.seal(
+            pdf, reason=f"{gettext('Personal-data breach dossier')} {case.reference}", location=case.organization.name
+        )
     return RenderedDossier(
         pdf=pdf, pages=pages, data_hash=ctx.data_hash, signed=signed, bundle_covered=ctx.bundle.covered
     )

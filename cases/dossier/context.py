@@ -1,4 +1,8 @@
-"""What every section module receives: the data, the language, and value formatting."""
+"""What every section module receives: the data, the language, and value formatting.
+
+Sections are built under `translation.override(lang)` (see `builder.build`): their words are gettext
+messages and their choice labels the domain's own, so `lang` here only drives number formatting.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from ..bundle import BundleWriter
 from ..deadlines import PARIS
+from ..languages import label
 from ..selectors.dossier import DossierData
-from . import i18n
 
 
 @dataclass
@@ -28,31 +34,29 @@ class Context:
     def case(self):
         return self.data.case
 
-    def t(self, key: str, **params: object) -> str:
-        return i18n.t(key, self.lang, **params)
-
-    def choice(self, group: str, value: object) -> str:
-        return i18n.choice(group, value, self.lang)
+    def choice(self, labels, value: object) -> str:
+        """The label of a choice value (`labels`: the domain's choices); the value itself if unknown."""
+        return label(labels, value)
 
     def dt(self, value: datetime | None, *, seconds: bool = False, empty: str | None = None) -> str:
         """An instant in Paris time, e.g. 01/02/2024 18:00 (Europe/Paris)."""
         if value is None:
-            return self.t("unknown") if empty is None else empty
+            return gettext("unknown") if empty is None else empty
         return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
 
     def yes_no(self, value: bool | None) -> str:
         if value is None:
-            return self.t("undecided")
-        return self.t("yes") if value else self.t("no")
+            return gettext("Not decided yet")
+        return gettext("Yes") if value else gettext("No")
 
     def number(self, value: int | Decimal | None) -> str:
         if value is None:
-            return self.t("not_set")
+            return gettext("not recorded")
         if isinstance(value, Decimal):
             text = f"{value.normalize():f}"
             return text.replace(".", ",") if self.lang == "fr" else text
         grouped = f"{value:,}"
         return grouped.replace(",", "\u00a0") if self.lang == "fr" else grouped
 
-    def categories(self, group: str, values) -> str:
-        return "; ".join(self.choice(group, v) for v in values or []) or self.t("not_set")
+    def categories(self, labels, values) -> str:
+        return "; ".join(self.choice(labels, v) for v in values or []) or gettext("not recorded")

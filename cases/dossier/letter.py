@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from django.utils import translation
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Frame, KeepInFrame, PageTemplate, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.doctemplate import BaseDocTemplate
 
 from ..deadlines import PARIS
-from ..models import BreachCase
+from ..languages import label
+from ..models import BreachCase, DataCategory
 from .fonts import BOLD, REGULAR, register_fonts
-from .i18n import choice
 from .styles import PAGE_HEIGHT, PAGE_WIDTH
 from .text import clean, esc
 
@@ -83,8 +84,8 @@ def _nature(case: BreachCase) -> str:
         )
         if on
     ] or [CIRCUMSTANCE["confidentiality"]]
-    labels = [choice("data_category", c, "fr") for c in case.data_categories or []]
-    categories = ", ".join(label[:1].lower() + label[1:] for label in labels)
+    labels = [label(DataCategory, c) for c in case.data_categories or []]
+    categories = ", ".join(text[:1].lower() + text[1:] for text in labels)
     sentence = (
         f"Le {when.astimezone(PARIS).strftime('%d/%m/%Y')}, nous avons constaté que {origin}. "
         f"Des données vous concernant ont pu être {' et '.join(flags)}"
@@ -166,7 +167,13 @@ def _paragraphs(case: BreachCase) -> list:
 
 
 def build_member_letter(case: BreachCase) -> bytes:
-    """The letter as a one-page PDF (reproducible: reportlab's invariant mode)."""
+    """The letter as a one-page PDF (reproducible: reportlab's invariant mode), in French whatever the request's
+    language: the choice labels it prints are the domain's, read under `translation.override("fr")`."""
+    with translation.override("fr"):
+        return _build(case)
+
+
+def _build(case: BreachCase) -> bytes:
     register_fonts()
     case = BreachCase.objects.select_related("organization").get(pk=case.pk)
     buffer = BytesIO()

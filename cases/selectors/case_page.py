@@ -6,18 +6,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
 from ..deadlines import PARIS, Status
-from ..dossier import i18n
+from ..languages import label
 from ..models import (
     BreachCase,
     ControllerNotice,
+    DataCategory,
     Evidence,
     Filing,
     MemberCommunication,
     Obligation,
+    SubjectCategory,
     TimelineEvent,
 )
 from ..regimes import DeadlineKind
@@ -127,8 +130,8 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         communications=communications,
         notices=notices,
         notices_informed=sum(1 for n in notices if n.informed_at),
-        decisions=_decisions(case, lang),
-        severity_level=i18n.choice("severity_level", case.severity_level, lang),
+        decisions=_decisions(case),
+        severity_level=label(BreachCase.SeverityLevel, case.severity_level),
         drafts=draft_lines(case, obligations, notices),
     )
 
@@ -148,14 +151,14 @@ def _obligation_row(ob: Obligation, now: datetime) -> ObligationRow:
     )
 
 
-def _decisions(case: BreachCase, lang: str) -> list[dict]:
+def _decisions(case: BreachCase) -> list[dict]:
     def user(u) -> str:
         return (u.get_full_name() or u.get_username()) if u else ""
 
     return [
         {
             "key": "authority",
-            "label": i18n.t("decision_authority", lang),
+            "label": gettext("Notify the supervisory authority (Art. 33)"),
             "value": case.notify_authority,
             "reason": case.notify_authority_reason,
             "by": user(case.notify_authority_decided_by),
@@ -164,12 +167,12 @@ def _decisions(case: BreachCase, lang: str) -> list[dict]:
         },
         {
             "key": "persons",
-            "label": i18n.t("decision_persons", lang),
+            "label": gettext("Inform the persons concerned (Art. 34)"),
             "value": case.inform_persons,
             "reason": case.inform_persons_reason,
             "by": user(case.inform_persons_decided_by),
             "at": paris(case.inform_persons_decided_at),
-            "exemption": i18n.choice("exemption", case.inform_persons_exemption, lang),
+            "exemption": label(BreachCase.Art34Exemption, case.inform_persons_exemption),
         },
     ]
 
@@ -177,9 +180,14 @@ def _decisions(case: BreachCase, lang: str) -> list[dict]:
 def fact_sections(case: BreachCase, lang: str, filings: list[Filing] | None = None) -> list[FactSection]:
     """The case's facts grouped and ordered as in the CNIL notification form; `missing` marks what it still lacks.
 
-    Labels are the dossier's (French or English), so the page reads like the regulator-ready summary.
+    Labels are the dossier's (French or English), so the page reads like the regulator-ready summary; they are
+    read in `lang` whatever the active language.
     """
-    t = lambda key: i18n.t(key, lang)  # noqa: E731
+    with translation.override(lang):
+        return _fact_sections(case, lang, filings)
+
+
+def _fact_sections(case: BreachCase, lang: str, filings: list[Filing] | None) -> list[FactSection]:
     org = case.organization
 
     def text(value) -> str:
@@ -193,116 +201,131 @@ def fact_sections(case: BreachCase, lang: str, filings: list[Filing] | None = No
 
     def yes_no(value) -> str:
         if value is None:
-            return t("undecided")
-        return t("yes") if value else t("no")
+            return gettext("Not decided yet")
+        return gettext("Yes") if value else gettext("No")
 
     def fact(key: str, label: str, value: str, *, needed: bool = False) -> Fact:
         return Fact(key, label, value, missing=needed and not value)
 
     cnil_filings = [f for f in (filings or []) if f.kind in {Filing.Kind.CNIL_INITIAL, Filing.Kind.CNIL_COMPLEMENTARY}]
     if any(f.kind == Filing.Kind.CNIL_INITIAL for f in cnil_filings):
-        filing_type = t("filing_complementary")
+        filing_type = gettext("Complementary notification")
     else:
-        filing_type = t("filing_initial")
+        filing_type = gettext("Initial notification")
     dpo = ", ".join(p for p in (org.dpo_name, org.dpo_email, org.dpo_phone) if p)
     legal_rep = ", ".join(p for p in (org.legal_rep_name, org.legal_rep_title) if p)
     circumstances = ", ".join(
-        t(name)
-        for name, on in (
-            ("confidentiality", case.breach_confidentiality),
-            ("integrity", case.breach_integrity),
-            ("availability", case.breach_availability),
+        text
+        for text, on in (
+            (gettext("loss of confidentiality"), case.breach_confidentiality),
+            (gettext("loss of integrity"), case.breach_integrity),
+            (gettext("loss of availability"), case.breach_availability),
         )
         if on
     )
     processors = ", ".join(p for p in (case.processor.name if case.processor else "", case.processor_name) if p)
-    origin = "" if case.origin == BreachCase.Origin.UNKNOWN else i18n.choice("origin", case.origin, lang)
-    cause = "" if case.cause == BreachCase.Cause.UNKNOWN else i18n.choice("cause", case.cause, lang)
+    origin = "" if case.origin == BreachCase.Origin.UNKNOWN else label(BreachCase.Origin, case.origin)
+    cause = "" if case.cause == BreachCase.Cause.UNKNOWN else label(BreachCase.Cause, case.cause)
     if case.inform_persons is None:
         informed = ""
     elif case.inform_persons:
-        informed = t("yes")
+        informed = gettext("Yes")
     else:
-        ground = i18n.choice("exemption", case.inform_persons_exemption, lang)
-        informed = f"{t('no')}: " + " — ".join(p for p in (ground, case.inform_persons_reason) if p)
-    end = paris(case.occurred_to) or (t("ongoing") if case.ongoing else "")
+        ground = label(BreachCase.Art34Exemption, case.inform_persons_exemption)
+        informed = f"{gettext('No')}: " + " — ".join(p for p in (ground, case.inform_persons_reason) if p)
+    end = paris(case.occurred_to) or (pgettext("dossier", "Still ongoing") if case.ongoing else "")
     return [
         FactSection(
-            t("s1_filing"),
+            gettext("Type of filing and organisation"),
             [
-                fact("filing_type", t("filing_type"), filing_type),
+                fact("filing_type", gettext("Type of filing"), filing_type),
                 fact("organization", _("Organisation"), org.name),
-                fact("siren", t("siren"), org.siren, needed=True),
-                fact("dpo", t("dpo"), dpo, needed=True),
-                fact("legal_rep", t("legal_rep"), legal_rep, needed=True),
+                fact("siren", gettext("SIREN"), org.siren, needed=True),
+                fact("dpo", gettext("Data protection officer (DPO)"), dpo, needed=True),
+                fact("legal_rep", gettext("Legal representative"), legal_rep, needed=True),
             ],
         ),
         FactSection(
-            t("s1_nature"),
+            gettext("Nature of the breach"),
             [
-                fact("nature", t("nature"), i18n.choice("nature", case.nature, lang)),
-                fact("first_signal_at", t("first_signal_at"), paris(case.first_signal_at)),
-                fact("first_signal_source", t("first_signal_source"), text(case.first_signal_source), needed=True),
-                fact("aware_at", t("aware_at"), paris(case.aware_at)),
-                fact("aware_justification", t("aware_justification"), text(case.aware_justification)),
-                fact("incident_known_at", t("incident_known_at"), paris(case.incident_known_at)),
-                fact("occurred_from", t("occurred_from"), paris(case.occurred_from), needed=True),
-                fact("occurred_to", t("occurred_to"), end, needed=True),
+                fact("nature", gettext("Established or suspected"), label(BreachCase.Nature, case.nature)),
+                fact("first_signal_at", gettext("Discovery (first signal)"), paris(case.first_signal_at)),
+                fact(
+                    "first_signal_source", gettext("How it was discovered"), text(case.first_signal_source), needed=True
+                ),
+                fact("aware_at", gettext("Awareness (Art. 33(1))"), paris(case.aware_at)),
+                fact("aware_justification", gettext("Why awareness is dated so"), text(case.aware_justification)),
+                fact("incident_known_at", gettext("Knowledge of the security incident"), paris(case.incident_known_at)),
+                fact("occurred_from", gettext("Start of the breach"), paris(case.occurred_from), needed=True),
+                fact("occurred_to", gettext("End of the breach"), end, needed=True),
                 fact(
                     "processor_alerted_at",
-                    t("processor_alerted_at"),
+                    gettext("Processor alerted us at"),
                     paris(case.processor_alerted_at),
                     needed=bool(processors),
                 ),
-                fact("ongoing", t("ongoing"), yes_no(case.ongoing)),
+                fact("ongoing", pgettext("dossier", "Still ongoing"), yes_no(case.ongoing)),
             ],
         ),
         FactSection(
-            t("s1_origin"),
+            gettext("Origin, circumstances and cause"),
             [
-                fact("origin", t("origin"), origin, needed=True),
-                fact("circumstances", t("circumstances"), circumstances, needed=True),
-                fact("cause", t("cause"), cause, needed=True),
-                fact("description", t("description"), text(case.description), needed=True),
+                fact("origin", gettext("Origin"), origin, needed=True),
+                fact("circumstances", gettext("Circumstances"), circumstances, needed=True),
+                fact("cause", gettext("Cause"), cause, needed=True),
+                fact("description", gettext("Description"), text(case.description), needed=True),
             ],
         ),
-        FactSection(t("s1_processors"), [fact("processor", t("processor"), processors)]),
+        FactSection(gettext("Processors involved"), [fact("processor", gettext("Processor"), processors)]),
         FactSection(
-            t("s1_persons"),
+            gettext("Persons concerned"),
             [
                 fact(
                     "subject_categories",
-                    t("subject_categories"),
-                    "; ".join(i18n.choice("subject_category", c, lang) for c in case.subject_categories or []),
+                    gettext("Categories of persons"),
+                    "; ".join(label(SubjectCategory, c) for c in case.subject_categories or []),
                     needed=True,
                 ),
-                fact("persons_approx", t("persons_approx"), number(case.persons_approx), needed=True),
-                fact("directly_identifiable", t("directly_identifiable"), yes_no(case.directly_identifiable)),
+                fact(
+                    "persons_approx", gettext("Approximate number of persons"), number(case.persons_approx), needed=True
+                ),
+                fact(
+                    "directly_identifiable",
+                    gettext("Persons directly identifiable"),
+                    yes_no(case.directly_identifiable),
+                ),
             ],
         ),
         FactSection(
-            t("s1_data"),
+            gettext("Data concerned"),
             [
                 fact(
                     "data_categories",
-                    t("data_categories"),
-                    "; ".join(i18n.choice("data_category", c, lang) for c in case.data_categories or []),
+                    gettext("Categories of data"),
+                    "; ".join(label(DataCategory, c) for c in case.data_categories or []),
                     needed=True,
                 ),
-                fact("records_approx", t("records_approx"), number(case.records_approx), needed=True),
+                fact(
+                    "records_approx",
+                    pgettext("dossier", "Approximate number of records"),
+                    number(case.records_approx),
+                    needed=True,
+                ),
             ],
         ),
         FactSection(
-            t("s1_consequences"),
+            gettext("Likely consequences and measures"),
             [
-                fact("likely_consequences", t("likely_consequences"), text(case.likely_consequences), needed=True),
-                fact("measures_immediate", t("measures_immediate"), text(case.measures_immediate), needed=True),
-                fact("measures_medium", t("measures_medium"), text(case.measures_medium), needed=True),
-                fact("measures_long", t("measures_long"), text(case.measures_long), needed=True),
+                fact(
+                    "likely_consequences", gettext("Likely consequences"), text(case.likely_consequences), needed=True
+                ),
+                fact("measures_immediate", gettext("Immediate measures"), text(case.measures_immediate), needed=True),
+                fact("measures_medium", gettext("Medium-term measures"), text(case.measures_medium), needed=True),
+                fact("measures_long", gettext("Long-term measures"), text(case.measures_long), needed=True),
             ],
         ),
         FactSection(
-            t("s1_informed"),
-            [fact("persons_informed", t("persons_informed"), informed, needed=True)],
+            gettext("Information of the persons"),
+            [fact("persons_informed", gettext("Persons informed"), informed, needed=True)],
         ),
     ]

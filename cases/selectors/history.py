@@ -3,7 +3,7 @@
 The dossier streams a whole chain (`cases.history.chain_rows`); the History tab reads one page of
 it by chain position (`history_page`), with a fixed number of queries whatever the size of
 the chain. Both turn consecutive versions of an object into field-level changes with
-`field_changes` and word them with `HistoryFormatter` (the dossier's bilingual wording).
+`field_changes` and word them with `HistoryFormatter` (gettext and the domain's labels, in the active language).
 """
 
 from __future__ import annotations
@@ -19,11 +19,27 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Max
+from django.utils import translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from ..deadlines import PARIS
-from ..dossier import i18n
-from ..history import HistoryChainHead, chained_history_models
-from ..models import BreachCase, CaseChild, ControllerNotice, Evidence, Obligation, Organization
+from ..history import FIELD_LABELS, OBJECT_LABELS, HistoryChainHead, chained_history_models
+from ..languages import label
+from ..models import (
+    BreachCase,
+    CaseChild,
+    ControllerNotice,
+    DataCategory,
+    Evidence,
+    Filing,
+    MemberCommunication,
+    Obligation,
+    Organization,
+    SubjectCategory,
+    TimelineEvent,
+)
+from ..regimes import AUTHORITY_LABELS
 
 # Columns of a historical row that describe the version, not the object.
 HISTORY_META_FIELDS = frozenset(
@@ -42,22 +58,22 @@ HISTORY_META_FIELDS = frozenset(
     }
 )
 
-# Choice fields whose labels the dossier's tables translate, per historical model.
+# Choice fields and the domain's labels for their values, per historical model.
 CHOICE_GROUPS = {
-    ("breachcase", "status"): "status",
-    ("breachcase", "nature"): "nature",
-    ("breachcase", "origin"): "origin",
-    ("breachcase", "cause"): "cause",
-    ("breachcase", "severity_level"): "severity_level",
-    ("breachcase", "inform_persons_exemption"): "exemption",
-    ("obligation", "state"): "obligation_state",
-    ("obligation", "authority"): "authority",
-    ("filing", "kind"): "filing_kind",
-    ("timelineevent", "kind"): "event_kind",
-    ("membercommunication", "channel"): "channel",
-    ("membercommunication", "exemption"): "exemption",
+    ("breachcase", "status"): BreachCase.Status,
+    ("breachcase", "nature"): BreachCase.Nature,
+    ("breachcase", "origin"): BreachCase.Origin,
+    ("breachcase", "cause"): BreachCase.Cause,
+    ("breachcase", "severity_level"): BreachCase.SeverityLevel,
+    ("breachcase", "inform_persons_exemption"): BreachCase.Art34Exemption,
+    ("obligation", "state"): Obligation.State,
+    ("obligation", "authority"): AUTHORITY_LABELS,
+    ("filing", "kind"): Filing.Kind,
+    ("timelineevent", "kind"): TimelineEvent.Kind,
+    ("membercommunication", "channel"): MemberCommunication.Channel,
+    ("membercommunication", "exemption"): BreachCase.Art34Exemption,
 }
-CATEGORY_GROUPS = {"data_categories": "data_category", "subject_categories": "subject_category"}
+CATEGORY_GROUPS = {"data_categories": DataCategory, "subject_categories": SubjectCategory}
 
 
 def usernames(user_ids) -> dict[int, str]:
@@ -135,26 +151,20 @@ class HistoryFormatter:
         self.related = related
         self._formats: dict[tuple[type[models.Model], str], Callable[[object], str]] = {}
 
-    def t(self, key: str, **params: object) -> str:
-        return i18n.t(key, self.lang, **params)
-
-    def choice(self, group: str, value: object) -> str:
-        return i18n.choice(group, value, self.lang)
+    def choice(self, labels, value: object) -> str:
+        return label(labels, value)
 
     def dt(self, value: datetime) -> str:
         return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
 
     def who(self, user_id: int | None) -> str:
-        return self.user_names.get(user_id, f"#{user_id}") if user_id is not None else self.t("system")
+        return self.user_names.get(user_id, f"#{user_id}") if user_id is not None else gettext("system")
 
     def label(self, f: models.Field) -> str:
         name = f.name
-        if name in i18n.FIELD_LABELS:
-            fr, en = i18n.FIELD_LABELS[name]
-            return en if self.lang == "en" else fr
-        if name in i18n.TEXT:
-            return self.t(name)
-        return str(f.verbose_name or name)
+        if name in FIELD_LABELS:
+            return str(FIELD_LABELS[name])
+        return capfirst(str(f.verbose_name or name))
 
     def value(self, model: type[models.Model], f: models.Field, value: object) -> str:
         key = (model, f.attname)
@@ -187,7 +197,7 @@ class HistoryFormatter:
         if value is None:
             return ""
         if isinstance(value, bool):
-            return self.t("yes") if value else self.t("no")
+            return gettext("Yes") if value else gettext("No")
         if isinstance(value, datetime):
             return self.dt(value)
         if isinstance(value, Decimal):
@@ -201,7 +211,7 @@ class HistoryFormatter:
 
     def object_label(self, model: type[models.Model], row: dict) -> str:
         name = object_name(model)
-        kind = self.t(f"obj_{name}") if f"obj_{name}" in i18n.TEXT else name
+        kind = str(OBJECT_LABELS[name]) if name in OBJECT_LABELS else name
         if name == "breachcase":
             return f"{kind} {row.get('reference', '')}"
         if name == "obligation":
@@ -290,8 +300,14 @@ def history_page(case: BreachCase, *, page: int, per_page: int = 50, lang: str =
     costs the same queries whatever the chain's length: the head (1), the rows of the range
     (one per historical model), the previous version of each object whose earlier version
     lies on an older page (at most one per model), and the names the rows mention (at most
-    one per kind: users, organisations, obligations, evidence, controller notices).
+    one per kind: users, organisations, obligations, evidence, controller notices). Worded in `lang`
+    whatever the active language.
     """
+    with translation.override(lang):
+        return _history_page(case, page=page, per_page=per_page, lang=lang)
+
+
+def _history_page(case: BreachCase, *, page: int, per_page: int, lang: str) -> HistoryPage:
     key = case.history_chain_key()
     total = HistoryChainHead.objects.filter(chain_key=key).values_list("length", flat=True).first() or 0
     num_pages = max(1, -(-total // per_page))

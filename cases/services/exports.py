@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from .. import jobs
 from ..dossier.builder import current_data_hash, render_dossier
-from ..dossier.i18n import LANGS
+from ..languages import LANGS
 from ..models import BreachCase, DossierExport, JobState
 from ..models.exports import export_upload_to
 from ..permissions import READ_ROLES, require_role

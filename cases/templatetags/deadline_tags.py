@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
-from ..deadlines import DueBasis, Status
+from ..deadlines import STATUS_LABELS, DueBasis, Status
 from ..regimes import AUTHORITY_LABELS, Authority
 
 register = template.Library()
@@ -86,17 +86,6 @@ def due_basis_label(value: str) -> str:
         return value
 
 
-CLOCK_LABELS = {
-    Status.OVERDUE: pgettext_lazy("clock", "Overdue"),
-    Status.DUE_SOON: pgettext_lazy("clock", "Due within 24 h"),
-    Status.RUNNING: pgettext_lazy("clock", "Running"),
-    Status.WAITING: pgettext_lazy("clock", "Not started"),
-    Status.DONE_ON_TIME: pgettext_lazy("clock", "Done on time"),
-    Status.DONE_LATE: pgettext_lazy("clock", "Done late"),
-    Status.NOT_APPLICABLE: pgettext_lazy("clock", "Not applicable"),
-}
-
-
 @register.filter
 def clock_status(obligation, now: datetime) -> str:
     """The obligation's status at `now` (a `deadlines.Status` value), for CSS classes and labels."""
@@ -107,7 +96,7 @@ def clock_status(obligation, now: datetime) -> str:
 def clock_label(status: str) -> str:
     """The words for a status: the coloured badge never carries the meaning alone."""
     try:
-        return str(CLOCK_LABELS[Status(status)])
+        return str(STATUS_LABELS[Status(status)])
     except ValueError:
         return status
 

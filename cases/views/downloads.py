@@ -16,8 +16,8 @@ from accounts.security_log import record
 
 from ..access import case_view
 from ..dossier.export import export_bundle, export_dossier
-from ..dossier.i18n import LANGS
 from ..dossier.letter import build_member_letter
+from ..languages import LANGS
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:

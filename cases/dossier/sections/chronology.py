@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, pgettext
 from reportlab.platypus import Flowable
 
+from ...models import Filing, MemberCommunication, TimelineEvent
 from ..context import Context
 from ..document import Heading
 from ..grid import Column, grids
@@ -14,53 +16,58 @@ KEY = "s2"
 
 def entries(ctx: Context) -> list[tuple]:
     """(instant, order, kind, title, description) for everything dated in the case."""
-    case, t = ctx.case, ctx.t
-    case_kind = t("ev_case")
+    case = ctx.case
+    case_kind = gettext("Case")
     out: list[tuple] = []
-    for order, (when, key, detail) in enumerate(
+    for order, (when, title, detail) in enumerate(
         [
-            (case.first_signal_at, "ev_first_signal", case.first_signal_source),
-            (case.occurred_from, "ev_occurred_from", ""),
-            (case.occurred_to, "ev_occurred_to", ""),
-            (case.processor_alerted_at, "ev_processor_alerted", ""),
-            (case.incident_known_at, "ev_incident_known", ""),
-            (case.aware_at, "ev_aware", case.aware_justification),
-            (case.dora_classified_at, "ev_dora_classified", ""),
-            (case.notify_authority_decided_at, "ev_decision_authority", case.notify_authority_reason),
-            (case.inform_persons_decided_at, "ev_decision_persons", case.inform_persons_reason),
-            (case.contained_at, "ev_contained", ""),
-            (case.closed_at, "ev_closed", ""),
+            (case.first_signal_at, gettext("First signal"), case.first_signal_source),
+            (case.occurred_from, gettext("Breach started"), ""),
+            (case.occurred_to, gettext("Breach ended"), ""),
+            (case.processor_alerted_at, gettext("Processor's alert"), ""),
+            (case.incident_known_at, gettext("Knowledge of the incident"), ""),
+            (case.aware_at, gettext("Awareness of the breach"), case.aware_justification),
+            (case.dora_classified_at, gettext("Classified as major incident (DORA)"), ""),
+            (
+                case.notify_authority_decided_at,
+                gettext("Decision on notifying the authority"),
+                case.notify_authority_reason,
+            ),
+            (case.inform_persons_decided_at, gettext("Decision on informing the persons"), case.inform_persons_reason),
+            (case.contained_at, gettext("Incident contained"), ""),
+            (case.closed_at, gettext("Case closed"), ""),
         ]
     ):
         if when is not None:
-            out.append((when, 0, order, case_kind, t(key), detail))
+            out.append((when, 0, order, case_kind, title, detail))
     for e in ctx.data.events:
-        out.append((e.occurred_at, 1, e.pk, ctx.choice("event_kind", e.kind), e.title, e.description))
+        out.append((e.occurred_at, 1, e.pk, ctx.choice(TimelineEvent.Kind, e.kind), e.title, e.description))
     for f in ctx.data.filings:
-        title = ctx.choice("filing_kind", f.kind) + (f" — {f.reference}" if f.reference else "")
-        out.append((f.sent_at, 2, f.pk, t("ev_filing"), title, f.recipient))
+        title = ctx.choice(Filing.Kind, f.kind) + (f" — {f.reference}" if f.reference else "")
+        out.append((f.sent_at, 2, f.pk, gettext("Filing"), title, f.recipient))
     for c in ctx.data.communications:
         if c.sent_at:
-            title = f"{ctx.choice('channel', c.channel)} ({ctx.number(c.recipients_count)})"
-            out.append((c.sent_at, 3, c.pk, t("ev_communication"), title, ""))
+            title = f"{ctx.choice(MemberCommunication.Channel, c.channel)} ({ctx.number(c.recipients_count)})"
+            out.append((c.sent_at, 3, c.pk, gettext("Communication to persons"), title, ""))
     for n in ctx.data.notices:
         if n.informed_at:
-            out.append((n.informed_at, 4, n.pk, t("ev_controller"), n.controller.name, n.channel))
+            out.append(
+                (n.informed_at, 4, n.pk, pgettext("dossier", "Controller informed"), n.controller.name, n.channel)
+            )
     out.sort(key=lambda item: item[:3])
     return out
 
 
 def build(ctx: Context) -> list[Flowable]:
-    t = ctx.t
     w = FRAME_WIDTH
     columns = [
-        Column(t("when"), w * 0.14),
-        Column(t("kind"), w * 0.14),
-        Column(t("title"), w * 0.30),
-        Column(t("description"), w * 0.42 - 0.5),
+        Column(pgettext("dossier", "When"), w * 0.14),
+        Column(gettext("Kind"), w * 0.14),
+        Column(gettext("Title"), w * 0.30),
+        Column(gettext("Description"), w * 0.42 - 0.5),
     ]
     rows = [(ctx.dt(when), kind, title, detail) for when, _, _, kind, title, detail in entries(ctx)]
-    out: list[Flowable] = [Heading(t("s2"), KEY)]
+    out: list[Flowable] = [Heading(gettext("2. Chronology"), KEY)]
     if not rows:
-        return [*out, para(t("none"))]
+        return [*out, para(gettext("None."))]
     return [*out, *grids(columns, rows)]

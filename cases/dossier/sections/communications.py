@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from reportlab.platypus import CondPageBreak, Flowable
 
+from ...models import BreachCase, MemberCommunication
 from ..context import Context
 from ..document import Heading
 from ..styles import kv_table, para, spacer
@@ -12,24 +14,23 @@ KEY = "s6"
 
 
 def build(ctx: Context) -> list[Flowable]:
-    t = ctx.t
-    out: list[Flowable] = [Heading(t("s6"), KEY)]
+    out: list[Flowable] = [Heading(gettext("6. Communication to the persons concerned"), KEY)]
     if not ctx.data.communications:
-        return [*out, para(t("none"))]
+        return [*out, para(gettext("None."))]
     for c in ctx.data.communications:
         proof = f"{c.evidence.original_name} — SHA-256 {c.evidence.sha256}" if c.evidence else ""
         out.append(CondPageBreak(100))
         out.extend(
             kv_table(
                 [
-                    (t("channel"), ctx.choice("channel", c.channel)),
-                    (t("sent_at"), ctx.dt(c.sent_at, empty="—")),
-                    (t("recipients_count"), ctx.number(c.recipients_count)),
-                    (t("exemption"), ctx.choice("exemption", c.exemption)),
-                    (t("exemption_reason"), c.exemption_reason),
-                    (t("receipt"), proof),
-                    (t("who"), ctx.data.username(c.created_by_id)),
-                    (t("text_sent"), c.text),
+                    (gettext("Channel"), ctx.choice(MemberCommunication.Channel, c.channel)),
+                    (gettext("Sent at"), ctx.dt(c.sent_at, empty="—")),
+                    (gettext("Number of recipients"), ctx.number(c.recipients_count)),
+                    (gettext("Exemption (Art. 34(3))"), ctx.choice(BreachCase.Art34Exemption, c.exemption)),
+                    (gettext("Reasoning of the exemption"), c.exemption_reason),
+                    (gettext("Receipt / proof"), proof),
+                    (gettext("Who"), ctx.data.username(c.created_by_id)),
+                    (gettext("Text sent"), c.text),
                 ]
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from reportlab.platypus import Flowable
 
 from ..context import Context
@@ -13,16 +14,15 @@ KEY = "s8"
 
 
 def build(ctx: Context) -> list[Flowable]:
-    t = ctx.t
     w = FRAME_WIDTH
     columns = [
-        Column(t("file_name"), w * 0.20),
-        Column(t("file_type"), w * 0.11),
-        Column(t("size"), w * 0.08),
-        Column(t("uploader"), w * 0.09),
-        Column(t("uploaded_at"), w * 0.11),
-        Column(t("sha256"), w * 0.23),
-        Column(t("description"), w * 0.18 - 0.5),
+        Column(gettext("File"), w * 0.20),
+        Column(gettext("Type"), w * 0.11),
+        Column(gettext("Size (bytes)"), w * 0.08),
+        Column(gettext("Uploaded by"), w * 0.09),
+        Column(gettext("Uploaded at"), w * 0.11),
+        Column(gettext("SHA-256"), w * 0.23),
+        Column(gettext("Description"), w * 0.18 - 0.5),
     ]
     rows = [
         (
@@ -36,7 +36,7 @@ def build(ctx: Context) -> list[Flowable]:
         )
         for e in ctx.data.evidence
     ]
-    out: list[Flowable] = [Heading(t("s8"), KEY)]
+    out: list[Flowable] = [Heading(gettext("8. Evidence index"), KEY)]
     if not rows:
-        return [*out, para(t("none"))]
+        return [*out, para(gettext("None."))]
     return [*out, *grids(columns, rows)]

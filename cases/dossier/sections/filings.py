@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from reportlab.platypus import CondPageBreak, Flowable
 
+from ...models import Filing
 from ..context import Context
 from ..document import Heading
 from ..styles import kv_table, para, spacer
@@ -12,10 +14,9 @@ KEY = "s4"
 
 
 def build(ctx: Context) -> list[Flowable]:
-    t = ctx.t
-    out: list[Flowable] = [Heading(t("s4"), KEY)]
+    out: list[Flowable] = [Heading(gettext("4. Filings made"), KEY)]
     if not ctx.data.filings:
-        return [*out, para(t("none"))]
+        return [*out, para(gettext("None."))]
     for f in ctx.data.filings:
         receipt = f"{f.evidence.original_name} — SHA-256 {f.evidence.sha256}" if f.evidence else ""
         obligation = f"{f.obligation.label(ctx.lang)} [{f.obligation.rule_code}]" if f.obligation else ""
@@ -23,15 +24,15 @@ def build(ctx: Context) -> list[Flowable]:
         out.extend(
             kv_table(
                 [
-                    (t("kind"), ctx.choice("filing_kind", f.kind)),
-                    (t("sent_at"), ctx.dt(f.sent_at)),
-                    (t("channel"), f.channel),
-                    (t("recipient"), f.recipient),
-                    (t("reference"), f.reference),
-                    (t("receipt"), receipt),
-                    (t("obligation"), obligation),
-                    (t("who"), ctx.data.username(f.created_by_id)),
-                    (t("content_sent"), f.content),
+                    (gettext("Kind"), ctx.choice(Filing.Kind, f.kind)),
+                    (gettext("Sent at"), ctx.dt(f.sent_at)),
+                    (gettext("Channel"), f.channel),
+                    (gettext("Recipient"), f.recipient),
+                    (gettext("Reference"), f.reference),
+                    (gettext("Receipt / proof"), receipt),
+                    (gettext("Obligation satisfied"), obligation),
+                    (gettext("Who"), ctx.data.username(f.created_by_id)),
+                    (gettext("Content sent"), f.content),
                 ]
             )
         )

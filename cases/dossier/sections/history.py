@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.utils.translation import gettext, pgettext
 from reportlab.platypus import Flowable
 
 from ...history import ChainResult, ChainVerifier, chain_rows
@@ -41,7 +42,7 @@ def change_rows(ctx: Context, checker: ChainVerifier) -> Iterator[tuple[str, str
     user_names = usernames(chain_user_ids(key))
     fmt = _formatter(ctx, user_names)
     previous: dict[tuple[type, int], dict] = {}
-    created, deleted, unchanged = ctx.t("history_created"), ctx.t("history_deleted"), ctx.t("history_saved")
+    created, deleted, unchanged = gettext("created"), gettext("deleted"), gettext("(saved without change)")
     for model, row in chain_rows(key):
         checker.feed(model, row)
         when = ctx.dt(row["history_date"], seconds=True)
@@ -66,35 +67,52 @@ def change_rows(ctx: Context, checker: ChainVerifier) -> Iterator[tuple[str, str
 
 
 def verification(ctx: Context, result: ChainResult) -> list[Flowable]:
-    t = ctx.t
     if result.ok:
-        line = para(t("chain_ok", n=result.rows, hash=result.head_hash))
+        line = para(
+            gettext("Chain intact: %(n)s entries recomputed, head %(hash)s.")
+            % {"n": result.rows, "hash": result.head_hash}
+        )
     else:
-        line = para(t("chain_broken", n=result.rows, error=result.error), ALERT)
-    return [Heading(t("chain_verification"), f"{KEY}-chain", level=1), line, para(t("chain_recheck"))]
+        line = para(
+            gettext("CHAIN BROKEN after %(n)s entries: %(error)s") % {"n": result.rows, "error": result.error}, ALERT
+        )
+    return [
+        Heading(gettext("History chain verification"), f"{KEY}-chain", level=1),
+        line,
+        para(
+            gettext(
+                "To re-check later: python manage.py verify_history, then compare the chain head with the one on the "
+                "cover."
+            )
+        ),
+    ]
 
 
 def build(ctx: Context) -> list[Flowable]:
-    t = ctx.t
     w = FRAME_WIDTH
     columns = [
-        Column(t("when"), w * 0.115),
-        Column(t("who"), w * 0.1),
-        Column(t("object"), w * 0.15),
-        Column(t("field"), w * 0.13),
-        Column(t("before"), w * 0.18),
-        Column(t("after"), w * 0.18),
-        Column(t("reason"), w * 0.145 - 0.5),
+        Column(pgettext("dossier", "When"), w * 0.115),
+        Column(gettext("Who"), w * 0.1),
+        Column(gettext("Object"), w * 0.15),
+        Column(gettext("Field"), w * 0.13),
+        Column(gettext("Before"), w * 0.18),
+        Column(gettext("After"), w * 0.18),
+        Column(gettext("Reason"), w * 0.145 - 0.5),
     ]
     bundle = ctx.bundle
     checker = ChainVerifier(ctx.data.chain_key, sink=bundle.add_row if bundle else None)
     lines = change_rows(ctx, checker)
     changes = grids(columns, bundle.printed([c.title for c in columns], lines) if bundle else lines)
     return [
-        Heading(t("s9"), KEY),
+        Heading(gettext("9. Complete change history"), KEY),
         *verification(ctx, checker.result()),
         spacer(6),
-        Heading(t("history_changes"), f"{KEY}-changes", level=1),
-        para(t("history_intro")),
+        Heading(gettext("Field-level changes"), f"{KEY}-changes", level=1),
+        para(
+            gettext(
+                "Each line is a field-level difference between two successive versions of one object of the case "
+                "(creation: the initial non-empty values). Paris time."
+            )
+        ),
         *changes,
     ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.deadlines import PARIS
 from cases.dossier.export import export_dossier
-from cases.dossier.i18n import LANGS
+from cases.languages import LANGS
 from cases.models import BreachCase
 
 
