@@ -246,7 +246,7 @@ def test_case_counts_by_state(org, dpo, login, three_cases):
     response = login(dpo).get(HOME)
     assert response.context["counts"] == counts
     html = response.content.decode()
-    assert '<span class="count-n">1</span> ouverts' in html
+    assert '<span class="count-n">1</span> ouvert<' in html  # singular after 1 ("1 ouverts" was wrong)
     assert '<span class="count-n">1</span> clos' in html
     # The closed case's obligations are no longer running.
     assert fresh.pk not in {ob.case_id for ob in rows(response)}

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 
+from .. import search
 from ..deadlines import DUE_SOON, Status
 from ..models import BreachCase, Membership, Obligation, Organization
 from ..regimes import RULES, DeadlineKind
@@ -150,7 +151,7 @@ def case_list(
 ) -> QuerySet[BreachCase]:
     """The user's organisations' cases, annotated with `next_due_at` and `overdue_count`.
 
-    `q` searches reference and title; `overdue_authority` keeps the cases with an overdue
+    `q` searches the case's text (`cases.search`); `overdue_authority` keeps the cases with an overdue
     pending obligation towards that authority; `sort` is a key of `CASE_SORTS` (unknown
     keys fall back to the default: the most urgent next due date first).
     """
@@ -161,9 +162,7 @@ def case_list(
         cases = cases.filter(organization__code=organization)
     if status:
         cases = cases.filter(status=status)
-    q = (q or "").strip()
-    if q:
-        cases = cases.filter(Q(reference__icontains=q) | Q(title__icontains=q))
+    cases = search.matching(cases, q)
     overdue = Q(state=Obligation.State.PENDING, due_at__lt=now)
     if overdue_authority:
         # A subquery, not a join: a second join on obligations would multiply the counts below.

@@ -63,7 +63,7 @@ class DashboardFilterForm(_ScopedFilterForm):
 
 
 class CaseListFilterForm(_ScopedFilterForm):
-    q = forms.CharField(label=_("Search (reference or title)"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search the cases' text"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Case status"), required=False, choices=ALL + BreachCase.Status.choices)
     overdue_authority = forms.ChoiceField(label=_("Overdue towards"), required=False, choices=AUTHORITY_CHOICES)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)

@@ -1,0 +1,67 @@
+"""Finding cases by what their text says, not only by reference and title.
+
+A search looks through the case's free-text fields (what a DPO wrote: title, description,
+consequences, measures, reasons...). On PostgreSQL it is full-text search with the French
+dictionary (stems and stop words: "numéros de sécurité sociale" finds "numéro"), written like a
+web search (`"exact phrase"`, `-word`, `or`), combined with a plain substring match so that codes
+and references ("NIR", "VIAMEDIS-2024") are found as typed. Elsewhere (SQLite, the local
+install) every word must appear in one of the fields, case-insensitively.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import reduce
+from operator import and_, or_
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+# The case's own free text, most telling first (the vector gives them weights A to D).
+SEARCHED_FIELDS = (
+    "reference",
+    "title",
+    "description",
+    "first_signal_source",
+    "likely_consequences",
+    "measures_immediate",
+    "measures_medium",
+    "measures_long",
+    "aware_justification",
+    "notify_authority_reason",
+    "inform_persons_reason",
+    "processor_name",
+)
+WEIGHTS = {"reference": "A", "title": "A", "description": "B"}
+MAX_WORDS = 12  # a longer query adds nothing but cost
+
+
+def words(query: str) -> list[str]:
+    return re.findall(r"[\w@.'’-]+", query or "")[:MAX_WORDS]
+
+
+def _substring(query: str) -> Q:
+    """Every word in one of the fields (any case)."""
+    terms = words(query)
+    if not terms:
+        return Q()
+    return reduce(
+        and_, (reduce(or_, (Q(**{f"{field}__icontains": term}) for field in SEARCHED_FIELDS)) for term in terms)
+    )
+
+
+def matching(cases: QuerySet, query: str) -> QuerySet:
+    """The cases whose text matches `query` (all of them for an empty query)."""
+    query = (query or "").strip()
+    if not words(query):
+        return cases
+    if connection.vendor != "postgresql":
+        return cases.filter(_substring(query))
+    vector = reduce(
+        lambda a, b: a + b,
+        (SearchVector(field, config="french", weight=WEIGHTS.get(field, "D")) for field in SEARCHED_FIELDS),
+    )
+    return cases.alias(search=vector).filter(
+        Q(search=SearchQuery(query, config="french", search_type="websearch")) | _substring(query)
+    )
