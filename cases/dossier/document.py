@@ -18,7 +18,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from .fonts import REGULAR
 from .styles import H1, H2, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH, TOC_STYLES
-from .text import clean, esc
+from .text import clean, esc, visual
 
 
 class Heading(Paragraph):
@@ -100,7 +100,7 @@ class DossierDocTemplate(BaseDocTemplate):
             invariant=1,
             **kwargs,
         )
-        self.footer_left = clean(footer_left)
+        self.footer_left = visual(clean(footer_left))
         self.page_label = page_label
         self.counter = counter
         counter.doc = self

@@ -21,7 +21,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
 from .fonts import BOLD, REGULAR
-from .text import clean, wrap
+from .text import clean, visual, wrap
 
 FONT_SIZE = 6.5
 LEADING = 8.0
@@ -185,7 +185,7 @@ def _height(row: list[list[str]]) -> float:
 
 
 def wrap_cell(value: object, width: float, font_name: str = REGULAR) -> list[str]:
-    text = clean(value)
+    text = visual(clean(value))
     return wrap(text, font_name, FONT_SIZE, width - 2 * PAD) if text else [""]
 
 

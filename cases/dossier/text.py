@@ -23,14 +23,55 @@ EMPTY = "—"
 
 
 def clean(value: object) -> str:
-    """User text as a plain printable string: None is empty, controls removed, tabs and CRs normalised."""
+    """User text as a plain printable string: None is empty, controls removed, tabs and CRs normalised,
+    a character the font cannot draw replaced by a visible placeholder. Idempotent; `visual` comes last."""
     if value is None:
         return ""
     text = str(value)
-    if text.isprintable():
+    if not text.isprintable():
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+        text = _UNPRINTABLE.sub("", text)
+    return text if text.isascii() else _drawable(text)
+
+
+# Arabic, Hebrew (and their presentation forms): written right to left.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_ARABIC = re.compile("[\u0600-\u08ff]")
+
+
+@lru_cache(maxsize=1)
+def _font_characters() -> frozenset[int]:
+    """The code points the dossier's font (DejaVu Sans) has a glyph for."""
+    from .fonts import REGULAR, register_fonts
+
+    register_fonts()
+    return frozenset(getFont(REGULAR).face.charToGlyph)
+
+
+def placeholder(char: str) -> str:
+    """What is printed instead of a character the font lacks: its code point, visibly (never a blank box)."""
+    return f"[U+{ord(char):04X}]"
+
+
+def _drawable(text: str) -> str:
+    known = _font_characters()
+    if all(ord(char) in known or char == "\n" for char in text):
         return text
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    return _UNPRINTABLE.sub("", text)
+    return "".join(char if ord(char) in known or char == "\n" else placeholder(char) for char in text)
+
+
+def visual(text: str) -> str:
+    """Cleaned text as it is drawn: Arabic letters joined in their contextual forms, each line in display
+    order (Unicode bidi). Applied once, where text becomes a Paragraph or a drawn line (never twice:
+    a second pass would reverse it again)."""
+    if text.isascii() or not _RTL.search(text):
+        return text
+    from arabic_reshaper import reshape
+    from bidi import get_display
+
+    if _ARABIC.search(text):
+        text = reshape(text)
+    return "\n".join(get_display(line) for line in text.split("\n"))
 
 
 # At most this many characters in one Paragraph: a few dozen lines, well under a page.
@@ -69,7 +110,7 @@ def esc(value: object, *, empty: str = EMPTY) -> str:
     text = clean(value)
     if not text.strip():
         return escape(empty)
-    return escape(text).replace("\n", "<br/>")
+    return escape(visual(text)).replace("\n", "<br/>")
 
 
 @lru_cache(maxsize=8)
