@@ -98,6 +98,12 @@ class Obligation(CaseChild):
     def label(self, lang: str = "fr") -> str:
         return self.label_en if lang == "en" else self.label_fr
 
+    def title(self, lang: str = "fr") -> str:
+        """The obligation's name in `lang`, with the controller it concerns for a processor's notice."""
+        if self.controller_notice_id:
+            return f"{self.label(lang)} — {self.controller_notice.controller.name}"
+        return self.label(lang)
+
     @property
     def rule(self) -> regimes.Rule:
         """The version of the rule this obligation was generated from (how it runs, not its wording)."""

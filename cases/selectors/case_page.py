@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
+from ..clock_chart import Chart, clock_chart
 from ..deadlines import PARIS, Status
 from ..languages import label
 from ..models import (
@@ -90,6 +91,7 @@ class CasePage:
     decisions: list[dict] = field(default_factory=list)
     severity_level: str = ""
     drafts: list[DraftLine] = field(default_factory=list)  # what proposals would change: never a deadline
+    clock_chart: Chart | None = None  # the picture of the clocks (cases.clock_chart)
 
 
 def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None) -> CasePage:
@@ -133,6 +135,7 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         decisions=_decisions(case),
         severity_level=label(BreachCase.SeverityLevel, case.severity_level),
         drafts=draft_lines(case, obligations, notices),
+        clock_chart=clock_chart(obligations, now=now, label=lambda ob: ob.title(lang)),
     )
 
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from .. import jobs
-from ..dossier.builder import current_data_hash, render_dossier
+from ..dossier import builder as dossier_builder  # the module, not its names: the dossier imports services too
 from ..languages import LANGS
 from ..models import BreachCase, DossierExport, JobState
 from ..models.exports import export_upload_to
@@ -40,7 +40,7 @@ def dossier_export_request(case: BreachCase, *, lang: str, acting_user) -> Dossi
     # Lock order: the case row first. Two requests at once for one case therefore queue one export.
     case = lock_case(case)
     same = DossierExport.objects.filter(case=case, lang=lang)
-    cached = same.filter(state=JobState.DONE, data_hash=current_data_hash(case)).first()
+    cached = same.filter(state=JobState.DONE, data_hash=dossier_builder.current_data_hash(case)).first()
     if cached is not None:
         return cached
     pending = same.filter(state__in=[JobState.QUEUED, JobState.RUNNING]).first()
@@ -77,7 +77,7 @@ def run_dossier_export(export_id: int) -> None:
 
     user = export.requested_by
     try:
-        result = render_dossier(
+        result = dossier_builder.render_dossier(
             export.case, lang=export.lang, generated_by=user.get_full_name() or user.get_username(), progress=report
         )
     except (ValueError, OSError) as exc:  # e.g. an unreadable signing certificate: another attempt would fail too

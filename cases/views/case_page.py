@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 
 from reminders.selectors import reminders_for_case
 
-from .. import services
+from .. import clock_chart, services
 from ..access import case_view
+from ..deadlines import STATUS_LABELS
 from ..forms import CaseOpenForm, apply_service_errors, link_errors, writable_organizations
 from ..permissions import DECISION_ROLES, WRITE_ROLES
 from ..selectors.case_page import case_page, lang_of
@@ -34,6 +35,9 @@ def case_detail(request: HttpRequest, case, *, role: str) -> HttpResponse:
     context = {
         "case": page.case,
         "page": page,
+        "clock_svg": clock_chart.svg(page.clock_chart, title=_("The case's clocks"), status_words=STATUS_LABELS)
+        if page.clock_chart
+        else "",
         "now": now,
         "reminders": reminders_for_case(case),
         "tab": "case",
