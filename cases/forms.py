@@ -27,6 +27,7 @@ from .models import (
     MemberCommunication,
     Obligation,
     Organization,
+    ProcessingRelationship,
     SubjectCategory,
     TimelineEvent,
 )
@@ -518,24 +519,38 @@ class CommunicationForm(CheckedForm):
 # --- processor to controllers --------------------------------------------------------------------
 
 
+def active_relationships(processor_id: int):
+    """The processor's own relationships it may pick on a case: processor-accepted, controller-accepted
+    when on the platform, not ended. Never another organisation's list."""
+    return (
+        ProcessingRelationship.objects.filter(
+            processor_id=processor_id, ended_at__isnull=True, processor_accepted_at__isnull=False
+        )
+        .filter(Q(on_platform=False) | Q(controller_accepted_at__isnull=False, controller__isnull=False))
+        .order_by("controller_name", "pk")
+    )
+
+
 class ControllerAddForm(CheckedForm):
-    controller = forms.ModelChoiceField(label=_("Controller to inform"), queryset=Organization.objects.none())
+    relationship = forms.ModelChoiceField(
+        label=_("Controller to inform"),
+        queryset=ProcessingRelationship.objects.none(),
+        help_text=_("Only your organisation's active relationships are listed (Controllers page)."),
+    )
     notice_period_hours = forms.IntegerField(
         label=_("Contractual notice period (hours)"),
         min_value=1,
         max_value=NOTICE_PERIOD_MAX_HOURS,
         required=False,
-        help_text=_("Empty: without undue delay (the organisation's internal target applies)."),
+        help_text=_("Empty: the contract's period, or without undue delay if the contract sets none."),
     )
 
     def __init__(self, *args, case: BreachCase, **kwargs):
         super().__init__(*args, **kwargs)
-        listed = ControllerNotice.objects.filter(case=case).values("controller_id")
-        self.fields["controller"].queryset = (
-            Organization.objects.filter(kind__in=[Organization.Kind.CONTROLLER, Organization.Kind.BOTH])
-            .exclude(pk=case.organization_id)
-            .exclude(pk__in=listed)
-            .order_by("name")
+        listed = ControllerNotice.objects.filter(case=case, relationship__isnull=False).values("relationship_id")
+        self.fields["relationship"].queryset = active_relationships(case.organization_id).exclude(pk__in=listed)
+        self.fields["relationship"].label_from_instance = lambda rel: (
+            f"{rel.controller_name} ({rel.controller_siren})" if rel.controller_siren else rel.controller_name
         )
 
 

@@ -87,7 +87,7 @@ def params_of(pattern: URLPattern) -> tuple[list[str], bool]:
 
 
 @pytest.fixture
-def world(db, make_org, make_user, settings, tmp_path):
+def world(db, make_org, make_user, make_relationship, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     home = make_org(name="Mutuelle A", code="muta", kind=Organization.Kind.BOTH)
     other = make_org(name="Mutuelle B", code="mutb", kind=Organization.Kind.BOTH)
@@ -110,7 +110,7 @@ def world(db, make_org, make_user, settings, tmp_path):
 
     case_a = a_case(home, users["dpo"], "CANARY-A-7f3")
     case_b = a_case(other, outsider, "CANARY-B-9d1")
-    notice = services.controller_add(case_a, controller=client_org, acting_user=users["dpo"])
+    notice = services.controller_add(case_a, relationship=make_relationship(home, client_org), acting_user=users["dpo"])
     evidence = services.evidence_add(
         case_a, uploaded_file=SimpleUploadedFile("recu.pdf", b"%PDF-1.4\n%%EOF\n"), acting_user=users["dpo"]
     )

@@ -143,7 +143,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "hours": ("%(n)s h", "%(n)s h"),
     "without_undue_delay": ("sans délai indu", "without undue delay"),
     "informed_at": ("Informé le", "Informed at"),
-    "controller_case": ("Dossier du responsable", "Controller's case"),
+    "acknowledged": ("Réception / traitement", "Received / acknowledged"),
+    "received_at": ("Reçue le %(when)s", "Received at %(when)s"),
+    "acknowledged_at": ("Traitée le %(when)s", "Acknowledged at %(when)s"),
     "controllers_progress": (
         "%(done)s responsable(s) informé(s) sur %(total)s.",
         "%(done)s of %(total)s controller(s) informed.",

@@ -19,7 +19,13 @@ from .cases import (
 )
 from .checkpoints import checkpoint_create
 from .communications import member_communication_record
-from .controllers import controller_add, controller_inform
+from .controllers import (
+    controller_add,
+    controller_inform,
+    received_attach,
+    received_dismiss,
+    received_open_case,
+)
 from .evidence import evidence_add
 from .exports import dossier_export_request, run_dossier_export
 from .filings import filing_record
@@ -31,6 +37,7 @@ from .obligations import (
     obligation_set_requested_due,
     sync_obligations,
 )
+from .relationships import relationship_accept, relationship_create, relationship_end, relationship_invite
 from .timeline import timeline_event_add
 
 __all__ = [
@@ -53,6 +60,13 @@ __all__ = [
     "obligation_complete",
     "obligation_mark_not_applicable",
     "obligation_set_requested_due",
+    "received_attach",
+    "received_dismiss",
+    "received_open_case",
+    "relationship_accept",
+    "relationship_create",
+    "relationship_end",
+    "relationship_invite",
     "run_dossier_export",
     "sync_obligations",
     "timeline_event_add",

@@ -45,7 +45,7 @@ def entries(ctx: Context) -> list[tuple]:
             out.append((c.sent_at, 3, c.pk, t("ev_communication"), title, ""))
     for n in ctx.data.notices:
         if n.informed_at:
-            out.append((n.informed_at, 4, n.pk, t("ev_controller"), n.controller.name, n.channel))
+            out.append((n.informed_at, 4, n.pk, t("ev_controller"), n.controller_name, n.channel))
     out.sort(key=lambda item: item[:3])
     return out
 

@@ -11,6 +11,17 @@ from ..styles import para, small_table, spacer
 KEY = "s7"
 
 
+def _acknowledged(ctx: Context, notice) -> str:
+    """What the processor may know of an on-platform controller: received, and when it decided (never its case)."""
+    receipt = getattr(notice, "receipt", None)
+    if receipt is None:
+        return ""
+    lines = [ctx.t("received_at", when=ctx.dt(receipt.received_at))]
+    if receipt.decided_at:
+        lines.append(ctx.t("acknowledged_at", when=ctx.dt(receipt.decided_at)))
+    return "\n".join(lines)
+
+
 def build(ctx: Context) -> list[Flowable]:
     case, t = ctx.case, ctx.t
     out: list[Flowable] = [Heading(t("s7"), KEY)]
@@ -37,16 +48,15 @@ def build(ctx: Context) -> list[Flowable]:
         ob = getattr(n, "obligation", None)
         period = t("hours", n=n.notice_period_hours) if n.notice_period_hours else t("without_undue_delay")
         status = ctx.choice("obligation_status", ob.status(ctx.generated_at).value) if ob else ""
-        own_case = getattr(n, "controller_case", None)
         rows.append(
             [
-                f"{n.controller.name}\n{n.controller.siren}".strip(),
+                f"{n.controller_name}\n{n.relationship.controller_siren if n.relationship else ''}".strip(),
                 period,
                 ctx.dt(ob.due_at, empty="—") if ob else "—",
                 ctx.dt(n.informed_at, empty="—"),
                 "\n".join(p for p in (n.channel, n.reference) if p),
                 status + (f"\n{ob.late_reason}" if ob and ob.late_reason else ""),
-                own_case.reference if own_case else "",
+                _acknowledged(ctx, n),
             ]
         )
     header = [
@@ -56,7 +66,7 @@ def build(ctx: Context) -> list[Flowable]:
         t("informed_at"),
         f"{t('channel')} / {t('reference')}",
         t("status"),
-        t("controller_case"),
+        t("acknowledged"),
     ]
     out.append(small_table(header, rows, [18, 12, 11, 11, 17, 15, 16]))
     return out

@@ -50,7 +50,7 @@ def build(ctx: Context) -> list[Flowable]:
     for ob in ctx.data.obligations:
         title = ob.label(ctx.lang)
         if ob.controller_notice_id:
-            title = f"{title} — {ob.controller_notice.controller.name}"
+            title = f"{title} — {ob.controller_notice.controller_name}"
         status = ctx.choice("obligation_status", ob.status(ctx.generated_at).value)
         state = ctx.choice("obligation_state", ob.state)
         decided = ""
