@@ -6,7 +6,7 @@ Every URL with a `reference` resolves the case through the user's memberships
 
 from django.urls import path
 
-from .views import actions, board, case_page, downloads, exports, feeds, public
+from .views import actions, board, case_page, downloads, exports, feeds, public, relationships
 
 app_name = "cases"
 
@@ -65,6 +65,17 @@ urlpatterns = [
         exports.dossier_export_download,
         name="dossier_export_download",
     ),
+    # Processing relationships (processor side: controllers; controller side: processors) and the inbox
+    path("relationships/controllers/", relationships.controllers, name="relationship_controllers"),
+    path("relationships/processors/", relationships.processors, name="relationship_processors"),
+    path("relationships/<int:relationship_id>/", relationships.relationship_detail, name="relationship_detail"),
+    path(
+        "relationships/<int:relationship_id>/invite/",
+        relationships.relationship_invite,
+        name="relationship_invite",
+    ),
+    path("inbox/", relationships.inbox, name="inbox"),
+    path("inbox/<int:received_id>/", relationships.inbox_notice, name="inbox_notice"),
     # Exports: the Art. 33(5) register, and personal calendar feeds (the feed itself authenticates by token)
     path("register.csv", feeds.register_csv, name="register_csv"),
     path("calendar/", feeds.calendar_feeds, name="calendar_feeds"),

@@ -73,9 +73,9 @@ def make_relationship(make_user):
 
     def make(processor: Organization, controller: Organization | None = None, **extra):
         extra.setdefault("controller_name", controller.name if controller is not None else "Responsable externe")
+        extra.setdefault("on_platform", controller is not None)
         relationship = services.relationship_create(
             processor=processor,
-            on_platform=controller is not None,
             acting_user=make_user(processor, Membership.Role.ADMIN),
             **extra,
         )
