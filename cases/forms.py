@@ -30,7 +30,9 @@ from .models import (
     ProcessingRelationship,
     SubjectCategory,
     TimelineEvent,
+    siren_validator,
 )
+from .models.relationships import contacts_errors
 from .permissions import WRITE_ROLES
 from .selectors.conflicts import state_at
 
@@ -620,7 +622,7 @@ class RelationshipForm(CheckedForm):
             "its Processors page. Otherwise the controller is external: nothing is written outside your register."
         ),
     )
-    controller_siren = forms.CharField(label=_("SIREN"), max_length=9, required=False)
+    controller_siren = forms.CharField(label=_("SIREN"), max_length=9, required=False, validators=[siren_validator])
     contacts = forms.CharField(
         label=_("Contacts to notify"),
         required=False,
@@ -642,7 +644,11 @@ class RelationshipForm(CheckedForm):
         self.fields["organization"].queryset = organizations
 
     def clean_contacts(self):
-        return parse_contacts(self.cleaned_data.get("contacts", ""))
+        contacts = parse_contacts(self.cleaned_data.get("contacts", ""))
+        problems = contacts_errors(contacts)
+        if problems:
+            raise ValidationError(problems)
+        return contacts
 
 
 class RelationshipAcceptForm(CheckedForm):
