@@ -51,7 +51,7 @@ def contacts_errors(contacts) -> list[str]:
             errors.append(str(_("Contact %(n)s: enter a valid e-mail address.") % {"n": number}))
         for key, limit in (("name", NAME_MAX), ("role", CONTACT_ROLE_MAX), ("email", 254)):
             for problem in text_errors(values[key], max_length=limit, multiline=False):
-                errors.append(f"{_('Contact %(n)s') % {'n': number}}: {problem}")
+                errors.append(str(_("Contact %(n)s: %(problem)s") % {"n": number, "problem": problem}))
     return errors
 
 
