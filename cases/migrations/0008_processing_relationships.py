@@ -645,7 +645,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="processingrelationship",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("controller_siren", ""), _negated=True),
+                condition=models.Q(models.Q(("controller_siren", ""), _negated=True), ("ended_at__isnull", True)),
                 fields=("processor", "controller_siren"),
                 name="relationship_unique_processor_siren",
             ),

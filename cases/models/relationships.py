@@ -114,7 +114,7 @@ class ProcessingRelationship(AuditedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["processor", "controller_siren"],
-                condition=~models.Q(controller_siren=""),
+                condition=~models.Q(controller_siren="") & models.Q(ended_at__isnull=True),
                 name="relationship_unique_processor_siren",
             ),
         ]

@@ -37,7 +37,14 @@ from .obligations import (
     obligation_set_requested_due,
     sync_obligations,
 )
-from .relationships import relationship_accept, relationship_create, relationship_end, relationship_invite
+from .relationships import (
+    relationship_accept,
+    relationship_create,
+    relationship_end,
+    relationship_invite,
+    relationships_import,
+    relationships_import_preview,
+)
 from .timeline import timeline_event_add
 
 __all__ = [
@@ -67,6 +74,8 @@ __all__ = [
     "relationship_create",
     "relationship_end",
     "relationship_invite",
+    "relationships_import",
+    "relationships_import_preview",
     "run_dossier_export",
     "sync_obligations",
     "timeline_event_add",

@@ -21,6 +21,7 @@ from ..inputs import NOTICE_PERIOD_MAX_HOURS
 from ..models import Organization, ProcessingRelationship
 from ..models.relationships import contacts_errors
 from ..permissions import ADMIN_ROLES, require_role, role_of
+from ..relationship_import import Action, read_lines
 from .common import blank, check_version, now, raise_errors, save, service
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -73,7 +74,12 @@ def relationship_create(
     siren = (controller_siren or "").strip() if isinstance(controller_siren, str) else controller_siren
     if not isinstance(siren, str):
         errors["controller_siren"] = [_("A SIREN number has exactly 9 digits.")]
-    elif siren and ProcessingRelationship.objects.filter(processor=processor, controller_siren=siren).exists():
+    elif (
+        siren
+        and ProcessingRelationship.objects.filter(
+            processor=processor, controller_siren=siren, ended_at__isnull=True
+        ).exists()
+    ):
         errors["controller_siren"] = [_("A relationship with this SIREN already exists.")]
     contacts = [] if contacts is None else contacts
     problems = contacts_errors(contacts)
@@ -174,3 +180,72 @@ def relationship_end(
     relationship.invitation_expires_at = None
     save(relationship, acting_user=acting_user, reason=_("Relationship ended."))
     return relationship
+
+
+def relationships_import_preview(*, processor: Organization, text: str, acting_user) -> list:
+    """What importing the CSV `text` would do, line by line (create, update, unchanged, reject); saves nothing."""
+    require_role(acting_user, processor, ADMIN_ROLES)
+    if not processor.is_processor:
+        raise ValidationError({"file": [_("Only a processor records the controllers it works for.")]})
+    return read_lines(processor, text)
+
+
+@service
+def relationships_import(
+    *, processor: Organization, text: str, acting_user, skip_rejected: bool = False
+) -> dict[str, int]:
+    """Create or update the processor's external relationships from a CSV file, in one transaction.
+
+    The file is read again here, against the register as it is now. If any line is rejected,
+    nothing is imported unless the user chose to import only the valid lines (`skip_rejected`).
+    """
+    lines = relationships_import_preview(processor=processor, text=text, acting_user=acting_user)
+    rejected = [line for line in lines if line.action == Action.REJECT]
+    if rejected and not skip_rejected:
+        raise ValidationError(
+            {
+                "file": [
+                    _("%(n)s line(s) rejected: nothing was imported. Correct them, or import only the valid lines.")
+                    % {"n": len(rejected)}
+                ]
+            }
+        )
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": len(rejected)}
+    moment = now()
+    updates = [line for line in lines if line.action == Action.UPDATE]
+    locked = {
+        r.pk: r
+        for r in ProcessingRelationship.objects.select_for_update().filter(
+            pk__in=[line.relationship.pk for line in updates]
+        )
+    }
+    reason = _("Imported from a CSV file.")
+    for line in lines:
+        if line.action == Action.CREATE:
+            relationship = ProcessingRelationship(
+                processor=processor,
+                controller_name=line.name,
+                controller_siren=line.siren,
+                contacts=line.contacts,
+                notice_period_hours=line.hours,
+                contract_reference=line.reference,
+                created_by=acting_user,
+                processor_accepted_at=moment,
+                processor_accepted_by=acting_user,
+            )
+        elif line.action == Action.UPDATE:
+            relationship = locked.get(line.relationship.pk)
+            if relationship is None or relationship.ended_at is not None:  # ended since the file was read
+                raise ValidationError({"file": [_("The relationships changed meanwhile: read the file again.")]})
+            relationship.controller_name = line.name
+            relationship.contacts = line.contacts
+            relationship.notice_period_hours = line.hours
+            relationship.contract_reference = line.reference
+        else:
+            if line.action == Action.UNCHANGED:
+                counts["unchanged"] += 1
+            continue
+        relationship.processor = processor
+        save(relationship, acting_user=acting_user, reason=reason)
+        counts["created" if line.action == Action.CREATE else "updated"] += 1
+    return counts
