@@ -691,3 +691,42 @@ class AttachNoticeForm(DecisionForm):
 
 class DismissNoticeForm(DecisionForm):
     reason = _text(_("Why it does not concern your organisation"), required=True)
+
+
+class RelationshipImportForm(CheckedForm):
+    organization = forms.ModelChoiceField(
+        label=_("Processor (your organisation)"), queryset=Organization.objects.none()
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        required=False,
+        help_text=_(
+            "Columns: name; SIREN; contact e-mails; notice hours; contract reference (a header row names them)."
+        ),
+    )
+    text = forms.CharField(
+        label=_("Or paste the lines"),
+        required=False,
+        max_length=1_000_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    skip_rejected = forms.BooleanField(label=_("Import only the valid lines"), required=False)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > 1_000_000:
+                raise ValidationError({"file": _("The file is too large (1 MB at most).")})
+            raw = upload.read()
+            try:
+                data["text"] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                data["text"] = raw.decode("cp1252", errors="replace")
+        if not (data.get("text") or "").strip() and "text" not in self.errors:
+            raise ValidationError({"file": _("Choose a CSV file or paste its lines.")})
+        return data

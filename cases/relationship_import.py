@@ -39,6 +39,7 @@ class Action:
     UPDATE = "update"
     UNCHANGED = "unchanged"
     REJECT = "reject"
+    ALL = (CREATE, UPDATE, UNCHANGED, REJECT)
 
 
 @dataclass

@@ -67,6 +67,7 @@ urlpatterns = [
     ),
     # Processing relationships (processor side: controllers; controller side: processors) and the inbox
     path("relationships/controllers/", relationships.controllers, name="relationship_controllers"),
+    path("relationships/import/", relationships.relationship_import, name="relationship_import"),
     path("relationships/processors/", relationships.processors, name="relationship_processors"),
     path("relationships/<int:relationship_id>/", relationships.relationship_detail, name="relationship_detail"),
     path(

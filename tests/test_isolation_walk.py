@@ -57,6 +57,7 @@ USER_SCOPED = {
     # (controller) organisation sees its lists; only administrators (writers, for the inbox) post.
     "cases:relationship_controllers": {"get": set(ROLES), "post": True},
     "cases:relationship_processors": {"get": set(ROLES), "post": True},
+    "cases:relationship_import": {"get": {"admin"}, "post": True},
     "cases:relationship_detail": {"get": set(ROLES), "post": True},
     "cases:relationship_invite": {"get": set(), "post": True},
     "cases:inbox": {"get": set(ROLES), "post": False},

@@ -179,3 +179,29 @@ def test_nav_links_only_for_members_who_may_use_them(parties, login, make_org, m
     assert reverse("cases:relationship_controllers") in body and reverse("cases:inbox") not in body
     body = login(parties["ins_dpo"]).get(reverse("cases:case_list")).content.decode()
     assert reverse("cases:relationship_controllers") not in body and reverse("cases:inbox") in body
+
+
+def test_the_import_page_previews_then_imports(parties, login, django_assert_max_num_queries):
+    client = login(parties["op_admin"])
+    url = reverse("cases:relationship_import")
+    text = "Nom;SIREN;E-mails;Délai (heures);Référence contrat\n" + "".join(
+        f"Assureur {i};{100000000 + i};dpo@as{i}.example;24;C-{i}\n" for i in range(100)
+    )
+    text += "Mauvais;123;;;\n"
+    data = {"organization": parties["operator"].pk, "text": text}
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        preview = client.post(url, {**data, "action": "preview"})
+    assert preview.status_code == 200
+    body = preview.content.decode()
+    assert 'id="line-102"' in body and "SIREN" in body
+    assert not ProcessingRelationship.objects.exists()
+    refused = client.post(url, {**data, "action": "import"})
+    assert refused.status_code == 400 and not ProcessingRelationship.objects.exists()
+    done = client.post(url, {**data, "action": "import", "skip_rejected": "on"})
+    assert done.status_code == 302
+    assert ProcessingRelationship.objects.count() == 100
+
+
+def test_only_an_admin_of_a_processor_uses_the_import_page(parties, login):
+    for user in (parties["op_dpo"], parties["ins_admin"]):
+        assert login(user).get(reverse("cases:relationship_import")).status_code == 403

@@ -32,11 +32,13 @@ from ..forms import (
     RelationshipAcceptForm,
     RelationshipEndForm,
     RelationshipForm,
+    RelationshipImportForm,
     apply_service_errors,
     link_errors,
 )
 from ..models import Membership, Organization, ProcessingRelationship, ReceivedNotice
 from ..permissions import ADMIN_ROLES, READ_ROLES, WRITE_ROLES
+from ..relationship_import import Action
 from ..services.common import StaleVersionError, TryAgainError
 
 FORM_METHODS = ["GET", "POST"]
@@ -345,3 +347,54 @@ def inbox_notice(request: HttpRequest, received_id: int) -> HttpResponse:
             link_errors(form)
     context = {"received": received, "can_decide": can_decide, "forms": forms}
     return render(request, "cases/inbox_notice.html", context, status=status)
+
+
+# --- CSV import (processor side) ---------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(FORM_METHODS)
+def relationship_import(request: HttpRequest) -> HttpResponse:
+    """Preview a CSV file of controllers line by line, then import it in one transaction."""
+    roles = roles_of(request.user)
+    admin_orgs = _orgs(roles, ADMIN_ROLES, kind="processor")
+    if not admin_orgs:
+        raise PermissionDenied
+    queryset = Organization.objects.filter(pk__in=[o.pk for o in admin_orgs]).order_by("name")
+    form = RelationshipImportForm(organizations=queryset, initial={"organization": admin_orgs[0]})
+    preview, status = None, 200
+    if request.method == "POST":
+        form = RelationshipImportForm(request.POST, request.FILES, organizations=queryset)
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                if request.POST.get("action") == "import":
+                    counts = services.relationships_import(
+                        processor=d["organization"],
+                        text=d["text"],
+                        skip_rejected=d["skip_rejected"],
+                        acting_user=request.user,
+                    )
+                    messages.success(
+                        request,
+                        _("Import done: %(created)s created, %(updated)s updated, %(rejected)s rejected.") % counts,
+                    )
+                    return redirect("cases:relationship_controllers")
+                preview = services.relationships_import_preview(
+                    processor=d["organization"], text=d["text"], acting_user=request.user
+                )
+                status = 200
+                form = RelationshipImportForm(
+                    organizations=queryset,
+                    initial={"organization": d["organization"], "text": d["text"], "skip_rejected": d["skip_rejected"]},
+                )
+            except (ValidationError, TryAgainError) as error:
+                _refusal(form, error)
+        link_errors(form)
+    summary = None
+    if preview is not None:
+        summary = {action: sum(1 for line in preview if line.action == action) for action in Action.ALL}
+    context = {"form": form, "preview": preview, "summary": summary}
+    return render(request, "cases/relationship_import.html", context, status=status)
