@@ -668,6 +668,8 @@ class Migration(migrations.Migration):
             name="facts",
             field=models.JSONField(blank=True, default=dict, verbose_name="facts sent"),
         ),
-        migrations.RunPython(link_existing_notices, migrations.RunPython.noop),
+        # Triggers first: on PostgreSQL an ALTER TABLE (ENABLE ALWAYS TRIGGER) after rows were written in
+        # this transaction would meet their pending foreign-key checks. The data step only inserts history.
         migrations.RunPython(install_triggers, migrations.RunPython.noop),
+        migrations.RunPython(link_existing_notices, migrations.RunPython.noop),
     ]
