@@ -205,3 +205,32 @@ def test_the_import_page_previews_then_imports(parties, login, django_assert_max
 def test_only_an_admin_of_a_processor_uses_the_import_page(parties, login):
     for user in (parties["op_dpo"], parties["ins_admin"]):
         assert login(user).get(reverse("cases:relationship_import")).status_code == 403
+
+
+def test_the_controllers_admin_ends_the_relationship_from_its_page_with_a_reason(parties, received, login):
+    url = reverse("cases:relationship_detail", kwargs={"relationship_id": received.relationship_id})
+    assert login(parties["ins_dpo"]).post(url, {"reason": "x", "version": 2}).status_code == 403
+    client = login(parties["ins_admin"])
+    page = client.get(url).content.decode()
+    assert 'id="end-form"' in page and "dpo@" not in page  # the processor's contacts stay on its side
+    assert client.post(url, {"reason": "", "version": 2}).status_code == 400
+    assert client.post(url, {"reason": "Contrat résilié", "version": 2}).status_code == 302
+    relationship = ProcessingRelationship.objects.get(pk=received.relationship_id)
+    assert relationship.status == ProcessingRelationship.Status.ENDED and relationship.ended_by == parties["ins_admin"]
+
+
+def test_a_new_invitation_code_from_the_relationship_page(parties, login):
+    rel = services.relationship_create(
+        processor=parties["operator"], controller_name="Client", on_platform=True, acting_user=parties["op_admin"]
+    )
+    url = reverse("cases:relationship_invite", kwargs={"relationship_id": rel.pk})
+    assert login(parties["op_dpo"]).post(url, {"version": 1}).status_code == 403
+    client = login(parties["op_admin"])
+    assert client.post(url, {}).status_code == 400
+    response = client.post(url, {"version": 1})
+    assert response.status_code == 200
+    code = response.context["new_code"]
+    accepted = services.relationship_accept(
+        organization=parties["insurer"], code=code, acting_user=parties["ins_admin"]
+    )
+    assert accepted.is_active
