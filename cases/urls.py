@@ -40,6 +40,7 @@ urlpatterns = [
     path("cases/<str:reference>/evidence/new/", actions.evidence_add, name="evidence_add"),
     path("cases/<str:reference>/communications/new/", actions.communication_record, name="communication_record"),
     path("cases/<str:reference>/controllers/new/", actions.controller_add, name="controller_add"),
+    path("cases/<str:reference>/controllers/all/", actions.controller_add_all, name="controller_add_all"),
     path(
         "cases/<str:reference>/controllers/<int:notice_id>/inform/",
         actions.controller_inform,

@@ -318,3 +318,34 @@ def test_decisions_and_relationships_leave_a_verified_history(people, received):
     services.received_dismiss(received, reason="Pas nous.", acting_user=people["ins_dpo"])
     result = verify_chain(f"rel:{received.relationship_id}")
     assert result.ok and result.rows >= 4  # created, accepted, delivered, decided
+
+
+def test_all_active_controllers_are_listed_in_one_action_with_their_contract_periods(
+    people, processor_case, make_org, make_user, django_assert_max_num_queries
+):
+    for n in range(80):
+        external(
+            people,
+            controller_name=f"Assureur {n:02d}",
+            controller_siren=f"{200000000 + n}",
+            notice_period_hours=24 + n % 2 * 24,
+        )
+    linked(people)
+    pending = invite(people, controller_name="En attente")
+    ended = external(people, controller_name="Fini", controller_siren="300000000")
+    services.relationship_end(ended, reason="Contrat terminé", acting_user=people["op_admin"])
+    other = make_org(name="Autre opérateur", code="autop", kind=Organization.Kind.PROCESSOR)
+    services.relationship_create(
+        processor=other, controller_name="Leur client", acting_user=make_user(other, Membership.Role.ADMIN)
+    )
+    with django_assert_max_num_queries(40 + 12 * 81):  # a constant per controller
+        notices = services.controller_add_all(processor_case, acting_user=people["op_dpo"])
+    assert len(notices) == 81
+    names = set(processor_case.controller_notices.values_list("controller_name", flat=True))
+    assert "En attente" not in names and "Fini" not in names and "Leur client" not in names
+    assert pending.pk not in processor_case.controller_notices.values_list("relationship_id", flat=True)
+    first = processor_case.controller_notices.get(controller_name="Assureur 01")
+    assert first.obligation.due_at == AWARE + timedelta(hours=48)
+    assert services.controller_add_all(processor_case, acting_user=people["op_dpo"]) == []  # nothing twice
+    with pytest.raises(PermissionDenied):
+        services.controller_add_all(processor_case, acting_user=people["str_dpo"])

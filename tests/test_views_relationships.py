@@ -234,3 +234,24 @@ def test_a_new_invitation_code_from_the_relationship_page(parties, login):
         organization=parties["insurer"], code=code, acting_user=parties["ins_admin"]
     )
     assert accepted.is_active
+
+
+def test_the_case_page_adds_all_active_controllers_in_one_confirmed_action(parties, make_relationship, login):
+    case = services.case_open(
+        organization=parties["operator"],
+        title="Portail PS",
+        first_signal_at=paris(2024, 2, 1, 9),
+        aware_at=paris(2024, 2, 1, 10),
+        aware_justification="Confirmed.",
+        acting_user=parties["op_dpo"],
+    )
+    for n in range(3):
+        make_relationship(parties["operator"], controller_name=f"Externe {n}", controller_siren=f"{n:09d}")
+    client = login(parties["op_dpo"])
+    assert 'id="add-all-controllers"' in client.get(case.get_absolute_url()).content.decode()
+    url = reverse("cases:controller_add_all", kwargs={"reference": case.reference})
+    assert client.post(url, {}).status_code == 400
+    assert not case.controller_notices.exists()
+    assert client.post(url, {"confirm": "all"}).status_code == 302
+    assert case.controller_notices.count() == 3
+    assert login(parties["ins_dpo"]).post(url, {"confirm": "all"}).status_code == 404

@@ -21,6 +21,7 @@ from .checkpoints import checkpoint_create
 from .communications import member_communication_record
 from .controllers import (
     controller_add,
+    controller_add_all,
     controller_inform,
     received_attach,
     received_dismiss,
@@ -56,6 +57,7 @@ __all__ = [
     "case_update_facts",
     "checkpoint_create",
     "controller_add",
+    "controller_add_all",
     "controller_inform",
     "decision_inform_persons",
     "decision_notify_authority",

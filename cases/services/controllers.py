@@ -261,3 +261,35 @@ def received_dismiss(
         raise ValidationError({"reason": [_("Explain why this notice does not concern your organisation.")]})
     _decide(received, ReceivedNotice.Decision.NOT_CONCERNED, acting_user=acting_user, reason=reason)
     return received
+
+
+@service
+def controller_add_all(case: BreachCase, *, acting_user) -> list[ControllerNotice]:
+    """List, in one action, every active relationship of the processor not yet listed on the case
+    (the cascade of an incident that reaches all its clients); each keeps its contract's period."""
+    require_role(acting_user, case.organization, WRITE_ROLES)
+    case = lock_open_case(case)
+    if not case.organization.is_processor:
+        raise ValidationError({"relationship": [_("Only a processor's case lists controllers to inform.")]})
+    listed = case.controller_notices.filter(relationship__isnull=False).values("relationship_id")
+    relationships = [
+        r
+        for r in ProcessingRelationship.objects.filter(processor_id=case.organization_id, ended_at__isnull=True)
+        .exclude(pk__in=listed)
+        .order_by("controller_name", "pk")
+        if r.is_active
+    ]
+    notices = []
+    for relationship in relationships:
+        notice = ControllerNotice(
+            case=case,
+            relationship=relationship,
+            controller_id=relationship.controller_id,
+            controller_name=relationship.controller_name,
+            notice_period_hours=relationship.notice_period_hours,
+        )
+        save(notice, acting_user=acting_user, reason=_("Controller to inform listed."))
+        notices.append(notice)
+    if notices:
+        sync_obligations(case, acting_user=acting_user, reason=_("Controllers to inform listed."))
+    return notices

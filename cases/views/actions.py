@@ -520,3 +520,18 @@ def controller_inform(request: HttpRequest, case: BreachCase, notice_id: int, *,
         form_id="controller-inform-form",
         field_map={"completed_at": "informed_at"},
     )
+
+
+@case_view(roles=WRITE_ROLES, methods=("POST",))
+def controller_add_all(request: HttpRequest, case: BreachCase, *, role: str) -> HttpResponse:
+    """List every active relationship of the processor on the case, in one action (confirmed by the button)."""
+    if request.POST.get("confirm") != "all":
+        return HttpResponse(_("Confirm with the button of the case page."), status=400)
+    anchor = f"{reverse('cases:case_detail', kwargs={'reference': case.reference})}#controllers"
+    try:
+        notices = services.controller_add_all(case, acting_user=request.user)
+    except (ValidationError, TryAgainError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect(anchor)
+    messages.success(request, _("%(n)s controller(s) added to the list to inform.") % {"n": len(notices)})
+    return redirect(anchor)
