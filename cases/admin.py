@@ -112,7 +112,7 @@ class EvidenceInline(ReadOnlyInline):
 class ControllerNoticeInline(ReadOnlyInline):
     model = ControllerNotice
     fk_name = "case"
-    fields = ("controller", "notice_period_hours", "informed_at", "reference")
+    fields = ("controller_name", "relationship", "notice_period_hours", "informed_at", "reference")
     readonly_fields = fields
 
 

@@ -27,7 +27,16 @@ from django.utils import timezone
 from accounts import mfa
 
 from . import deadlines, services
-from .models import BreachCase, ControllerNotice, Filing, MemberCommunication, Membership, Obligation, Organization
+from .models import (
+    BreachCase,
+    ControllerNotice,
+    Filing,
+    MemberCommunication,
+    Membership,
+    Obligation,
+    Organization,
+    ProcessingRelationship,
+)
 from .models import DataCategory as D
 from .models import SubjectCategory as S
 
@@ -222,11 +231,15 @@ USERS: list[UserSpec] = [
     UserSpec("viamedis.juriste", "Viamedis-Legal-2024", "Hugo", "Besson", (("viamedis", R.LEGAL),)),
     UserSpec("viamedis.admin", "Viamedis-Admin-2024", "Nadia", "Roche", (("viamedis", R.ADMIN),)),
     UserSpec("almerys.dpo", "Almerys-DPO-2024", "Julien", "Martel", (("almerys", R.DPO),)),
+    UserSpec("almerys.admin", "Almerys-Admin-2024", "Louise", "Perrin", (("almerys", R.ADMIN),)),
     UserSpec("crc.dpo", "CRC-Reunion-DPO-2024", "Maëlle", "Payet", (("crc", R.DPO),)),
     UserSpec("crc.juriste", "CRC-Reunion-Legal-2024", "Thierry", "Hoarau", (("crc", R.LEGAL),)),
     UserSpec("crc.admin", "CRC-Reunion-Admin-2024", "Sandrine", "Grondin", (("crc", R.ADMIN),)),
     UserSpec("lmg.dpo", "LMG-DPO-Demo-2024", "Sophie", "Garnier", (("lmg", R.DPO),)),
     UserSpec("lmg.juriste", "LMG-Legal-Demo-2024", "Antoine", "Lefort", (("lmg", R.LEGAL),)),
+    UserSpec("lmg.admin", "LMG-Admin-Demo-2024", "Paul", "Vasseur", (("lmg", R.ADMIN),)),
+    UserSpec("vyv.dpo", "VYV-DPO-Demo-2024", "Camille", "Marchand", (("vyv", R.DPO),)),
+    UserSpec("vyv.admin", "VYV-Admin-Demo-2024", "Yann", "Le Goff", (("vyv", R.ADMIN),)),
     UserSpec(
         "auditeur",
         "Auditeur-Demo-2024",
@@ -238,6 +251,12 @@ USERS: list[UserSpec] = [
 
 
 # --- processors' client lists (Art. 33(2)) ---------------------------------------------------
+
+# Clients on the platform whose administrator accepted the operator's invitation: the operator's notice
+# lands in their inbox. Every other client is an external relationship (name, SIREN, contact e-mail):
+# nothing is written outside the operator's register for them.
+ON_PLATFORM_CLIENTS = {"crc": "crc.admin", "lmg": "lmg.admin", "vyv": "vyv.admin"}
+PROCESSOR_ADMINS = {"viamedis": "viamedis.admin", "almerys": "almerys.admin"}
 
 
 @dataclass(frozen=True)
@@ -503,13 +522,18 @@ class SeedReport:
     organizations_created: int = 0
     users_created: int = 0
     memberships_created: int = 0
+    relationships_created: int = 0
     scenarios_created: list[str] = field(default_factory=list)
     scenarios_skipped: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(
-            self.organizations_created or self.users_created or self.memberships_created or self.scenarios_created
+            self.organizations_created
+            or self.users_created
+            or self.memberships_created
+            or self.relationships_created
+            or self.scenarios_created
         )
 
 
@@ -640,11 +664,40 @@ class DemoBuilder:
         self.build_crc_case(viamedis_case)
         self.build_lmg_cases(viamedis_case, almerys_case)
 
+    def _relationship(self, processor_code: str, client: ClientSpec) -> ProcessingRelationship:
+        """The operator's contract with a client: on the platform (invited, accepted) or external."""
+        processor, org = self.orgs[processor_code], self.orgs[client.code]
+        existing = ProcessingRelationship.objects.filter(processor=processor, controller_siren=org.siren).first()
+        if existing is not None:
+            return existing
+        on_platform = client.code in ON_PLATFORM_CLIENTS
+        relationship = services.relationship_create(
+            processor=processor,
+            controller_name=org.name,
+            controller_siren=org.siren,
+            on_platform=on_platform,
+            contacts=[{"name": org.dpo_name or "DPO", "email": org.dpo_email, "role": "DPO"}] if org.dpo_email else [],
+            notice_period_hours=client.notice_hours,
+            contract_reference=f"TP-{processor_code.upper()}-{client.code.upper()}",
+            acting_user=self.users[PROCESSOR_ADMINS[processor_code]],
+        )
+        if on_platform:
+            relationship = services.relationship_accept(
+                organization=org,
+                code=relationship.invitation_code,
+                acting_user=self.users[ON_PLATFORM_CLIENTS[client.code]],
+            )
+        self.report.relationships_created += 1
+        return relationship
+
     def _list_and_inform(self, case: BreachCase, clients: list[ClientSpec], user) -> None:
         notices: dict[str, ControllerNotice] = {}
         for client in clients:
             notices[client.code] = services.controller_add(
-                case, controller=self.orgs[client.code], acting_user=user, notice_period_hours=client.notice_hours
+                case,
+                relationship=self._relationship(case.organization.code, client),
+                acting_user=user,
+                notice_period_hours=client.notice_hours,
             )
         for client in sorted((c for c in clients if c.informed_at), key=lambda c: c.informed_at):
             notice = notices[client.code]
@@ -1100,8 +1153,20 @@ class DemoBuilder:
         )
 
     def _controller_case(self, processor_case: BreachCase, code: str) -> BreachCase:
+        """The client opens its own case from the notice in its inbox, aware when the operator informed it
+        (the e-mail came before the notice was recorded on the platform)."""
         notice = processor_case.controller_notices.get(controller=self.orgs[code])
-        return BreachCase.objects.select_related("organization").get(source_notice=notice)
+        case = services.received_open_case(
+            notice.receipt,
+            aware_at=notice.informed_at,
+            aware_justification=(
+                f"Information reçue de {processor_case.organization.name} par e-mail le "
+                f"{timezone.localtime(notice.informed_at, PARIS):%d/%m/%Y à %H:%M} ; "
+                "la notification a été enregistrée sur la plateforme ensuite."
+            ),
+            acting_user=self.users[f"{code}.dpo"],
+        )
+        return BreachCase.objects.select_related("organization").get(pk=case.pk)
 
     def build_crc_case(self, viamedis_case: BreachCase) -> None:
         case = self._controller_case(viamedis_case, "crc")

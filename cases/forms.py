@@ -27,9 +27,12 @@ from .models import (
     MemberCommunication,
     Obligation,
     Organization,
+    ProcessingRelationship,
     SubjectCategory,
     TimelineEvent,
+    siren_validator,
 )
+from .models.relationships import contacts_errors
 from .permissions import WRITE_ROLES
 from .selectors.conflicts import state_at
 
@@ -518,24 +521,38 @@ class CommunicationForm(CheckedForm):
 # --- processor to controllers --------------------------------------------------------------------
 
 
+def active_relationships(processor_id: int):
+    """The processor's own relationships it may pick on a case: processor-accepted, controller-accepted
+    when on the platform, not ended. Never another organisation's list."""
+    return (
+        ProcessingRelationship.objects.filter(
+            processor_id=processor_id, ended_at__isnull=True, processor_accepted_at__isnull=False
+        )
+        .filter(Q(on_platform=False) | Q(controller_accepted_at__isnull=False, controller__isnull=False))
+        .order_by("controller_name", "pk")
+    )
+
+
 class ControllerAddForm(CheckedForm):
-    controller = forms.ModelChoiceField(label=_("Controller to inform"), queryset=Organization.objects.none())
+    relationship = forms.ModelChoiceField(
+        label=_("Controller to inform"),
+        queryset=ProcessingRelationship.objects.none(),
+        help_text=_("Only your organisation's active relationships are listed (Controllers page)."),
+    )
     notice_period_hours = forms.IntegerField(
         label=_("Contractual notice period (hours)"),
         min_value=1,
         max_value=NOTICE_PERIOD_MAX_HOURS,
         required=False,
-        help_text=_("Empty: without undue delay (the organisation's internal target applies)."),
+        help_text=_("Empty: the contract's period, or without undue delay if the contract sets none."),
     )
 
     def __init__(self, *args, case: BreachCase, **kwargs):
         super().__init__(*args, **kwargs)
-        listed = ControllerNotice.objects.filter(case=case).values("controller_id")
-        self.fields["controller"].queryset = (
-            Organization.objects.filter(kind__in=[Organization.Kind.CONTROLLER, Organization.Kind.BOTH])
-            .exclude(pk=case.organization_id)
-            .exclude(pk__in=listed)
-            .order_by("name")
+        listed = ControllerNotice.objects.filter(case=case, relationship__isnull=False).values("relationship_id")
+        self.fields["relationship"].queryset = active_relationships(case.organization_id).exclude(pk__in=listed)
+        self.fields["relationship"].label_from_instance = lambda rel: (
+            f"{rel.controller_name} ({rel.controller_siren})" if rel.controller_siren else rel.controller_name
         )
 
 
@@ -562,3 +579,154 @@ class ReasonForm(VersionedForm):
 
 class DossierExportForm(CheckedForm):
     lang = forms.ChoiceField(label=_("Language"), choices=[("fr", _("French")), ("en", _("English"))])
+
+
+# --- processing relationships and the inbox ---------------------------------------------------------
+
+
+class DecisionForm(CheckedForm):
+    """A decision on a record read at a version: the version is required, so an empty post decides nothing."""
+
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
+
+    def user_input(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+
+
+def parse_contacts(text: str) -> list[dict]:
+    """One contact per line, "name; e-mail; role" (role optional); the service validates each one."""
+    contacts = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) == 1:
+            parts = ["", parts[0], ""]
+        parts += [""] * (3 - len(parts))
+        if len(parts) > 3:
+            raise ValidationError(_("One contact per line: name; e-mail; role."))
+        contacts.append({"name": parts[0], "email": parts[1], "role": parts[2]})
+    return contacts
+
+
+class RelationshipForm(CheckedForm):
+    organization = forms.ModelChoiceField(
+        label=_("Processor (your organisation)"), queryset=Organization.objects.none()
+    )
+    controller_name = forms.CharField(label=_("Controller's name"), max_length=NAME_MAX)
+    on_platform = forms.BooleanField(
+        label=_("The controller uses this register"),
+        required=False,
+        help_text=_(
+            "An invitation code is then shown once: send it to the controller's administrator, who enters it on "
+            "its Processors page. Otherwise the controller is external: nothing is written outside your register."
+        ),
+    )
+    controller_siren = forms.CharField(label=_("SIREN"), max_length=9, required=False, validators=[siren_validator])
+    contacts = forms.CharField(
+        label=_("Contacts to notify"),
+        required=False,
+        max_length=LONG_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line: name; e-mail; role."),
+    )
+    notice_period_hours = forms.IntegerField(
+        label=_("Contractual notice period (hours)"),
+        min_value=1,
+        max_value=NOTICE_PERIOD_MAX_HOURS,
+        required=False,
+        help_text=_("Empty: without undue delay (the organisation's internal target applies)."),
+    )
+    contract_reference = forms.CharField(label=_("Contract reference"), max_length=NAME_MAX, required=False)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+    def clean_contacts(self):
+        contacts = parse_contacts(self.cleaned_data.get("contacts", ""))
+        problems = contacts_errors(contacts)
+        if problems:
+            raise ValidationError(problems)
+        return contacts
+
+
+class RelationshipAcceptForm(CheckedForm):
+    organization = forms.ModelChoiceField(
+        label=_("Controller (your organisation)"), queryset=Organization.objects.none()
+    )
+    code = forms.CharField(label=_("Invitation code"), max_length=200)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+
+class RelationshipEndForm(DecisionForm):
+    reason = _text(_("Reason"), required=True)
+
+
+class OpenFromNoticeForm(DecisionForm):
+    aware_at = ParisDateTimeField(
+        label=_("Aware at (Paris time)"),
+        help_text=_("Proposed: when the notice was received. Another time needs its justification."),
+    )
+    aware_justification = _text(_("Justification of the awareness time"))
+    title = forms.CharField(label=_("Title"), max_length=300, required=False)
+
+
+class AttachNoticeForm(DecisionForm):
+    case = forms.ModelChoiceField(label=_("Case"), queryset=BreachCase.objects.none())
+    reason = _text(_("Comment"))
+
+    def __init__(self, *args, organization_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = (
+            BreachCase.objects.filter(organization_id=organization_id)
+            .exclude(status=BreachCase.Status.CLOSED)
+            .order_by("-aware_at")
+        )
+        self.fields["case"].label_from_instance = lambda case: f"{case.reference} — {case.title}"
+
+
+class DismissNoticeForm(DecisionForm):
+    reason = _text(_("Why it does not concern your organisation"), required=True)
+
+
+class RelationshipImportForm(CheckedForm):
+    organization = forms.ModelChoiceField(
+        label=_("Processor (your organisation)"), queryset=Organization.objects.none()
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        required=False,
+        help_text=_(
+            "Columns: name; SIREN; contact e-mails; notice hours; contract reference (a header row names them)."
+        ),
+    )
+    text = forms.CharField(
+        label=_("Or paste the lines"),
+        required=False,
+        max_length=1_000_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    skip_rejected = forms.BooleanField(label=_("Import only the valid lines"), required=False)
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > 1_000_000:
+                raise ValidationError({"file": _("The file is too large (1 MB at most).")})
+            raw = upload.read()
+            try:
+                data["text"] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                data["text"] = raw.decode("cp1252", errors="replace")
+        if not (data.get("text") or "").strip() and "text" not in self.errors:
+            raise ValidationError({"file": _("Choose a CSV file or paste its lines.")})
+        return data

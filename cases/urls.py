@@ -6,7 +6,7 @@ Every URL with a `reference` resolves the case through the user's memberships
 
 from django.urls import path
 
-from .views import actions, board, case_page, downloads, exports, feeds, public
+from .views import actions, board, case_page, downloads, exports, feeds, public, relationships
 
 app_name = "cases"
 
@@ -40,6 +40,7 @@ urlpatterns = [
     path("cases/<str:reference>/evidence/new/", actions.evidence_add, name="evidence_add"),
     path("cases/<str:reference>/communications/new/", actions.communication_record, name="communication_record"),
     path("cases/<str:reference>/controllers/new/", actions.controller_add, name="controller_add"),
+    path("cases/<str:reference>/controllers/all/", actions.controller_add_all, name="controller_add_all"),
     path(
         "cases/<str:reference>/controllers/<int:notice_id>/inform/",
         actions.controller_inform,
@@ -65,6 +66,18 @@ urlpatterns = [
         exports.dossier_export_download,
         name="dossier_export_download",
     ),
+    # Processing relationships (processor side: controllers; controller side: processors) and the inbox
+    path("relationships/controllers/", relationships.controllers, name="relationship_controllers"),
+    path("relationships/import/", relationships.relationship_import, name="relationship_import"),
+    path("relationships/processors/", relationships.processors, name="relationship_processors"),
+    path("relationships/<int:relationship_id>/", relationships.relationship_detail, name="relationship_detail"),
+    path(
+        "relationships/<int:relationship_id>/invite/",
+        relationships.relationship_invite,
+        name="relationship_invite",
+    ),
+    path("inbox/", relationships.inbox, name="inbox"),
+    path("inbox/<int:received_id>/", relationships.inbox_notice, name="inbox_notice"),
     # Exports: the Art. 33(5) register, and personal calendar feeds (the feed itself authenticates by token)
     path("register.csv", feeds.register_csv, name="register_csv"),
     path("calendar/", feeds.calendar_feeds, name="calendar_feeds"),

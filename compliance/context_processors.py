@@ -11,8 +11,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from cases.models import Organization
 from cases.permissions import ADMIN_ROLES, WRITE_ROLES
 from cases.selectors.board import request_organizations
+
+PROCESSOR_KINDS = {Organization.Kind.PROCESSOR, Organization.Kind.BOTH}
+CONTROLLER_KINDS = {Organization.Kind.CONTROLLER, Organization.Kind.BOTH}
 
 
 class Menu:
@@ -25,6 +29,10 @@ class Menu:
         self.can_open_case = bool(roles & WRITE_ROLES)
         self.can_read_security_log = bool(roles & ADMIN_ROLES)
         self.is_staff = bool(user.is_authenticated and user.is_staff)
+        # The relationship pages (issue 9): a processor's controllers, a controller's processors and inbox.
+        kinds = {organization.kind for organization in request_organizations(request)}
+        self.controllers = bool(kinds & PROCESSOR_KINDS)
+        self.processors = self.inbox = bool(kinds & CONTROLLER_KINDS)
 
 
 def navigation(request) -> dict:

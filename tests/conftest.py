@@ -67,6 +67,30 @@ def make_user(db):
 
 
 @pytest.fixture
+def make_relationship(make_user):
+    """A processor's relationship, through the services: external (no `controller`), or with an
+    on-platform controller whose administrator accepted the invitation code."""
+
+    def make(processor: Organization, controller: Organization | None = None, **extra):
+        extra.setdefault("controller_name", controller.name if controller is not None else "Responsable externe")
+        extra.setdefault("on_platform", controller is not None)
+        relationship = services.relationship_create(
+            processor=processor,
+            acting_user=make_user(processor, Membership.Role.ADMIN),
+            **extra,
+        )
+        if controller is not None:
+            relationship = services.relationship_accept(
+                organization=controller,
+                code=relationship.invitation_code,
+                acting_user=make_user(controller, Membership.Role.ADMIN),
+            )
+        return relationship
+
+    return make
+
+
+@pytest.fixture
 def org(make_org):
     return make_org(name="Mutuelle Exemple", code="mutex", kind=Organization.Kind.CONTROLLER)
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def every_history_table(settings, tmp_path, make_org, make_user):
+def every_history_table(settings, tmp_path, make_org, make_user, make_relationship):
     """At least one row in every history table, written through the services."""
     settings.MEDIA_ROOT = tmp_path
     processor = make_org(name="Hébergeur", code="host", kind=Organization.Kind.PROCESSOR)
@@ -35,7 +35,11 @@ def every_history_table(settings, tmp_path, make_org, make_user):
         aware_justification="The exposed bucket held member files.",
         acting_user=dpo,
     )
-    services.controller_add(case, controller=controller, acting_user=dpo, notice_period_hours=24)
+    notice = services.controller_add(
+        case, relationship=make_relationship(processor, controller), acting_user=dpo, notice_period_hours=24
+    )
+    # A received notice (the controller's inbox) too.
+    services.controller_inform(notice, informed_at=paris(2024, 3, 4, 13, 0), acting_user=dpo)
     services.timeline_event_add(case, occurred_at=paris(2024, 3, 4, 12, 0), title="Bucket closed", acting_user=dpo)
     proof = services.evidence_add(
         case, uploaded_file=SimpleUploadedFile("proof.txt", b"access log extract\n"), acting_user=dpo
@@ -74,7 +78,7 @@ def _refused(sql: str, params: list) -> None:
 def test_every_history_model_is_covered():
     tracked = {model.instance_type for model in chained_history_models()}
     assert {BreachCase, Obligation, Organization, Membership} <= tracked
-    assert len(tracked) == 9, "a new history model: extend the every_history_table fixture"
+    assert len(tracked) == 11, "a new history model: extend the every_history_table fixture"
 
 
 def test_every_history_table_has_the_triggers():

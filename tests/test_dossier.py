@@ -273,9 +273,9 @@ def test_escaping_helper_neutralises_markup_and_control_characters():
     assert esc("x\x00\x07y\ud800") == "xy"
 
 
-def test_a_processor_case_lists_each_controller_and_when_it_was_informed(make_org, make_user):
+def test_a_processor_case_lists_each_controller_and_when_it_was_informed(make_org, make_user, make_relationship):
     from cases import services
-    from cases.models import BreachCase, Organization
+    from cases.models import Organization
 
     from .conftest import paris
 
@@ -291,7 +291,9 @@ def test_a_processor_case_lists_each_controller_and_when_it_was_informed(make_or
         acting_user=user,
     )
     notices = [
-        services.controller_add(case, controller=insurer, acting_user=user, notice_period_hours=24)
+        services.controller_add(
+            case, relationship=make_relationship(processor, insurer), acting_user=user, notice_period_hours=24
+        )
         for insurer in insurers
     ]
     services.controller_inform(
@@ -300,8 +302,14 @@ def test_a_processor_case_lists_each_controller_and_when_it_was_informed(make_or
     text = _flat(" ".join(_texts(_reader(build_dossier(case, generated_at=GENERATED_AT)))))
     assert "1 responsable(s) informé(s) sur 3." in text
     assert all(f"Assureur {i}" in text for i in range(3))
-    controller_case = BreachCase.objects.get(organization=insurers[0])
-    assert controller_case.reference in text and "LET-001" in text and "01/02/2024 20:00" in text
+    assert "LET-001" in text and "01/02/2024 20:00" in text
+    received = notices[0].receipt
+    controller_case = services.received_open_case(
+        received, aware_at=received.received_at, acting_user=make_user(insurers[0], "dpo")
+    )
+    text = _flat(" ".join(_texts(_reader(build_dossier(case, generated_at=GENERATED_AT)))))
+    assert controller_case.reference not in text  # the processor never sees the controller's case
+    assert "Traitée le" in text
 
     controller_text = _flat(" ".join(_texts(_reader(build_dossier(controller_case, generated_at=GENERATED_AT)))))
     assert "ouvert sur notification du sous-traitant Opérateur tiers payant" in controller_text

@@ -53,6 +53,21 @@ USER_SCOPED = {
     "accounts:security_log": {"get": {"admin"}, "post": False},
     "accounts:unlock": {"get": set(), "post": True},
     "reminders:preferences": {"get": set(ROLES), "post": True},
+    # Processing relationships and the inbox (cases/views/relationships.py): every reader of a processor
+    # (controller) organisation sees its lists; only administrators (writers, for the inbox) post.
+    "cases:relationship_controllers": {"get": set(ROLES), "post": True},
+    "cases:relationship_processors": {"get": set(ROLES), "post": True},
+    "cases:relationship_import": {"get": {"admin"}, "post": True},
+    "cases:relationship_detail": {"get": set(ROLES), "post": True},
+    "cases:relationship_invite": {"get": set(), "post": True},
+    "cases:inbox": {"get": set(ROLES), "post": False},
+    "cases:inbox_notice": {"get": set(ROLES), "post": True},
+}
+# The URLs whose ids name a relationship or a received notice: another organisation's ids answer 404.
+OBJECT_URLS = {
+    "cases:relationship_detail": "relationship_id",
+    "cases:relationship_invite": "relationship_id",
+    "cases:inbox_notice": "received_id",
 }
 # The Django admin is for platform staff only: a member who is not staff is sent to its login page.
 ADMIN_NAMESPACE = "admin"
@@ -87,7 +102,7 @@ def params_of(pattern: URLPattern) -> tuple[list[str], bool]:
 
 
 @pytest.fixture
-def world(db, make_org, make_user, settings, tmp_path):
+def world(db, make_org, make_user, make_relationship, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     home = make_org(name="Mutuelle A", code="muta", kind=Organization.Kind.BOTH)
     other = make_org(name="Mutuelle B", code="mutb", kind=Organization.Kind.BOTH)
@@ -110,7 +125,11 @@ def world(db, make_org, make_user, settings, tmp_path):
 
     case_a = a_case(home, users["dpo"], "CANARY-A-7f3")
     case_b = a_case(other, outsider, "CANARY-B-9d1")
-    notice = services.controller_add(case_a, controller=client_org, acting_user=users["dpo"])
+    notice = services.controller_add(case_a, relationship=make_relationship(home, client_org), acting_user=users["dpo"])
+    # Organisation A's inbox holds a notice from its own processor; B has its own relationships and notice.
+    received_a = _received_notice(make_org, make_user, make_relationship, home, "presta")
+    received_b = _received_notice(make_org, make_user, make_relationship, other, "prestb")
+    pending_b = make_relationship(other, controller_name="Client en attente", on_platform=True)
     evidence = services.evidence_add(
         case_a, uploaded_file=SimpleUploadedFile("recu.pdf", b"%PDF-1.4\n%%EOF\n"), acting_user=users["dpo"]
     )
@@ -124,11 +143,18 @@ def world(db, make_org, make_user, settings, tmp_path):
         "outsider_admin": outsider_admin,
         "case_a": case_a,
         "case_b": case_b,
+        # Organisation B's objects, each plugged into A's URLs by A's users.
+        "foreign_ids": {
+            "relationship_id": [received_b.relationship_id, pending_b.pk],
+            "received_id": [received_b.pk],
+        },
         "params": {
             "reference": case_a.reference,
             "obligation_id": obligation.pk,
             "evidence_id": evidence.pk,
             "notice_id": notice.pk,
+            "relationship_id": notice.relationship_id,
+            "received_id": received_a.pk,
             "export_id": export.pk,
             "token": "not-a-token",
             # admin
@@ -140,6 +166,25 @@ def world(db, make_org, make_user, settings, tmp_path):
             "pk": "1",
         },
     }
+
+
+def _received_notice(make_org, make_user, make_relationship, controller, code):
+    """A notice from a processor of `controller`, waiting in `controller`'s inbox."""
+    processor = make_org(name=f"Prestataire {code}", code=code, kind=Organization.Kind.PROCESSOR)
+    processor_dpo = make_user(processor, Membership.Role.DPO)
+    case = services.case_open(
+        organization=processor,
+        title="Incident chez le prestataire",
+        first_signal_at=paris(2024, 2, 1, 9, 0),
+        aware_at=paris(2024, 2, 1, 10, 0),
+        aware_justification="Confirmed.",
+        acting_user=processor_dpo,
+    )
+    notice = services.controller_add(
+        case, relationship=make_relationship(processor, controller), acting_user=processor_dpo
+    )
+    services.controller_inform(notice, informed_at=paris(2024, 2, 1, 11, 0), acting_user=processor_dpo)
+    return notice.receipt
 
 
 def snapshot() -> dict[str, int]:
@@ -307,6 +352,55 @@ def _body(response) -> bytes:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content)
     return response.content
+
+
+def test_another_organisations_relationships_and_notices_answer_404_and_change_nothing(world, login):
+    """Every id of B's relationships and received notices, and of the relationship between A's own
+    processor and A seen from the processor's side, plugged into A's URLs by every A user: 404."""
+    problems = []
+    a_users = list(world["users"].values())
+    for user in [*a_users, world["outsider"], world["outsider_admin"]]:
+        verified_client(user, login)
+    for name, param in OBJECT_URLS.items():
+        for foreign in world["foreign_ids"][param]:
+            if name == "cases:inbox_notice" or foreign != world["foreign_ids"]["relationship_id"][-1]:
+                url = reverse(name, kwargs={param: foreign})
+                for user in a_users:
+                    for method in ("get", "post"):
+                        before = snapshot()
+                        response = getattr(verified_client(user, login), method)(url, {"reason": "x", "version": 1})
+                        if response.status_code not in {404, 405}:
+                            problems.append(
+                                f"{name} {param}={foreign} {method} {user.username} -> {response.status_code}"
+                            )
+                        if snapshot() != before:
+                            problems.append(f"{name} {param}={foreign} {method} {user.username} changed the database")
+    # And B's users on A's objects.
+    for name, param in OBJECT_URLS.items():
+        url = reverse(name, kwargs={param: world["params"][param]})
+        for who in ("outsider", "outsider_admin"):
+            for method in ("get", "post"):
+                before = snapshot()
+                response = getattr(verified_client(world[who], login), method)(url, {"reason": "x", "version": 1})
+                if response.status_code not in {404, 405}:
+                    problems.append(f"{name} {method} {who} on A's object -> {response.status_code}")
+                if snapshot() != before:
+                    problems.append(f"{name} {method} {who} on A's object changed the database")
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_never_name_an_organisation_without_a_relationship(world, login):
+    """The lists and pickers name only the user's own related parties: no other tenant shows."""
+    urls = [reverse(n) for n in ("cases:relationship_controllers", "cases:relationship_processors", "cases:inbox")]
+    urls.append(reverse("cases:controller_add", kwargs={"reference": world["case_a"].reference}))
+    for user in world["users"].values():
+        client = verified_client(user, login)
+        for url in urls:
+            body = _body(client.get(url)).decode()
+            assert "Mutuelle B" not in body and "Client en attente" not in body and "Prestataire prestb" not in body, (
+                url,
+                user,
+            )
 
 
 def test_the_walk_sees_the_case_urls(world):

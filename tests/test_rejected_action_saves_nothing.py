@@ -27,7 +27,7 @@ def snapshot() -> dict:
 
 
 @pytest.fixture
-def world(open_case, dpo, make_org, make_user, settings, tmp_path):
+def world(open_case, dpo, make_org, make_user, make_relationship, settings, tmp_path):
     """A high-risk case, a processor case with one listed controller, and a few users."""
     settings.MEDIA_ROOT = tmp_path
     case = open_case(
@@ -48,7 +48,10 @@ def world(open_case, dpo, make_org, make_user, settings, tmp_path):
     )
     insurer = make_org(name="Assureur", code="ass", kind=Organization.Kind.CONTROLLER)
     notice = services.controller_add(
-        processor_case, controller=insurer, notice_period_hours=24, acting_user=operator_dpo
+        processor_case,
+        relationship=make_relationship(operator, insurer),
+        notice_period_hours=24,
+        acting_user=operator_dpo,
     )
     return {
         "case": case,

@@ -13,7 +13,16 @@ from django.utils import timezone
 
 from cases import demo, history
 from cases.deadlines import Status
-from cases.models import BreachCase, Evidence, MemberCommunication, Membership, Obligation, Organization
+from cases.models import (
+    BreachCase,
+    Evidence,
+    MemberCommunication,
+    Membership,
+    Obligation,
+    Organization,
+    ProcessingRelationship,
+    ReceivedNotice,
+)
 
 
 @pytest.fixture
@@ -55,7 +64,18 @@ def test_seed_demo_creates_the_incident(db, seed_settings):
     assert almerys_case.controller_notices.count() >= 15
     assert almerys_case.obligations.filter(rule_code="NIS1_OSE", state=Obligation.State.DONE).exists()
 
-    # Controller cases opened by the processor's notice: aware when informed.
+    # Relationships: the clients on the platform accepted the invitation, the others are external.
+    viamedis_rels = ProcessingRelationship.objects.filter(processor=viamedis)
+    assert viamedis_rels.filter(on_platform=True, controller__code__in=["crc", "lmg", "vyv"]).count() == 3
+    assert viamedis_rels.filter(on_platform=False).count() >= 25
+    assert all(rel.is_active for rel in viamedis_rels)
+    # Informing opened nothing in the external clients' registers; VYV's notice waits in its inbox.
+    assert not BreachCase.objects.filter(organization__code__in=["malakoff", "ag2r", "macif"]).exists()
+    waiting = ReceivedNotice.objects.get(controller__code="vyv")
+    assert waiting.decision == ReceivedNotice.Decision.RECEIVED
+    assert not BreachCase.objects.filter(organization__code="vyv").exists()
+
+    # Controller cases opened from the processor's notice by their own DPO: aware when informed.
     for code in ("crc", "lmg"):
         case = BreachCase.objects.filter(organization__code=code, source_notice__isnull=False).first()
         assert case is not None

@@ -1,4 +1,5 @@
-"""A processor informs each of its controllers (GDPR Art. 33(2)); each controller's own clocks start then."""
+"""A processor informs each controller of its own relationships (GDPR Art. 33(2)); a controller's clocks start
+only when one of its own members opens its case from the received notice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases import services
-from cases.models import BreachCase, ControllerNotice, Filing, Membership, Obligation, Organization
+from cases.models import (
+    BreachCase,
+    ControllerNotice,
+    Filing,
+    Membership,
+    Obligation,
+    Organization,
+    ReceivedNotice,
+)
 from tests.conftest import paris
 
 AWARE = paris(2024, 2, 1, 18, 0)
@@ -38,15 +47,43 @@ def processor_case(operator, operator_dpo):
 
 
 @pytest.fixture
-def insurers(make_org):
+def operator_admin(operator, make_user):
+    return make_user(operator, Membership.Role.ADMIN, "operator-admin")
+
+
+@pytest.fixture
+def insurer_orgs(make_org):
     return [make_org(name=f"Assureur {n}", code=f"ins{n}", kind=Organization.Kind.CONTROLLER) for n in range(5)]
+
+
+@pytest.fixture
+def insurer_admins(insurer_orgs, make_user):
+    return [make_user(org, Membership.Role.ADMIN, f"ins{n}-admin") for n, org in enumerate(insurer_orgs)]
+
+
+@pytest.fixture
+def insurers(operator, operator_admin, insurer_orgs, insurer_admins):
+    """One accepted on-platform relationship per insurer: the processor invites, the insurer's admin accepts."""
+    relationships = []
+    for org, admin in zip(insurer_orgs, insurer_admins, strict=True):
+        rel = services.relationship_create(
+            processor=operator,
+            controller_name=org.name,
+            on_platform=True,
+            contacts=[{"name": "DPO", "email": f"dpo@{org.code}.example", "role": "DPO"}],
+            acting_user=operator_admin,
+        )
+        relationships.append(
+            services.relationship_accept(organization=org, code=rel.invitation_code, acting_user=admin)
+        )
+    return relationships
 
 
 def test_a_listed_controller_gets_its_own_notice_obligation_with_the_contract_period(
     processor_case, operator_dpo, insurers
 ):
     notice = services.controller_add(
-        processor_case, controller=insurers[0], notice_period_hours=48, acting_user=operator_dpo
+        processor_case, relationship=insurers[0], notice_period_hours=48, acting_user=operator_dpo
     )
     ob = Obligation.objects.get(controller_notice=notice)
     assert ob.rule_code == "GDPR_33_2"
@@ -55,7 +92,7 @@ def test_a_listed_controller_gets_its_own_notice_obligation_with_the_contract_pe
 
 
 def test_without_a_contract_period_the_undue_delay_target_applies(processor_case, operator, operator_dpo, insurers):
-    notice = services.controller_add(processor_case, controller=insurers[0], acting_user=operator_dpo)
+    notice = services.controller_add(processor_case, relationship=insurers[0], acting_user=operator_dpo)
     ob = Obligation.objects.get(controller_notice=notice)
     assert ob.due_at == AWARE + timedelta(hours=operator.undue_delay_target_hours)
     assert ob.due_basis == "internal_target"
@@ -63,36 +100,35 @@ def test_without_a_contract_period_the_undue_delay_target_applies(processor_case
 
 def test_each_controller_has_its_own_obligation(processor_case, operator_dpo, insurers):
     for insurer in insurers:
-        services.controller_add(processor_case, controller=insurer, acting_user=operator_dpo)
+        services.controller_add(processor_case, relationship=insurer, acting_user=operator_dpo)
     assert processor_case.obligations.filter(rule_code="GDPR_33_2").count() == len(insurers)
 
 
-def test_informing_a_controller_completes_the_notice_and_opens_its_own_case(processor_case, operator_dpo, insurers):
-    notice = services.controller_add(processor_case, controller=insurers[0], acting_user=operator_dpo)
+def test_informing_a_controller_completes_the_notice_and_lands_in_its_inbox_without_a_case(
+    processor_case, operator_dpo, insurers, insurer_orgs
+):
+    notice = services.controller_add(processor_case, relationship=insurers[0], acting_user=operator_dpo)
     informed_at = AWARE + timedelta(hours=6)
     services.controller_inform(
         notice, informed_at=informed_at, channel="e-mail", reference="LRAR-1", acting_user=operator_dpo
     )
     notice.refresh_from_db()
     assert notice.informed_at == informed_at and notice.informed_by == operator_dpo
+    assert notice.recipients == [{"name": "DPO", "email": "dpo@ins0.example", "role": "DPO"}]
 
     ob = Obligation.objects.get(controller_notice=notice)
     assert ob.state == Obligation.State.DONE and ob.completed_at == informed_at and ob.reference == "LRAR-1"
 
-    own = BreachCase.objects.get(source_notice=notice)
-    assert own.organization == insurers[0]
-    assert own.aware_at == informed_at and own.first_signal_at == informed_at
-    assert own.processor == processor_case.organization
-    assert own.processor_alerted_at == informed_at
-    assert own.data_categories == ["identity", "nir", "insurance"]
-    cnil = own.obligations.get(rule_code="GDPR_33_1")
-    assert cnil.due_at == informed_at + timedelta(hours=72)
-    assert cnil.state == Obligation.State.PENDING
+    assert not BreachCase.objects.filter(organization=insurer_orgs[0]).exists()
+    received = ReceivedNotice.objects.get(notice=notice)
+    assert received.controller == insurer_orgs[0]
+    assert received.decision == ReceivedNotice.Decision.RECEIVED
+    assert received.facts["data_categories"] == ["identity", "nir", "insurance"]
 
 
 def test_a_late_notice_to_a_controller_needs_a_reason(processor_case, operator_dpo, insurers):
     notice = services.controller_add(
-        processor_case, controller=insurers[0], notice_period_hours=24, acting_user=operator_dpo
+        processor_case, relationship=insurers[0], notice_period_hours=24, acting_user=operator_dpo
     )
     late = AWARE + timedelta(hours=30)
     with pytest.raises(ValidationError) as exc:
@@ -100,7 +136,7 @@ def test_a_late_notice_to_a_controller_needs_a_reason(processor_case, operator_d
     assert "late_reason" in exc.value.message_dict
     notice.refresh_from_db()
     assert notice.informed_at is None
-    assert not BreachCase.objects.filter(organization=insurers[0]).exists()
+    assert not ReceivedNotice.objects.exists()
 
     services.controller_inform(
         notice, informed_at=late, late_reason="80 clients to reach over a weekend.", acting_user=operator_dpo
@@ -110,16 +146,16 @@ def test_a_late_notice_to_a_controller_needs_a_reason(processor_case, operator_d
 
 
 def test_a_controller_is_informed_only_once(processor_case, operator_dpo, insurers):
-    notice = services.controller_add(processor_case, controller=insurers[0], acting_user=operator_dpo)
+    notice = services.controller_add(processor_case, relationship=insurers[0], acting_user=operator_dpo)
     services.controller_inform(notice, informed_at=AWARE + timedelta(hours=2), acting_user=operator_dpo)
     with pytest.raises(ValidationError) as exc:
         services.controller_inform(notice, informed_at=AWARE + timedelta(hours=3), acting_user=operator_dpo)
     assert "informed_at" in exc.value.message_dict
-    assert BreachCase.objects.filter(organization=insurers[0]).count() == 1
+    assert ReceivedNotice.objects.filter(notice=notice).count() == 1
 
 
 def test_the_progress_of_notices_is_countable(processor_case, operator_dpo, insurers):
-    notices = [services.controller_add(processor_case, controller=i, acting_user=operator_dpo) for i in insurers]
+    notices = [services.controller_add(processor_case, relationship=i, acting_user=operator_dpo) for i in insurers]
     for notice in notices[:2]:
         services.controller_inform(notice, informed_at=AWARE + timedelta(hours=3), acting_user=operator_dpo)
     informed = processor_case.controller_notices.filter(informed_at__isnull=False).count()
@@ -129,15 +165,15 @@ def test_the_progress_of_notices_is_countable(processor_case, operator_dpo, insu
 
 def test_only_a_processor_lists_controllers(open_case, dpo, insurers):
     with pytest.raises(ValidationError) as exc:
-        services.controller_add(open_case(), controller=insurers[0], acting_user=dpo)
-    assert "controller" in exc.value.message_dict
+        services.controller_add(open_case(), relationship=insurers[0], acting_user=dpo)
+    assert "relationship" in exc.value.message_dict
 
 
-def test_a_controller_is_listed_once_and_never_the_processor_itself(processor_case, operator, operator_dpo, insurers):
-    services.controller_add(processor_case, controller=insurers[0], acting_user=operator_dpo)
-    for controller in (insurers[0], operator):
+def test_a_controller_is_listed_once_and_never_an_organisation(processor_case, operator, operator_dpo, insurers):
+    services.controller_add(processor_case, relationship=insurers[0], acting_user=operator_dpo)
+    for controller in (insurers[0], operator, None, "1"):
         with pytest.raises(ValidationError):
-            services.controller_add(processor_case, controller=controller, acting_user=operator_dpo)
+            services.controller_add(processor_case, relationship=controller, acting_user=operator_dpo)
     assert ControllerNotice.objects.count() == 1
 
 
@@ -145,13 +181,13 @@ def test_a_controller_is_listed_once_and_never_the_processor_itself(processor_ca
 def test_the_notice_period_is_a_positive_number_of_hours(processor_case, operator_dpo, insurers, period):
     with pytest.raises(ValidationError) as exc:
         services.controller_add(
-            processor_case, controller=insurers[0], notice_period_hours=period, acting_user=operator_dpo
+            processor_case, relationship=insurers[0], notice_period_hours=period, acting_user=operator_dpo
         )
     assert "notice_period_hours" in exc.value.message_dict
 
 
 def test_a_notice_to_a_controller_is_not_recorded_as_a_plain_filing(processor_case, operator_dpo, insurers):
-    notice = services.controller_add(processor_case, controller=insurers[0], acting_user=operator_dpo)
+    notice = services.controller_add(processor_case, relationship=insurers[0], acting_user=operator_dpo)
     ob = Obligation.objects.get(controller_notice=notice)
     with pytest.raises(ValidationError) as exc:
         services.filing_record(
@@ -164,10 +200,12 @@ def test_a_notice_to_a_controller_is_not_recorded_as_a_plain_filing(processor_ca
     assert "obligation" in exc.value.message_dict
 
 
-def test_an_insurer_cannot_list_or_inform_for_the_operator(processor_case, operator_dpo, insurers, make_user):
-    insurer_dpo = make_user(insurers[0], Membership.Role.DPO)
+def test_an_insurer_cannot_list_or_inform_for_the_operator(
+    processor_case, operator_dpo, insurers, insurer_orgs, make_user
+):
+    insurer_dpo = make_user(insurer_orgs[0], Membership.Role.DPO)
     with pytest.raises(PermissionDenied):
-        services.controller_add(processor_case, controller=insurers[1], acting_user=insurer_dpo)
-    notice = services.controller_add(processor_case, controller=insurers[0], acting_user=operator_dpo)
+        services.controller_add(processor_case, relationship=insurers[1], acting_user=insurer_dpo)
+    notice = services.controller_add(processor_case, relationship=insurers[0], acting_user=operator_dpo)
     with pytest.raises(PermissionDenied):
         services.controller_inform(notice, informed_at=AWARE + timedelta(hours=1), acting_user=insurer_dpo)

@@ -70,7 +70,7 @@ DECISION_ONLY = {"decision_authority", "decision_persons", "obligation_not_appli
 
 
 @pytest.fixture
-def processor_world(make_org, make_user):
+def processor_world(make_org, make_user, make_relationship):
     """A processor's case with one controller to inform, and the users of each role."""
     processor = make_org(name="Tiers payant", code="tp", kind=Organization.Kind.BOTH)
     users = {role: make_user(processor, role, f"tp-{role}") for role in Membership.Role.values}
@@ -82,7 +82,11 @@ def processor_world(make_org, make_user):
         aware_justification="Confirmed.",
         acting_user=users["dpo"],
     )
-    notice = services.controller_add(case, controller=make_org(name="Assureur", code="ins"), acting_user=users["dpo"])
+    notice = services.controller_add(
+        case,
+        relationship=make_relationship(case.organization, make_org(name="Assureur", code="ins")),
+        acting_user=users["dpo"],
+    )
     return case, notice, users
 
 
@@ -420,20 +424,30 @@ def test_the_other_forms_record_what_they_say(processor_world, login):
     assert TimelineEvent.objects.filter(case=case, title="Portail coupé").exists()
     assert Evidence.objects.filter(case=case, description="Journaux").exists()
     notice.refresh_from_db()
-    assert notice.informed_at == datetime(2024, 2, 1, 19, 0, tzinfo=UTC) and notice.controller_case is not None
+    assert notice.informed_at == datetime(2024, 2, 1, 19, 0, tzinfo=UTC) and notice.receipt.decision == "received"
     case.refresh_from_db()
     assert case.status == BreachCase.Status.CONTAINED and case.notify_authority is True
     assert case.communications.count() == 1
 
 
-def test_controller_add_lists_a_controller(processor_world, make_org, login):
+def test_controller_add_lists_only_the_processors_own_active_relationships(
+    processor_world, make_org, make_relationship, login
+):
     case, _notice, users = processor_world
-    insurer = make_org(name="Mutuelle cliente", code="mc")
+    rel = make_relationship(case.organization, controller_name="Mutuelle cliente", notice_period_hours=36)
+    stranger = make_org(name="Mutuelle inconnue", code="mi")  # on the platform, no relationship
+    other_processor = make_org(name="Autre opérateur", code="ao", kind=Organization.Kind.PROCESSOR)
+    theirs = make_relationship(other_processor, controller_name="Leur client")
     client = login(users["dpo"])
-    assert "Mutuelle cliente" in client.get(url("controller_add", case)).content.decode()
-    response = client.post(url("controller_add", case), {"controller": insurer.pk, "notice_period_hours": "48"})
+    page = client.get(url("controller_add", case)).content.decode()
+    assert "Mutuelle cliente" in page
+    assert "Mutuelle inconnue" not in page and "Leur client" not in page and "Autre opérateur" not in page
+    for refused in (stranger.pk, theirs.pk):
+        response = client.post(url("controller_add", case), {"relationship": refused})
+        assert response.status_code == 400
+    response = client.post(url("controller_add", case), {"relationship": rel.pk})
     assert response.status_code == 302
-    assert case.controller_notices.filter(controller=insurer, notice_period_hours=48).exists()
+    assert case.controller_notices.filter(relationship=rel, notice_period_hours=36).exists()
 
 
 def test_close_then_reopen(case, dpo, login):

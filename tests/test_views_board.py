@@ -367,6 +367,7 @@ def test_case_list_paginates_by_25_keeping_the_filters(dpo, login, many_cases):
 # Measured on PostgreSQL and SQLite: session, user and OTP device (3), the user's
 # organisations (1), then per page: dashboard = running count + rows, undated count +
 # rows, case counts (5); case list = count + rows (2).
+# The menu (compliance/context_processors.py) reuses the page's query of the user's organisations.
 DASHBOARD_QUERIES = 9
 CASE_LIST_QUERIES = 6
 

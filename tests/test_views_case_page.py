@@ -123,7 +123,7 @@ def test_a_decision_conflict_is_flagged(case, dpo, login):
     assert 'id="decision-conflict"' in login(dpo).get(page_url(case)).content.decode()
 
 
-def test_a_processor_case_shows_its_progress_informing_controllers(make_org, make_user, login):
+def test_a_processor_case_shows_its_progress_informing_controllers(make_org, make_user, make_relationship, login):
     processor = make_org(name="Tiers payant", code="tp", kind=Organization.Kind.PROCESSOR)
     user = make_user(processor, Membership.Role.DPO, "tp-dpo")
     case = services.case_open(
@@ -135,7 +135,11 @@ def test_a_processor_case_shows_its_progress_informing_controllers(make_org, mak
         acting_user=user,
     )
     notices = [
-        services.controller_add(case, controller=make_org(name=f"Assureur {i}", code=f"ins{i}"), acting_user=user)
+        services.controller_add(
+            case,
+            relationship=make_relationship(processor, make_org(name=f"Assureur {i}", code=f"ins{i}")),
+            acting_user=user,
+        )
         for i in range(3)
     ]
     services.controller_inform(notices[0], informed_at=paris(2024, 2, 1, 20), acting_user=user)

@@ -19,6 +19,7 @@ from .filings import Filing
 from .jobs import BackgroundJob, JobState
 from .obligations import Obligation
 from .organizations import Membership, Organization
+from .relationships import ProcessingRelationship, ReceivedNotice
 from .timeline import TimelineEvent
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "Membership",
     "Obligation",
     "Organization",
+    "ProcessingRelationship",
+    "ReceivedNotice",
     "SubjectCategory",
     "TimelineEvent",
     "audited_history",

@@ -101,7 +101,7 @@ class Obligation(CaseChild):
     def title(self, lang: str = "fr") -> str:
         """The obligation's name in `lang`, with the controller it concerns for a processor's notice."""
         if self.controller_notice_id:
-            return f"{self.label(lang)} — {self.controller_notice.controller.name}"
+            return f"{self.label(lang)} — {self.controller_notice.controller_name}"
         return self.label(lang)
 
     @property

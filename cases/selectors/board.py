@@ -97,7 +97,7 @@ def running_obligations(
     elif status == Status.RUNNING:
         obligations = obligations.filter(due_at__gt=now + DUE_SOON)
     # Ascending due date puts the overdue (due dates already past) on top, most overdue first.
-    return obligations.select_related("case__organization", "controller_notice__controller").order_by("due_at", "pk")
+    return obligations.select_related("case__organization", "controller_notice").order_by("due_at", "pk")
 
 
 def undated_obligations(user, *, organization: str | None = None, authority: str | None = None) -> QuerySet[Obligation]:
@@ -109,7 +109,7 @@ def undated_obligations(user, *, organization: str | None = None, authority: str
     obligations = obligations.exclude(rule_code__in=CONTINUOUS_RULES)
     if authority:
         obligations = obligations.filter(authority=authority)
-    return obligations.select_related("case__organization", "controller_notice__controller").order_by(
+    return obligations.select_related("case__organization", "controller_notice").order_by(
         "case__aware_at", "case_id", "pk"
     )
 

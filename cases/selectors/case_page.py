@@ -106,7 +106,7 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         "created_by",
     ).get(pk=case.pk)
     obligations = list(
-        case.obligations.select_related("controller_notice__controller", "completed_by", "decided_by").order_by(
+        case.obligations.select_related("controller_notice", "completed_by", "decided_by").order_by(
             F("due_at").asc(nulls_last=True), "rule_code", "pk"
         )
     )
@@ -115,9 +115,7 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
     evidence = list(case.evidence.select_related("uploaded_by").order_by("uploaded_at", "pk"))
     communications = list(case.communications.select_related("evidence", "created_by").order_by("sent_at", "pk"))
     notices = list(
-        case.controller_notices.select_related("controller", "informed_by", "obligation", "controller_case").order_by(
-            "controller__name", "pk"
-        )
+        case.controller_notices.select_related("informed_by", "obligation", "receipt").order_by("controller_name", "pk")
     )
     sections = fact_sections(case, lang, filings)
     return CasePage(
@@ -147,7 +145,7 @@ def _obligation_row(ob: Obligation, now: datetime) -> ObligationRow:
         obligation=ob,
         status=status,
         status_class=STATUS_CLASSES[status],
-        controller=ob.controller_notice.controller.name if ob.controller_notice_id else "",
+        controller=ob.controller_notice.controller_name if ob.controller_notice_id else "",
         is_pending=pending,
         can_request_due=pending and rule.kind is DeadlineKind.ON_REQUEST,
         can_update=ob.state == Obligation.State.DONE and rule.accepts_updates,

@@ -53,15 +53,15 @@ def dossier_data(case: BreachCase) -> DossierData:
         case=case,
         events=list(case.events.order_by("occurred_at", "pk")),
         obligations=list(
-            case.obligations.select_related("controller_notice__controller").order_by(
+            case.obligations.select_related("controller_notice").order_by(
                 F("due_at").asc(nulls_last=True), "rule_code", "pk"
             )
         ),
         filings=list(case.filings.select_related("obligation", "evidence").order_by("sent_at", "pk")),
         communications=list(case.communications.select_related("evidence").order_by("sent_at", "pk")),
         notices=list(
-            case.controller_notices.select_related("controller", "controller_case", "obligation").order_by(
-                "controller__name", "pk"
+            case.controller_notices.select_related("relationship", "receipt", "obligation").order_by(
+                "controller_name", "pk"
             )
         ),
         evidence=list(case.evidence.order_by("uploaded_at", "pk")),

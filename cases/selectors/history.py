@@ -219,7 +219,7 @@ class HistoryFormatter:
         if name == "evidence":
             return f"{kind} #{row['id']} {row.get('original_name', '')}"
         if name == "controllernotice":
-            return f"{kind} {self.orgs.get(row.get('controller_id'), '')}"
+            return f"{kind} {row.get('controller_name') or self.orgs.get(row.get('controller_id'), '')}"
         return f"{kind} #{row['id']}"
 
 
@@ -397,7 +397,7 @@ def _page_formatter(lang: str, case: BreachCase, all_rows: Iterable[dict], rows,
     notices: dict[int, str] = {}
     if ids["controllernotice"]:
         notices = dict(
-            ControllerNotice.objects.filter(pk__in=ids["controllernotice"]).values_list("pk", "controller__name")
+            ControllerNotice.objects.filter(pk__in=ids["controllernotice"]).values_list("pk", "controller_name")
         )
     related = {
         "breachcase": {case.pk: case.reference},

@@ -19,7 +19,14 @@ from .cases import (
 )
 from .checkpoints import checkpoint_create
 from .communications import member_communication_record
-from .controllers import controller_add, controller_inform
+from .controllers import (
+    controller_add,
+    controller_add_all,
+    controller_inform,
+    received_attach,
+    received_dismiss,
+    received_open_case,
+)
 from .evidence import evidence_add
 from .exports import dossier_export_request, run_dossier_export
 from .filings import filing_record
@@ -30,6 +37,14 @@ from .obligations import (
     obligation_mark_not_applicable,
     obligation_set_requested_due,
     sync_obligations,
+)
+from .relationships import (
+    relationship_accept,
+    relationship_create,
+    relationship_end,
+    relationship_invite,
+    relationships_import,
+    relationships_import_preview,
 )
 from .timeline import timeline_event_add
 
@@ -42,6 +57,7 @@ __all__ = [
     "case_update_facts",
     "checkpoint_create",
     "controller_add",
+    "controller_add_all",
     "controller_inform",
     "decision_inform_persons",
     "decision_notify_authority",
@@ -53,6 +69,15 @@ __all__ = [
     "obligation_complete",
     "obligation_mark_not_applicable",
     "obligation_set_requested_due",
+    "received_attach",
+    "received_dismiss",
+    "received_open_case",
+    "relationship_accept",
+    "relationship_create",
+    "relationship_end",
+    "relationship_invite",
+    "relationships_import",
+    "relationships_import_preview",
     "run_dossier_export",
     "sync_obligations",
     "timeline_event_add",

@@ -451,13 +451,13 @@ def case_close(case: BreachCase, *, reason: str, acting_user, expected_version: 
     check_version(case, expected_version)
     open_obligations = [
         o
-        for o in case.obligations.filter(state=Obligation.State.PENDING).select_related("controller_notice__controller")
+        for o in case.obligations.filter(state=Obligation.State.PENDING).select_related("controller_notice")
         if o.rule_code != "GDPR_33_5"
     ]
     if open_obligations:
         lang = "en" if (translation.get_language() or "").startswith("en") else "fr"
         listed = [
-            f"{o.label(lang)} ({o.controller_notice.controller})" if o.controller_notice else o.label(lang)
+            f"{o.label(lang)} ({o.controller_notice.controller_name})" if o.controller_notice else o.label(lang)
             for o in open_obligations
         ]
         raise ValidationError(

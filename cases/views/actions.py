@@ -481,7 +481,7 @@ def controller_add(request: HttpRequest, case: BreachCase, *, role: str) -> Http
         form_kwargs={"case": case},
         perform=lambda d: services.controller_add(
             case,
-            controller=d["controller"],
+            relationship=d["relationship"],
             notice_period_hours=d["notice_period_hours"],
             acting_user=request.user,
         ),
@@ -494,7 +494,7 @@ def controller_add(request: HttpRequest, case: BreachCase, *, role: str) -> Http
 
 @case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
 def controller_inform(request: HttpRequest, case: BreachCase, notice_id: int, *, role: str) -> HttpResponse:
-    notice = get_object_or_404(case.controller_notices.select_related("controller", "case__organization"), pk=notice_id)
+    notice = get_object_or_404(case.controller_notices.select_related("case__organization"), pk=notice_id)
     return _form_page(
         request,
         case,
@@ -510,10 +510,28 @@ def controller_inform(request: HttpRequest, case: BreachCase, notice_id: int, *,
         ),
         record=notice,
         title=_("Controller informed"),
-        subject=notice.controller.name,
-        intro=_("Recording the notice opens the controller's own case, aware from this time."),
+        subject=notice.controller_name,
+        intro=_(
+            "Records when, how and to whom the controller was informed. A controller on the platform also "
+            "receives the notice in its inbox; it opens its own case if it decides to."
+        ),
         success=_("Notice to the controller recorded."),
         anchor=f"notice-{notice.pk}",
         form_id="controller-inform-form",
         field_map={"completed_at": "informed_at"},
     )
+
+
+@case_view(roles=WRITE_ROLES, methods=("POST",))
+def controller_add_all(request: HttpRequest, case: BreachCase, *, role: str) -> HttpResponse:
+    """List every active relationship of the processor on the case, in one action (confirmed by the button)."""
+    if request.POST.get("confirm") != "all":
+        return HttpResponse(_("Confirm with the button of the case page."), status=400)
+    anchor = f"{reverse('cases:case_detail', kwargs={'reference': case.reference})}#controllers"
+    try:
+        notices = services.controller_add_all(case, acting_user=request.user)
+    except (ValidationError, TryAgainError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect(anchor)
+    messages.success(request, _("%(n)s controller(s) added to the list to inform.") % {"n": len(notices)})
+    return redirect(anchor)

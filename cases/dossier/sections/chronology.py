@@ -52,7 +52,7 @@ def entries(ctx: Context) -> list[tuple]:
     for n in ctx.data.notices:
         if n.informed_at:
             out.append(
-                (n.informed_at, 4, n.pk, pgettext("dossier", "Controller informed"), n.controller.name, n.channel)
+                (n.informed_at, 4, n.pk, pgettext("dossier", "Controller informed"), n.controller_name, n.channel)
             )
     out.sort(key=lambda item: item[:3])
     return out

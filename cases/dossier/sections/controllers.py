@@ -13,6 +13,17 @@ from ..styles import para, small_table, spacer
 KEY = "s7"
 
 
+def _acknowledged(ctx: Context, notice) -> str:
+    """What the processor may know of an on-platform controller: received, and when it decided (never its case)."""
+    receipt = getattr(notice, "receipt", None)
+    if receipt is None:
+        return ""
+    lines = [gettext("Received at %(when)s") % {"when": ctx.dt(receipt.received_at)}]
+    if receipt.decided_at:
+        lines.append(gettext("Acknowledged at %(when)s") % {"when": ctx.dt(receipt.decided_at)})
+    return "\n".join(lines)
+
+
 def build(ctx: Context) -> list[Flowable]:
     case = ctx.case
     out: list[Flowable] = [Heading(gettext("7. Controllers informed"), KEY)]
@@ -43,16 +54,15 @@ def build(ctx: Context) -> list[Flowable]:
             else gettext("without undue delay")
         )
         status = ctx.choice(STATUS_LABELS, ob.status(ctx.generated_at).value) if ob else ""
-        own_case = getattr(n, "controller_case", None)
         rows.append(
             [
-                f"{n.controller.name}\n{n.controller.siren}".strip(),
+                f"{n.controller_name}\n{n.relationship.controller_siren if n.relationship else ''}".strip(),
                 period,
                 ctx.dt(ob.due_at, empty="—") if ob else "—",
                 ctx.dt(n.informed_at, empty="—"),
                 "\n".join(p for p in (n.channel, n.reference) if p),
                 status + (f"\n{ob.late_reason}" if ob and ob.late_reason else ""),
-                own_case.reference if own_case else "",
+                _acknowledged(ctx, n),
             ]
         )
     header = [
@@ -62,7 +72,7 @@ def build(ctx: Context) -> list[Flowable]:
         gettext("Informed at"),
         f"{gettext('Channel')} / {gettext('Reference')}",
         gettext("Status"),
-        pgettext("dossier", "Controller's case"),
+        gettext("Received / acknowledged"),
     ]
     out.append(small_table(header, rows, [18, 12, 11, 11, 17, 15, 16]))
     return out

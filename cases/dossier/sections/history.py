@@ -23,11 +23,11 @@ def _formatter(ctx: Context, user_names: dict[int, str]) -> HistoryFormatter:
     orgs = {data.case.organization_id: data.case.organization.name}
     if data.case.processor_id:
         orgs[data.case.processor_id] = data.case.processor.name
-    orgs.update((n.controller_id, n.controller.name) for n in data.notices)
+    orgs.update((n.controller_id, n.controller_name) for n in data.notices if n.controller_id)
     related = {
         "obligation": {o.pk: o.rule_code for o in data.obligations},
         "evidence": {e.pk: e.original_name for e in data.evidence},
-        "controllernotice": {n.pk: n.controller.name for n in data.notices},
+        "controllernotice": {n.pk: n.controller_name for n in data.notices},
         "breachcase": {data.case.pk: data.case.reference},
     }
     return HistoryFormatter(ctx.lang, user_names=user_names, orgs=orgs, related=related)
