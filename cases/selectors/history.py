@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -77,11 +77,14 @@ CATEGORY_GROUPS = {"data_categories": DataCategory, "subject_categories": Subjec
 
 
 def usernames(user_ids) -> dict[int, str]:
+    """The people who acted, by user id: their full name where the account has one, else the username
+    (the same words on the page and in the dossier)."""
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
     user_model = get_user_model()
-    return dict(user_model.objects.filter(pk__in=ids).values_list("pk", user_model.USERNAME_FIELD))
+    rows = user_model.objects.filter(pk__in=ids).values_list("pk", user_model.USERNAME_FIELD, "first_name", "last_name")
+    return {pk: " ".join(p for p in (first, last) if p).strip() or username for pk, username, first, last in rows}
 
 
 def chain_user_ids(chain_key: str) -> set[int]:
@@ -253,12 +256,83 @@ class Version:
         return self.history_type == "+"
 
 
+# Rows written by one person within this time of each other are one action (one service call writes
+# the record and what follows from it: a case and its obligations, a completion and the case's state).
+SAME_ACTION = timedelta(seconds=2)
+
+
+@dataclass
+class Activity:
+    """One action in words: who did what, when and why; the field-level changes beneath it."""
+
+    when: datetime
+    when_text: str
+    who: str
+    reason: str
+    versions: list[Version]
+
+    @property
+    def created(self) -> list[Version]:
+        return [v for v in self.versions if v.created]
+
+    @property
+    def changed(self) -> list[Version]:
+        return [v for v in self.versions if not v.created]
+
+    @property
+    def summary(self) -> str:
+        """What the action did to the records, counted by kind ("created: case, 6 obligations")."""
+        parts = []
+        for verb, versions in ((gettext("created"), self.created), (gettext("changed"), self.changed)):
+            if not versions:
+                continue
+            kinds: dict[str, int] = {}
+            for v in reversed(versions):  # in the order they were written
+                kind = str(OBJECT_LABELS.get(v.object_kind, v.object_kind)).lower()
+                kinds[kind] = kinds.get(kind, 0) + 1
+            counted = ", ".join(kind if n == 1 else f"{n} × {kind}" for kind, n in kinds.items())
+            parts.append(f"{verb}{colon()} {counted}")
+        return " · ".join(parts)
+
+
+def colon() -> str:
+    return "\u00a0:" if (translation.get_language() or "").startswith("fr") else ":"
+
+
+def activities(versions: list[Version]) -> list[Activity]:
+    """Versions (newest first) grouped into actions, newest first.
+
+    Read oldest first, an action is a run of rows by one person at one moment: what was asked (the
+    first row, whose reason is the action's) and what the service did because of it (a case opened
+    creates its obligations; a completion updates the obligations it fulfils). A change after a run of
+    creations starts a new action: creating never follows from a later change in the same moment.
+    """
+    groups: list[list[Version]] = []
+    for version in reversed(versions):
+        group = groups[-1] if groups else None
+        if (
+            group is not None
+            and group[-1].who == version.who
+            and version.when - group[-1].when <= SAME_ACTION
+            and not (version.history_type != "+" and all(v.created for v in group))
+        ):
+            group.append(version)
+        else:
+            groups.append([version])
+    out = []
+    for group in reversed(groups):
+        first = group[0]
+        out.append(Activity(first.when, first.when_text, first.who, first.reason, list(reversed(group))))
+    return out
+
+
 @dataclass
 class HistoryPage:
     number: int
     per_page: int
     total_rows: int
     versions: list[Version]
+    activities: list[Activity] = field(default_factory=list)
 
     @property
     def num_pages(self) -> int:
@@ -365,7 +439,7 @@ def _history_page(case: BreachCase, *, page: int, per_page: int, lang: str) -> H
             ]
         versions.append(version)
     versions.reverse()
-    return HistoryPage(page, per_page, total, versions)
+    return HistoryPage(page, per_page, total, versions, activities(versions))
 
 
 def _page_formatter(lang: str, case: BreachCase, all_rows: Iterable[dict], rows, previous) -> HistoryFormatter:
