@@ -22,6 +22,8 @@ def menu(client) -> dict[str, str]:
     return {text.strip(): href for href, text in LINK.findall(nav)}
 
 
+# The organisation of the fixtures is a controller: its members see its processors and its inbox.
+CONTROLLER_PAGES = {"Sous-traitants", "Boîte de réception"}
 EXPECTED = {
     Membership.Role.DPO: {"Échéances", "Dossiers", "Nouveau dossier", "Exports et calendriers", "Rappels"},
     Membership.Role.LEGAL: {"Échéances", "Dossiers", "Exports et calendriers", "Rappels"},
@@ -41,7 +43,7 @@ EXPECTED = {
 def test_the_menu_lists_exactly_what_the_role_may_open(role, org, make_user, login):
     client = login(make_user(org, role=role, username=f"nav-{role}"))
     links = menu(client)
-    assert set(links) == EXPECTED[role]
+    assert set(links) == EXPECTED[role] | CONTROLLER_PAGES
     for href in links.values():  # every link shown opens
         assert client.get(href).status_code == 200, href
 

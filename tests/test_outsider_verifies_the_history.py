@@ -30,7 +30,6 @@ from cases.history import (
     link_values,
     verify_chain,
 )
-from cases.management.commands.verify_history import Command as VerifyHistory
 from tests.conftest import paris
 from tests.tsa import local_tsa
 
@@ -287,12 +286,14 @@ def test_key_rotation_keeps_old_bundles_valid(case, dpo, settings, tmp_path):
 
 
 def test_verify_history_checks_the_checkpoints_and_names_a_rewritten_chain(case, dpo):
+    from django.core.management import CommandError, call_command
+
     services.checkpoint_create(reason="cron")
     out = io.StringIO()
-    VerifyHistory(stdout=out).run_from_argv(["manage.py", "verify_history"])
+    # call_command, not run_from_argv: that one closes every connection at the end, the test's too.
+    call_command("verify_history", stdout=out)
     assert "1 signed checkpoints checked." in out.getvalue()
     _rewrite_chain_with_every_key_of_the_operator(case)
-    from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="rewritten after it"):
         call_command("verify_history", stdout=io.StringIO())

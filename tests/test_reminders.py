@@ -173,7 +173,7 @@ def test_a_72h_clock_across_the_spring_dst_change_reminds_24h_and_4h_of_real_tim
 
     first = mail.outbox[0]
     assert "lundi 1 avril 2024 à 19:00 (heure de Paris)" in first.body
-    assert "Temps restant : 1 jour" in first.body
+    assert "Temps restant\u00a0: 1 jour" in first.body
     # 24 real hours before is Sunday 19:00 summer time: a wall-clock "day before" in winter time would be 18:00.
     assert (due - timedelta(hours=24)).astimezone(PARIS) == paris(2024, 3, 31, 19, 0)
 
@@ -303,7 +303,7 @@ def test_the_e_mail_is_in_french_by_default_with_plain_text_html_and_the_link(ca
     run(DUE - timedelta(hours=23))
     message = next(m for m in mail.outbox if m.to == ["dpo@mutex.example"])
     ref = case.reference
-    assert message.subject == f"[{ref}] Échéance dans moins de 24 heures : {cnil.label_fr}"
+    assert message.subject == f"[{ref}] Échéance dans moins de 24 heures\u00a0: {cnil.label_fr}"
     body = message.body
     for expected in (
         "Bonjour dpo,",
@@ -312,7 +312,7 @@ def test_the_e_mail_is_in_french_by_default_with_plain_text_html_and_the_link(ca
         f"Obligation : {cnil.label_fr} (GDPR_33_1)",
         "Autorité : CNIL",
         "Échéance : dimanche 4 février 2024 à 18:00 (heure de Paris)",
-        "Temps restant : 23 heures",
+        "Temps restant\u00a0: 23 heures",
         "en tant que délégué à la protection des données de Mutuelle Exemple",
     ):
         assert expected in body
@@ -338,7 +338,7 @@ def test_the_e_mail_is_in_english_when_the_user_prefers_it(case, cnil, team, run
     assert f"Obligation: {cnil.label_en}" in message.body
     assert '<html lang="en">' in message.alternatives[0][0]
     french = next(m for m in mail.outbox if m.to == ["dpo@mutex.example"])
-    assert "Retard : 2 heures 5 minutes" in french.body
+    assert "Retard\u00a0: 2 heures 5 minutes" in french.body
 
 
 def test_the_escalation_e_mail_says_why_the_admin_receives_it(cnil, run):

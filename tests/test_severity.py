@@ -143,7 +143,7 @@ def test_an_invalid_ease_of_identification_is_a_clear_error_and_saves_nothing(op
     rows = case.history.count()
     with pytest.raises(ValidationError) as exc:
         services.case_update_facts(case, acting_user=dpo, severity_ei=ei)
-    assert "0,25 ; 0,5 ; 0,75 ou 1" in exc.value.message_dict["severity_ei"][0]
+    assert "0,25\u00a0; 0,5\u00a0; 0,75 ou 1" in exc.value.message_dict["severity_ei"][0]
     case.refresh_from_db()
     assert case.severity_ei == Decimal("0.25") and case.severity_level == "low"
     assert case.history.count() == rows
