@@ -47,6 +47,8 @@ COUNT_MAX = 2**63 - 1
 
 class CaseSerializer(serializers.ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Blank until the severity is assessed (read-only model fields lose their allow_blank).
+    severity_level = serializers.ChoiceField(choices=BreachCase.SeverityLevel.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = BreachCase
@@ -148,6 +150,7 @@ class RegisterEntrySerializer(serializers.ModelSerializer):
     """One line of the Art. 33(5) register (cases/register.py), as data rather than CSV text."""
 
     organization = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    severity_level = serializers.ChoiceField(choices=BreachCase.SeverityLevel.choices, allow_blank=True, read_only=True)
     cnil_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     cnil_completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     cnil_reference = serializers.CharField(read_only=True, allow_null=True)

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files straight after the security headers: no session, no database for a stylesheet.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The REST API answers JSON, its errors too (the error pages below are HTML).
+    "api.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

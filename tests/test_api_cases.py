@@ -230,3 +230,11 @@ def test_session_needs_the_second_factor(dpo, client, open_case):
 def test_an_impossible_reference_is_404_without_a_500(api):
     assert api.get(f"{CASES}{'x' * 200}/").status_code == 404
     assert api.get(f"{CASES}%00/").status_code == 404
+
+
+def test_errors_outside_the_views_answer_json_too(api):
+    for url in ("/api/v1/nothing-here/", "/api/v1/cases/?q=%01", "/api/v1/cases/a%01b/"):
+        response = api.get(url)
+        assert response.status_code in {400, 404}, url
+        assert response["Content-Type"] == "application/json", url
+        assert "detail" in response.json()
