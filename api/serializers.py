@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from cases.inputs import LONG_TEXT_MAX
-from cases.models import BreachCase, Obligation, Organization
+from cases.models import BreachCase, Obligation, Organization, TimelineEvent
 
 # The facts the API reads and changes (a subset of services.cases.UPDATABLE_FACTS: plain values).
 FACT_FIELDS = (
@@ -192,3 +192,11 @@ class CaseListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=BreachCase.Status.choices, required=False)
     organization = serializers.SlugField(required=False, max_length=50)
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TimelineEvent
+        fields = ("id", "occurred_at", "kind", "title", "description", "created_at", "version")
+        read_only_fields = ("id", "created_at", "version")
+        extra_kwargs = {"kind": {"required": False}, "description": {"required": False}}

@@ -22,6 +22,7 @@ urlpatterns = [
         views.ObligationNotApplicableView.as_view(),
         name="obligation_not_applicable",
     ),
+    path("v1/cases/<str:reference>/timeline/", views.TimelineView.as_view(), name="timeline"),
     path("v1/deadlines/", views.DeadlineListView.as_view(), name="deadline_list"),
     path("v1/register/", views.RegisterView.as_view(), name="register"),
     # Pages (login and second factor, like every page).

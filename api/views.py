@@ -192,6 +192,25 @@ class ObligationNotApplicableView(ObligationActionView):
         return self.answer(obligation)
 
 
+@extend_schema(tags=["timeline"])
+class TimelineView(ApiMixin, APIView):
+    method_roles = {"GET": READ_ROLES, "POST": WRITE_ROLES}
+
+    @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **errors()})
+    def get(self, request, reference: str):
+        """The dated steps of the response to a case, oldest first."""
+        events = self.case().events.order_by("occurred_at", "pk")
+        return Response(s.TimelineEventSerializer(events, many=True).data)
+
+    @extend_schema(request=s.TimelineEventSerializer, responses={201: s.TimelineEventSerializer, **errors(400, 409)})
+    def post(self, request, reference: str):
+        """Add a dated step (detection, containment, recovery...)."""
+        case = self.case()
+        data = _valid(s.TimelineEventSerializer, request.data)
+        event = services.timeline_event_add(case, acting_user=request.user, **data)
+        return Response(s.TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
 class DeadlineFilterSerializer(serializers.Serializer):
     organization = serializers.SlugField(required=False, max_length=50)
     authority = serializers.ChoiceField(choices=[a.value for a in Authority], required=False)

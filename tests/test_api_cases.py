@@ -238,3 +238,20 @@ def test_errors_outside_the_views_answer_json_too(api):
         assert response.status_code in {400, 404}, url
         assert response["Content-Type"] == "application/json", url
         assert "detail" in response.json()
+
+
+def test_timeline_events_are_listed_and_added_through_the_service(api, open_case, org, make_user, other_case):
+    case = open_case()
+    url = f"{CASES}{case.reference}/timeline/"
+    response = api.post(url, {"occurred_at": "2024-02-01T19:00:00+01:00", "title": "Coupure du VPN"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "other"
+    assert [e["title"] for e in api.get(url).json()] == ["Coupure du VPN"]
+    assert api.post(url, {"occurred_at": "2024-02-01T19:00:00", "title": " "}, format="json").status_code == 400
+    auditor = bearer(issue_token(make_user(org, Membership.Role.AUDITOR, "aud"))[1])
+    assert auditor.get(url).status_code == 200
+    assert (
+        auditor.post(url, {"occurred_at": "2024-02-01T19:00:00+01:00", "title": "x"}, format="json").status_code == 403
+    )
+    assert api.get(f"{CASES}{other_case.reference}/timeline/").status_code == 404
+    assert case.events.count() == 1

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -22,7 +24,18 @@ MAX_EXAMPLES = 20
 
 
 @pytest.fixture
-def api_headers(dpo, open_case, settings):
+def keep_the_test_connection():
+    """The WSGI handler closes old connections around each request; Django's test client does not.
+    Inside the test's transaction (PostgreSQL) the connection must stay open, as with the test client."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_headers(dpo, open_case, settings, keep_the_test_connection):
     settings.API_THROTTLE_RATE = "100000/minute"
     cache.clear()
     open_case()  # something to list, read and complete
