@@ -14,7 +14,9 @@ OPEN_PATH_NAMES = ("accounts:login", "accounts:logout", "set_language", "health"
 SECOND_FACTOR_PATH_NAMES = ("accounts:enrol", "accounts:verify")
 # Authenticated by their own secret instead of a session: calendar feeds (cases.views.feeds.calendar_feed).
 # Public by design: the history signing keys and the standalone verifier (cases.views.public).
-OPEN_PATH_PREFIXES = ("/calendar/feed/", "/history/public/")
+# The REST API authenticates each request itself: a personal token, or a session that passed the
+# second factor (api.authentication); its pages (/api/docs/, /api/tokens/) stay behind this middleware.
+OPEN_PATH_PREFIXES = ("/calendar/feed/", "/history/public/", "/api/v1/")
 
 
 class RequireSecondFactorMiddleware:

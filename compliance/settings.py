@@ -84,12 +84,18 @@ INSTALLED_APPS = [
     "cases",
     "accounts",
     "reminders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files straight after the security headers: no session, no database for a stylesheet.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The REST API answers JSON, its errors too (the error pages below are HTML).
+    "api.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -286,6 +292,40 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [NONE],
         "object-src": [NONE],
     }
+}
+
+# --- REST API (api/) ------------------------------------------------------------------------------
+# Personal tokens (Authorization: Bearer) or the verified session of the documentation page.
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "365"))
+# Requests per user, whatever the token (DRF rate syntax: "600/minute", "20000/day").
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "api.authentication.VerifiedSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.rest.ReadOnlyTokenPermission",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.rest.ApiUserThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.rest.Pagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle_exception",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{PRODUCT_NAME} API",
+    "DESCRIPTION": "Breach register (GDPR Art. 33/34, NIS2, DORA). Authenticate with a personal token: "
+    "`Authorization: Bearer <token>` (created on the API tokens page, after the second factor).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The schema needs the same credentials as the API (a token, or the verified session of the docs page).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "api.rest.ReadOnlyTokenPermission"],
 }
 
 # --- Dossier sealing ---------------------------------------------------------------------

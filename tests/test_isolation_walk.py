@@ -62,6 +62,10 @@ USER_SCOPED = {
     "cases:relationship_invite": {"get": set(), "post": True},
     "cases:inbox": {"get": set(ROLES), "post": False},
     "cases:inbox_notice": {"get": set(ROLES), "post": True},
+    # The user's own API tokens; POST creates one of the user's own (with no input: 400, nothing saved).
+    "api:tokens": {"get": set(ROLES), "post": True},
+    "api:token_revoke": {"get": set(), "post": True},
+    "api:docs": {"get": set(ROLES), "post": False},
 }
 # The URLs whose ids name a relationship or a received notice: another organisation's ids answer 404.
 OBJECT_URLS = {
@@ -69,6 +73,12 @@ OBJECT_URLS = {
     "cases:relationship_invite": "relationship_id",
     "cases:inbox_notice": "received_id",
 }
+# The REST API (/api/v1/): a token or a verified session, JSON in and out. Anonymous: 401. On a case
+# URL (the view's `method_roles`), another organisation's user gets 404, a role not listed 403, an
+# empty write 400 and nothing saved; a read-only token 403 on every write. The user-scoped ones list
+# only the user's organisations. Checked below with the session, a token and a read-only token.
+API_PREFIX = "api/v1/"
+API_USER_SCOPED = {"api:schema", "api:case_list", "api:deadline_list", "api:register"}
 # The Django admin is for platform staff only: a member who is not staff is sent to its login page.
 ADMIN_NAMESPACE = "admin"
 UNNAMED_ALLOWED = {"admin/(?P<url>.*)$"}  # the admin's catch-all
@@ -157,6 +167,7 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
             "received_id": received_a.pk,
             "export_id": export.pk,
             "token": "not-a-token",
+            "token_id": 999_999,
             # admin
             "app_label": "cases",
             "object_id": str(case_a.pk),
@@ -190,7 +201,9 @@ def _received_notice(make_org, make_user, make_relationship, controller, code):
 def snapshot() -> dict[str, int]:
     """Row counts of every table a request could change, history included."""
     models = [
-        m for m in apps.get_models() if m._meta.app_label in {"cases", "reminders", "auth", "otp_totp", "otp_static"}
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"cases", "reminders", "auth", "otp_totp", "otp_static", "api"}
     ]
     models += chained_history_models()
     counts = {m._meta.db_table: m._default_manager.count() for m in set(models)}
@@ -234,11 +247,13 @@ def test_every_url_pattern_is_scoped_and_refuses_what_a_role_may_not_do(world, l
         else:
             url = reverse(name, kwargs={p: params[p] for p in names})
 
-        # Nobody logged in: the login page, never the content.
+        # Nobody logged in: the login page, never the content (the API: 401).
         for method in ("get", "post"):
             before = snapshot()
             response = getattr(Client(), method)(url)
-            if name in TOKEN:
+            if route.startswith(API_PREFIX):
+                ok = response.status_code == 401
+            elif name in TOKEN:
                 ok = response.status_code == 404
             else:
                 ok = response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
@@ -251,7 +266,9 @@ def test_every_url_pattern_is_scoped_and_refuses_what_a_role_may_not_do(world, l
             continue
 
         view = pattern.callback
-        if hasattr(view, "case_roles"):
+        if route.startswith(API_PREFIX):
+            expectation = _check_api_url(name, url, view, world, login, problems, canary_a, canary_b)
+        elif hasattr(view, "case_roles"):
             expectation = _check_case_url(name, url, view, world, login, problems, canary_b)
         elif name.split(":")[0] == ADMIN_NAMESPACE:
             expectation = _check_admin_url(name, url, world, login, problems)
@@ -346,6 +363,80 @@ def _check_user_scoped_url(name, url, world, login, problems, canary_a, canary_b
             problems.append(f"{name} GET shows organisation A's case to organisation B")
     allowed = "/".join(sorted(rule["get"])) or "nobody (POST only or redirect)"
     return f"user-scoped: GET {allowed}; POST {'its own form' if rule['post'] else 'refused'}; only own organisations"
+
+
+API_METHODS = ("get", "post", "patch", "put", "delete")
+
+
+def _api_clients(user, login) -> dict[str, Client]:
+    """The user's session, a read-write token and a read-only token."""
+    from tests.api_support import issue_token
+
+    _token, secret = issue_token(user, name="walk")
+    _token, read_only = issue_token(user, name="walk read-only", read_only=True)
+    return {
+        "session": verified_client(user, login),
+        "token": Client(HTTP_AUTHORIZATION=f"Bearer {secret}"),
+        "read-only token": Client(HTTP_AUTHORIZATION=f"Bearer {read_only}"),
+    }
+
+
+def _api_call(client: Client, method: str, url: str):
+    if method in ("get", "delete"):
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, data="{}", content_type="application/json")
+
+
+def _check_api_url(name, url, view, world, login, problems, canary_a, canary_b) -> str:
+    view_class = view.view_class
+    offered = {m for m in API_METHODS if hasattr(view_class, m)}
+    method_roles = getattr(view_class, "method_roles", {})
+    for who in ("outsider", "outsider_admin"):
+        for kind, client in _api_clients(world[who], login).items():
+            for method in API_METHODS:
+                before = snapshot()
+                status = _api_call(client, method, url).status_code
+                if kind == "read-only token" and method != "get":
+                    ok = status == 403  # refused before anything else, whatever the method
+                elif method not in offered:
+                    ok = status == 405
+                elif name in API_USER_SCOPED:
+                    ok = status in {200, 400}
+                else:
+                    ok = status == 404
+                if not ok:
+                    problems.append(f"{name} {method.upper()} another organisation's {who} ({kind}) -> {status}")
+                if method != "get" and snapshot() != before:
+                    problems.append(f"{name} {method.upper()} by another organisation ({kind}) changed the database")
+            if "get" in offered and canary_a.encode() in _body(_api_call(client, "get", url)):
+                problems.append(f"{name} GET shows organisation A's case to organisation B ({kind})")
+    for role, user in world["users"].items():
+        for kind, client in _api_clients(user, login).items():
+            for method in API_METHODS:
+                before = snapshot()
+                response = _api_call(client, method, url)
+                status = response.status_code
+                allowed = method_roles.get(method.upper())
+                if kind == "read-only token" and method != "get":
+                    ok = status == 403
+                elif method not in offered:
+                    ok = status == 405
+                elif allowed is not None and role not in allowed:
+                    ok = status == 403
+                else:
+                    ok = status == 200 if method == "get" else status == 400
+                if not ok:
+                    problems.append(f"{name} {method.upper()} {role} ({kind}) -> {status}")
+                if method != "get" and snapshot() != before:
+                    problems.append(f"{name} {method.upper()} {role} ({kind}) with no input changed the database")
+                if canary_b.encode() in _body(response):
+                    problems.append(f"{name} {method.upper()} {role} ({kind}) shows another organisation's case")
+    roles = "; ".join(f"{m} {'/'.join(sorted(r))}" for m, r in sorted(method_roles.items())) or "every member"
+    scope = "only own organisations" if name in API_USER_SCOPED else "another organisation 404"
+    return (
+        f"API ({'/'.join(sorted(m.upper() for m in offered))}): roles {roles}; {scope}; "
+        "anonymous 401, read-only token 403 on writes, other methods 405"
+    )
 
 
 def _body(response) -> bytes:

@@ -1,0 +1,28 @@
+"""Under /api/v1/ every answer is JSON, errors too: the project's HTML error pages (a URL that names
+nothing, a control character refused by compliance.errors, a 405 page) become `{"detail": ...}`."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+API_PREFIX = "/api/v1/"
+KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+
+class ApiJsonErrorsMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path_info.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            answer = JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
+            for header in KEPT_HEADERS:
+                if header in response:
+                    answer[header] = response[header]
+            return answer
+        return response

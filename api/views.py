@@ -1,0 +1,267 @@
+"""API v1 endpoints. Reads are scoped to the user's organisations by the same selectors as the
+pages; writes call the same services (roles, organisation, history, versions, validation)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.security_log import record
+from cases import register, services
+from cases.access import case_and_role_for_user
+from cases.deadlines import Status as ClockStatus
+from cases.models import BreachCase, Obligation, Organization
+from cases.permissions import DECISION_ROLES, READ_ROLES, WRITE_ROLES
+from cases.regimes import Authority
+from cases.selectors import board
+from cases.services.common import acting_via
+
+from . import serializers as s
+from .models import ApiToken
+from .tokens import LOG_KIND
+
+ERRORS = {
+    400: OpenApiTypes.OBJECT,
+    401: OpenApiTypes.OBJECT,
+    403: OpenApiTypes.OBJECT,
+    404: OpenApiTypes.OBJECT,
+    409: OpenApiTypes.OBJECT,
+    429: OpenApiTypes.OBJECT,
+}
+
+
+def errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in (401, 403, 404, 429, *codes)}
+
+
+class ApiMixin:
+    """Names the token in the history of every write made with it (`acting_via`).
+
+    `method_roles` says which roles may use each method on a case URL (as `cases.access.case_view`):
+    another organisation's case answers 404, a role not listed 403, before any input is read.
+    """
+
+    method_roles: dict[str, frozenset[str]] = {}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if isinstance(request.auth, ApiToken):
+            self._via = acting_via(request.auth.label)
+            self._via.__enter__()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        via = getattr(self, "_via", None)
+        if via is not None:
+            self._via = None
+            via.__exit__(None, None, None)
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def case(self) -> BreachCase:
+        case, role = case_and_role_for_user(self.request.user, self.kwargs["reference"])
+        if role not in self.method_roles.get(self.request.method, READ_ROLES):
+            raise PermissionDenied
+        return case
+
+
+def _valid(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _organizations_readable(user) -> QuerySet[Organization]:
+    return Organization.objects.filter(
+        memberships__user=user, memberships__is_active=True, memberships__role__in=READ_ROLES
+    ).order_by("name")
+
+
+@extend_schema(tags=["cases"])
+class CaseListView(ApiMixin, generics.GenericAPIView):
+    serializer_class = s.CaseSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", enum=BreachCase.Status.values),
+            OpenApiParameter("organization", str, description="An organisation code."),
+            OpenApiParameter("q", str, description="Searches reference and title."),
+        ],
+        responses={200: s.CaseSerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        """The cases of your organisations, most urgent next due date first."""
+        filters = _valid(s.CaseListFilterSerializer, request.query_params)
+        cases = board.case_list(
+            request.user,
+            q=filters.get("q", ""),
+            organization=filters.get("organization"),
+            status=filters.get("status"),
+            now=timezone.now(),
+        ).select_related("organization")
+        page = self.paginate_queryset(cases)
+        return self.get_paginated_response(s.CaseSerializer(page, many=True).data)
+
+    @extend_schema(request=s.CaseOpenSerializer, responses={201: s.CaseSerializer, **errors(400)})
+    def post(self, request):
+        """Open a case (the facts that start the clocks; the rest can follow)."""
+        data = _valid(s.CaseOpenSerializer, request.data, organizations=board.user_organizations(request.user))
+        organization = data.pop("organization")
+        case = services.case_open(organization=organization, acting_user=request.user, **data)
+        return Response(s.CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["cases"])
+class CaseDetailView(ApiMixin, APIView):
+    method_roles = {"GET": READ_ROLES, "PATCH": WRITE_ROLES}
+
+    @extend_schema(responses={200: s.CaseSerializer, **errors()})
+    def get(self, request, reference: str):
+        """One case."""
+        return Response(s.CaseSerializer(self.case()).data)
+
+    @extend_schema(request=s.CaseFactsSerializer, responses={200: s.CaseSerializer, **errors(400, 409)})
+    def patch(self, request, reference: str):
+        """Change facts of a case; `version` is the version you read (409 if it changed since)."""
+        case = self.case()
+        data = _valid(s.CaseFactsSerializer, request.data)
+        version = data.pop("version")
+        reason = data.pop("change_reason", "")
+        case = services.case_update_facts(
+            case, acting_user=request.user, change_reason=reason, expected_version=version, **data
+        )
+        case.refresh_from_db()
+        return Response(s.CaseSerializer(case).data)
+
+
+@extend_schema(tags=["obligations"])
+class ObligationListView(ApiMixin, APIView):
+    @extend_schema(responses={200: s.ObligationSerializer(many=True), **errors()})
+    def get(self, request, reference: str):
+        """The obligations of a case."""
+        case = self.case()
+        obligations = case.obligations.select_related("case__organization").order_by("due_at", "pk")
+        return Response(s.ObligationSerializer(obligations, many=True).data)
+
+
+class ObligationActionView(ApiMixin, APIView):
+    def obligation(self) -> Obligation:
+        case = self.case()
+        obligation = get_object_or_404(Obligation.objects.filter(case=case), pk=self.kwargs["obligation_id"])
+        obligation.case = case
+        return obligation
+
+    def answer(self, obligation: Obligation) -> Response:
+        obligation.refresh_from_db()
+        return Response(s.ObligationSerializer(obligation).data)
+
+
+@extend_schema(tags=["obligations"])
+class ObligationCompleteView(ObligationActionView):
+    method_roles = {"POST": WRITE_ROLES}
+
+    @extend_schema(request=s.ObligationCompleteSerializer, responses={200: s.ObligationSerializer, **errors(400, 409)})
+    def post(self, request, reference: str, obligation_id: int):
+        """Complete an obligation; after its due date `late_reason` is required."""
+        obligation = self.obligation()
+        data = _valid(s.ObligationCompleteSerializer, request.data)
+        version = data.pop("version")
+        services.obligation_complete(obligation, acting_user=request.user, expected_version=version, **data)
+        return self.answer(obligation)
+
+
+@extend_schema(tags=["obligations"])
+class ObligationNotApplicableView(ObligationActionView):
+    method_roles = {"POST": DECISION_ROLES}
+
+    @extend_schema(
+        request=s.ObligationNotApplicableSerializer, responses={200: s.ObligationSerializer, **errors(400, 409)}
+    )
+    def post(self, request, reference: str, obligation_id: int):
+        """Record that an obligation does not apply, and why."""
+        obligation = self.obligation()
+        data = _valid(s.ObligationNotApplicableSerializer, request.data)
+        services.obligation_mark_not_applicable(
+            obligation, reason=data["reason"], acting_user=request.user, expected_version=data["version"]
+        )
+        return self.answer(obligation)
+
+
+@extend_schema(tags=["timeline"])
+class TimelineView(ApiMixin, APIView):
+    method_roles = {"GET": READ_ROLES, "POST": WRITE_ROLES}
+
+    @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **errors()})
+    def get(self, request, reference: str):
+        """The dated steps of the response to a case, oldest first."""
+        events = self.case().events.order_by("occurred_at", "pk")
+        return Response(s.TimelineEventSerializer(events, many=True).data)
+
+    @extend_schema(request=s.TimelineEventSerializer, responses={201: s.TimelineEventSerializer, **errors(400, 409)})
+    def post(self, request, reference: str):
+        """Add a dated step (detection, containment, recovery...)."""
+        case = self.case()
+        data = _valid(s.TimelineEventSerializer, request.data)
+        event = services.timeline_event_add(case, acting_user=request.user, **data)
+        return Response(s.TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class DeadlineFilterSerializer(serializers.Serializer):
+    organization = serializers.SlugField(required=False, max_length=50)
+    authority = serializers.ChoiceField(choices=[a.value for a in Authority], required=False)
+    status = serializers.ChoiceField(
+        choices=[ClockStatus.OVERDUE.value, ClockStatus.DUE_SOON.value, ClockStatus.RUNNING.value], required=False
+    )
+
+
+@extend_schema(tags=["deadlines"])
+class DeadlineListView(ApiMixin, generics.GenericAPIView):
+    serializer_class = s.ObligationSerializer
+
+    @extend_schema(
+        parameters=[DeadlineFilterSerializer],
+        responses={200: s.ObligationSerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        """Running deadlines of your organisations (pending, with a due date), overdue first, as on the dashboard."""
+        filters = _valid(DeadlineFilterSerializer, request.query_params)
+        obligations = board.running_obligations(request.user, now=timezone.now(), **filters)
+        page = self.paginate_queryset(obligations)
+        return self.get_paginated_response(s.ObligationSerializer(page, many=True).data)
+
+
+class RegisterFilterSerializer(serializers.Serializer):
+    organization = serializers.SlugField(required=False, max_length=50)
+
+
+@extend_schema(tags=["register"])
+class RegisterView(ApiMixin, generics.GenericAPIView):
+    serializer_class = s.RegisterEntrySerializer
+
+    @extend_schema(
+        parameters=[RegisterFilterSerializer],
+        responses={200: s.RegisterEntrySerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        """The Art. 33(5) breach register of your organisations (as the CSV export); logged as an export."""
+        filters = _valid(RegisterFilterSerializer, request.query_params)
+        organizations = list(_organizations_readable(request.user))
+        code = filters.get("organization")
+        if code:
+            organizations = [o for o in organizations if o.code == code]
+            if not organizations:
+                return Response({"detail": "No such organisation."}, status=status.HTTP_404_NOT_FOUND)
+        page = self.paginate_queryset(register.register_cases(organizations))
+        record(
+            LOG_KIND,
+            request._request,
+            user=request.user,
+            organization=organizations[0] if len(organizations) == 1 else None,
+            detail=f"breach register API ({len(page)} cases)",
+        )
+        return self.get_paginated_response(s.RegisterEntrySerializer(page, many=True).data)
