@@ -19,6 +19,7 @@ from .filings import Filing
 from .jobs import BackgroundJob, JobState
 from .obligations import Obligation
 from .organizations import Membership, Organization
+from .submissions import Submission
 from .timeline import TimelineEvent
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Obligation",
     "Organization",
     "SubjectCategory",
+    "Submission",
     "TimelineEvent",
     "audited_history",
     "siren_validator",

@@ -31,6 +31,13 @@ from .obligations import (
     obligation_set_requested_due,
     sync_obligations,
 )
+from .submissions import (
+    submission_approve,
+    submission_draft,
+    submission_edit,
+    submission_mark_sent,
+    submission_submit_for_review,
+)
 from .timeline import timeline_event_add
 
 __all__ = [
@@ -54,6 +61,11 @@ __all__ = [
     "obligation_mark_not_applicable",
     "obligation_set_requested_due",
     "run_dossier_export",
+    "submission_approve",
+    "submission_draft",
+    "submission_edit",
+    "submission_mark_sent",
+    "submission_submit_for_review",
     "sync_obligations",
     "timeline_event_add",
 ]

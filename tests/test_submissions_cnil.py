@@ -1,0 +1,380 @@
+"""The CNIL notification drafted, reviewed (four eyes) and sent from the register (issue 12)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from cases import services
+from cases.filings import FORMS
+from cases.models import Filing, Membership, Obligation, Organization, Submission
+from cases.services.submissions import submission_missing
+from tests.conftest import paris
+
+AWARE = paris(2024, 2, 1, 18, 0)
+FULL_FACTS = {
+    "first_signal_source": "E-mail d'un adhérent signalant un courrier frauduleux.",
+    "occurred_from": paris(2024, 1, 30, 8, 0),
+    "occurred_to": paris(2024, 2, 1, 12, 0),
+    "origin": "credential_theft",
+    "cause": "external_malicious",
+    "breach_confidentiality": True,
+    "description": "Connexion au portail avec les identifiants d'un professionnel de santé.",
+    "subject_categories": ["members"],
+    "persons_approx": 1_200_000,
+    "records_approx": 1_500_000,
+    "data_categories": ["identity", "nir", "insurance"],
+    "likely_consequences": "Hameçonnage ciblé, usurpation d'identité.",
+    "measures_immediate": "Comptes suspendus, mots de passe réinitialisés.",
+    "measures_medium": "Double authentification des professionnels.",
+}
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are matched in English; one test drafts in French (the CNIL form's language)."""
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+@pytest.fixture
+def full_org(make_org):
+    return make_org(
+        name="Mutuelle Complète",
+        code="mutco",
+        kind=Organization.Kind.CONTROLLER,
+        siren="123456789",
+        dpo_name="Claire Martin",
+        dpo_email="dpo@mutco.example",
+        legal_rep_name="Jean Durand",
+        legal_rep_title="Directeur général",
+    )
+
+
+@pytest.fixture
+def people(full_org, make_user):
+    return {
+        "dpo": make_user(full_org, Membership.Role.DPO, "co-dpo"),
+        "dpo2": make_user(full_org, Membership.Role.DPO, "co-dpo2"),
+        "legal": make_user(full_org, Membership.Role.LEGAL, "co-legal"),
+        "auditor": make_user(full_org, Membership.Role.AUDITOR, "co-auditor"),
+        "admin": make_user(full_org, Membership.Role.ADMIN, "co-admin"),
+    }
+
+
+@pytest.fixture
+def full_case(full_org, people):
+    case = services.case_open(
+        organization=full_org,
+        title="Accès frauduleux au portail",
+        first_signal_at=paris(2024, 2, 1, 9, 0),
+        aware_at=AWARE,
+        aware_justification="Logs confirm data were read.",
+        acting_user=people["dpo"],
+        **FULL_FACTS,
+    )
+    services.decision_inform_persons(
+        case, inform=True, reason="Risque élevé : NIR.", exemption="", acting_user=people["legal"]
+    )
+    return case
+
+
+def cnil(case) -> Obligation:
+    return case.obligations.get(rule_code="GDPR_33_1")
+
+
+def draft(case, user) -> Submission:
+    return services.submission_draft(case, obligation=cnil(case), acting_user=user)
+
+
+def approved(case, people) -> Submission:
+    sub = draft(case, people["dpo"])
+    sub = services.submission_submit_for_review(sub, acting_user=people["dpo"])
+    return services.submission_approve(sub, comment="Relu, conforme.", acting_user=people["legal"])
+
+
+def missing_keys(sub) -> list[str]:
+    return [f"{s.key}.{f.key}" for s, f in submission_missing(sub)]
+
+
+# --- drafting ---------------------------------------------------------------------------------
+
+
+def test_a_draft_from_a_case_with_full_facts_lacks_nothing_required(full_case, people):
+    sub = draft(full_case, people["dpo"])
+    assert (sub.kind, sub.state, sub.author, sub.obligation) == (
+        Submission.Kind.CNIL_INITIAL,
+        Submission.State.DRAFT,
+        people["dpo"],
+        cnil(full_case),
+    )
+    assert missing_keys(sub) == []
+    assert sub.content["filing"]["siren"] == "123456789"
+    assert sub.content["filing"]["filing_type"] == "Initial notification"
+    assert sub.content["persons"]["persons_approx"] == "1\u00a0200\u00a0000"
+    assert sub.content["nature"]["occurred_from"] == "30/01/2024 08:00"
+    assert sub.content["data"]["nir"] == "Yes"
+    assert sub.content["information"]["persons_informed"] == "Yes"
+    # Every question of the form has its place, in the form's structure.
+    form = FORMS[sub.kind]
+    assert {(s.key, f.key) for s, f in form.all_fields()} == {
+        (s, f) for s, answers in sub.content.items() for f in answers
+    }
+    assert sub.history.get().history_user == people["dpo"]
+
+
+def test_a_draft_from_a_case_with_missing_facts_lists_exactly_what_is_missing(open_case, dpo):
+    case = open_case()
+    sub = services.submission_draft(case, obligation=cnil(case), acting_user=dpo)
+    assert missing_keys(sub) == [
+        "filing.siren",
+        "filing.legal_rep",
+        "filing.dpo",
+        "nature.first_signal_source",
+        "origin.origin",
+        "origin.circumstances",
+        "origin.cause",
+        "origin.description",
+        "persons.subject_categories",
+        "persons.persons_approx",
+        "data.data_categories",
+        "data.records_approx",
+        "consequences.likely_consequences",
+        "measures.measures_immediate",
+        "measures.measures_medium",
+        "information.persons_informed",
+    ]
+    # An answer typed in the draft is no longer missing.
+    sub = services.submission_edit(
+        sub, content={"origin": {"origin": "Inconnue à ce stade"}}, acting_user=dpo, expected_version=sub.version
+    )
+    assert "origin.origin" not in missing_keys(sub)
+
+
+def test_only_one_open_draft_per_obligation_and_only_for_a_pending_filing_obligation(full_case, people):
+    draft(full_case, people["dpo"])
+    with pytest.raises(ValidationError, match="already exists"):
+        draft(full_case, people["dpo"])
+    register = full_case.obligations.get(rule_code="GDPR_33_5")
+    with pytest.raises(ValidationError, match="cannot be drafted"):
+        services.submission_draft(full_case, obligation=register, acting_user=people["dpo"])
+    assert full_case.submissions.count() == 1
+
+
+def test_legal_and_auditor_cannot_draft(full_case, people):
+    for who in ("legal", "auditor"):
+        with pytest.raises(PermissionDenied):
+            draft(full_case, people[who])
+    assert not full_case.submissions.exists()
+
+
+def test_another_case_s_obligation_is_refused(full_case, people, open_case, dpo):
+    other = open_case()
+    with pytest.raises(ValidationError, match="another case"):
+        services.submission_draft(full_case, obligation=cnil(other), acting_user=people["dpo"])
+    assert not Submission.objects.exists()
+
+
+# --- review -----------------------------------------------------------------------------------
+
+
+def test_the_author_can_never_approve_and_a_clear_error_says_why(full_case, people, full_org):
+    sub = draft(full_case, people["admin"])  # an administrator may both write and approve: not their own text
+    sub = services.submission_submit_for_review(sub, acting_user=people["admin"])
+    with pytest.raises(ValidationError, match="another person must approve"):
+        services.submission_approve(sub, comment="", acting_user=people["admin"])
+    sub.refresh_from_db()
+    assert sub.state == Submission.State.IN_REVIEW and sub.approved_by is None
+
+
+def test_a_dpo_approves_only_where_the_organisation_allows_it(full_case, people, full_org):
+    sub = services.submission_submit_for_review(draft(full_case, people["dpo"]), acting_user=people["dpo"])
+    with pytest.raises(PermissionDenied):
+        services.submission_approve(sub, comment="", acting_user=people["dpo2"])
+    with pytest.raises(PermissionDenied):
+        services.submission_approve(sub, comment="", acting_user=people["auditor"])
+    full_org.dpo_peer_review = True
+    services.common.save(full_org, acting_user=None, reason="test: peer review allowed")
+    sub = services.submission_approve(sub, comment="Vu.", acting_user=people["dpo2"])
+    assert (sub.state, sub.approved_by, sub.approval_comment) == (Submission.State.APPROVED, people["dpo2"], "Vu.")
+
+
+def test_approval_needs_a_submission_in_review(full_case, people):
+    sub = draft(full_case, people["dpo"])
+    with pytest.raises(ValidationError, match="submitted for review"):
+        services.submission_approve(sub, comment="", acting_user=people["legal"])
+    with pytest.raises(ValidationError, match="approved notification"):
+        services.submission_mark_sent(sub, sent_at=AWARE + timedelta(hours=20), acting_user=people["dpo"])
+    sub.refresh_from_db()
+    assert sub.state == Submission.State.DRAFT and sub.version == 1
+
+
+def test_an_edit_after_approval_reopens_the_review(full_case, people):
+    sub = approved(full_case, people)
+    assert sub.approved_by == people["legal"] and sub.approved_at is not None
+    sub = services.submission_edit(
+        sub,
+        content={"consequences": {"likely_consequences": "Hameçonnage ciblé."}},
+        acting_user=people["dpo"],
+        expected_version=sub.version,
+    )
+    assert sub.state == Submission.State.IN_REVIEW
+    assert (sub.approved_by, sub.approved_at, sub.approval_comment) == (None, None, "")
+    with pytest.raises(ValidationError, match="approved notification"):
+        services.submission_mark_sent(sub, sent_at=AWARE + timedelta(hours=20), acting_user=people["dpo"])
+    # The former approval stays in the history.
+    assert sub.history.filter(state=Submission.State.APPROVED, approved_by=people["legal"]).exists()
+    sub = services.submission_approve(sub, comment="Relu à nouveau.", acting_user=people["legal"])
+    assert sub.state == Submission.State.APPROVED
+
+
+def test_the_last_editor_cannot_approve_either(full_case, people):
+    sub = services.submission_submit_for_review(draft(full_case, people["dpo"]), acting_user=people["dpo"])
+    sub = services.submission_edit(
+        sub,
+        content={"data": {"media": "Serveur du portail"}},
+        acting_user=people["admin"],
+        expected_version=sub.version,
+    )
+    with pytest.raises(ValidationError, match="another person must approve"):
+        services.submission_approve(sub, comment="", acting_user=people["admin"])
+
+
+def test_a_stale_edit_is_refused(full_case, people):
+    sub = draft(full_case, people["dpo"])
+    services.submission_edit(sub, content={"data": {"media": "Serveur"}}, acting_user=people["dpo"])
+    with pytest.raises(services.common.StaleVersionError):
+        services.submission_edit(
+            sub, content={"data": {"media": "Papier"}}, acting_user=people["dpo"], expected_version=1
+        )
+    sub.refresh_from_db()
+    assert sub.content["data"]["media"] == "Serveur"
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
+        ({"nowhere": {"x": "y"}}, "content"),
+        ({"data": {"nowhere": "y"}}, "content"),
+        ({"data": {"media": 12}}, "data.media"),
+        ({"data": {"media": "x" * 20_001}}, "data.media"),
+        ({"data": {"media": "bad\x00text"}}, "data.media"),
+        (["not", "a", "mapping"], "content"),
+    ],
+)
+def test_bad_answers_are_refused_with_a_clear_error_and_nothing_saved(full_case, people, content, key):
+    sub = draft(full_case, people["dpo"])
+    with pytest.raises(ValidationError) as exc:
+        services.submission_edit(sub, content=content, acting_user=people["dpo"], expected_version=sub.version)
+    assert key in exc.value.message_dict
+    sub.refresh_from_db()
+    assert sub.version == 1 and sub.history.count() == 1
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def test_sending_freezes_the_content_and_its_hash_and_completes_the_obligation(full_case, people):
+    sub = approved(full_case, people)
+    sent_at = AWARE + timedelta(hours=40)
+    sub = services.submission_mark_sent(
+        sub,
+        sent_at=sent_at,
+        channel="téléservice",
+        recipient="CNIL",
+        authority_reference=" CNIL-2024-0042 ",
+        acting_user=people["dpo"],
+        expected_version=sub.version,
+    )
+    canonical = json.dumps(sub.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert sub.content_sha256 == hashlib.sha256(canonical).hexdigest()
+    assert (sub.state, sub.sent_at, sub.authority_reference, sub.sent_by) == (
+        Submission.State.SENT,
+        sent_at,
+        "CNIL-2024-0042",
+        people["dpo"],
+    )
+    assert sub.sent_recorded_at > sent_at  # a past fact entered later: both times kept
+    ob = cnil(full_case)
+    assert (ob.state, ob.completed_at, ob.reference) == (Obligation.State.DONE, sent_at, "CNIL-2024-0042")
+    filing = Filing.objects.get(submission=sub)
+    assert (filing.obligation, filing.kind, filing.sent_at) == (ob, Filing.Kind.CNIL_INITIAL, sent_at)
+    assert sub.content_sha256 in filing.content
+    # The complementary notification's clock starts from the initial one.
+    assert full_case.obligations.get(rule_code="GDPR_33_4").due_at == sent_at + timedelta(hours=72)
+
+
+def test_a_sent_notification_can_never_change(full_case, people):
+    sub = approved(full_case, people)
+    sub = services.submission_mark_sent(sub, sent_at=AWARE + timedelta(hours=40), acting_user=people["dpo"])
+    version, digest = sub.version, sub.content_sha256
+    attempts = [
+        lambda: services.submission_edit(sub, content={"data": {"media": "x"}}, acting_user=people["dpo"]),
+        lambda: services.submission_submit_for_review(sub, acting_user=people["dpo"]),
+        lambda: services.submission_approve(sub, comment="", acting_user=people["legal"]),
+        lambda: services.submission_mark_sent(sub, sent_at=AWARE + timedelta(hours=41), acting_user=people["dpo"]),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ValidationError, match="kept exactly as sent"):
+            attempt()
+    sub.refresh_from_db()
+    assert (sub.version, sub.content_sha256, sub.state) == (version, digest, Submission.State.SENT)
+    assert Filing.objects.count() == 1
+
+
+def test_a_late_sending_needs_the_reasons_for_the_delay_and_saves_nothing_without(full_case, people):
+    sub = approved(full_case, people)
+    late = AWARE + timedelta(hours=80)
+    with pytest.raises(ValidationError) as exc:
+        services.submission_mark_sent(sub, sent_at=late, acting_user=people["dpo"])
+    assert "late_reason" in exc.value.message_dict
+    sub.refresh_from_db()
+    assert sub.state == Submission.State.APPROVED and not Filing.objects.exists()
+    assert cnil(full_case).state == Obligation.State.PENDING
+    sub = services.submission_mark_sent(sub, sent_at=late, late_reason="Enquête technique.", acting_user=people["dpo"])
+    assert cnil(full_case).late_reason == "Enquête technique."
+
+
+@pytest.mark.parametrize("when", ["future", "naive", "before_signal"])
+def test_a_bad_sending_time_is_refused_and_nothing_saved(full_case, people, when):
+    from django.utils import timezone
+
+    sub = approved(full_case, people)
+    sent_at = {
+        "future": timezone.now() + timedelta(days=2),
+        "naive": (AWARE + timedelta(hours=5)).replace(tzinfo=None),
+        "before_signal": paris(2024, 1, 1, 0, 0),
+    }[when]
+    with pytest.raises(ValidationError) as exc:
+        services.submission_mark_sent(sub, sent_at=sent_at, acting_user=people["dpo"])
+    assert "sent_at" in exc.value.message_dict
+    sub.refresh_from_db()
+    assert sub.state == Submission.State.APPROVED and not Filing.objects.exists()
+
+
+def test_a_complementary_notification_quotes_the_initial_reference(full_case, people):
+    sub = approved(full_case, people)
+    services.submission_mark_sent(
+        sub, sent_at=AWARE + timedelta(hours=40), authority_reference="CNIL-42", acting_user=people["dpo"]
+    )
+    comp = services.submission_draft(
+        full_case, obligation=full_case.obligations.get(rule_code="GDPR_33_4"), acting_user=people["dpo"]
+    )
+    assert comp.kind == Submission.Kind.CNIL_COMPLEMENTARY
+    assert comp.content["filing"]["initial_reference"] == "CNIL-42"
+    assert comp.content["filing"]["filing_type"] == "Complementary notification"
+
+
+def test_a_draft_made_in_french_reads_in_french(full_case, people):
+    from django.utils import translation
+
+    with translation.override("fr"):
+        sub = draft(full_case, people["dpo"])
+    assert sub.content["filing"]["filing_type"] == "Notification initiale"
+    assert sub.content["data"]["nir"] == "Oui"
+    assert sub.content["origin"]["cause"] == "Externe, malveillante"
