@@ -8,6 +8,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from cases import services
 from cases.filings import FORMS
@@ -378,3 +383,192 @@ def test_a_draft_made_in_french_reads_in_french(full_case, people):
     assert sub.content["filing"]["filing_type"] == "Notification initiale"
     assert sub.content["data"]["nir"] == "Oui"
     assert sub.content["origin"]["cause"] == "Externe, malveillante"
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+DETAIL_MAX_QUERIES = 12
+
+
+def url(name: str, case, **kwargs) -> str:
+    return reverse(f"cases:{name}", kwargs={"reference": case.reference, **kwargs})
+
+
+@pytest.fixture
+def web(login):
+    def as_user(user) -> Client:
+        return login(user, Client())
+
+    return as_user
+
+
+def test_the_whole_review_on_the_web(full_case, people, web, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    dpo, legal = web(people["dpo"]), web(people["legal"])
+    ob = cnil(full_case)
+    page = dpo.get(url("case_detail", full_case)).content.decode()
+    assert url("submission_start", full_case, obligation_id=ob.pk) in page
+
+    response = dpo.post(url("submission_start", full_case, obligation_id=ob.pk), {"version": ob.version})
+    sub = full_case.submissions.get()
+    assert response.status_code == 302 and response["Location"] == sub.get_absolute_url()
+    page = dpo.get(sub.get_absolute_url()).content.decode()
+    assert 'data-copy="answer-filing-siren"' in page and 'id="answer-filing-siren">123456789<' in page
+    assert "/static/js/copy.js" in page and "<script>" not in page
+
+    edit = {f"{s}__{f}": v for s, answers in sub.content.items() for f, v in answers.items()}
+    edit.update({"data__media": "Serveur du portail", "version": sub.version})
+    assert dpo.post(url("submission_edit", full_case, submission_id=sub.pk), edit).status_code == 302
+    sub.refresh_from_db()
+    assert sub.content["data"]["media"] == "Serveur du portail"
+
+    assert (
+        dpo.post(url("submission_submit", full_case, submission_id=sub.pk), {"version": sub.version}).status_code == 302
+    )
+    sub.refresh_from_db()
+    response = legal.post(
+        url("submission_approve", full_case, submission_id=sub.pk), {"version": sub.version, "comment": "Conforme."}
+    )
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    assert (sub.state, sub.approved_by, sub.approval_comment) == ("approved", people["legal"], "Conforme.")
+
+    response = dpo.post(
+        url("submission_send", full_case, submission_id=sub.pk),
+        {
+            "version": sub.version,
+            "sent_at": "2024-02-03T10:00",
+            "channel": "téléservice",
+            "recipient": "CNIL",
+            "authority_reference": "CNIL-2024-0042",
+            "receipt": SimpleUploadedFile("accuse.pdf", b"%PDF-1.4\n%%EOF\n"),
+            "late_reason": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    sub.refresh_from_db()
+    assert sub.state == "sent" and sub.receipt.original_name == "accuse.pdf" and len(sub.content_sha256) == 64
+    assert cnil(full_case).state == Obligation.State.DONE
+    page = dpo.get(sub.get_absolute_url()).content.decode()
+    assert sub.content_sha256 in page and url("submission_edit", full_case, submission_id=sub.pk) not in page
+    # An edit posted on the sent notification is refused and changes nothing.
+    response = dpo.post(url("submission_edit", full_case, submission_id=sub.pk), {**edit, "version": sub.version})
+    assert response.status_code == 400 and "exactly as sent" in response.content.decode()
+    sub.refresh_from_db()
+    assert sub.content["data"]["media"] == "Serveur du portail" and sub.state == "sent"
+
+
+def test_the_author_is_told_why_they_cannot_approve(full_case, people, web):
+    sub = draft(full_case, people["admin"])
+    sub = services.submission_submit_for_review(sub, acting_user=people["admin"])
+    client = web(people["admin"])
+    page = client.get(sub.get_absolute_url()).content.decode()
+    assert 'id="submission-own-text"' in page and 'id="submission-approve"' not in page
+    response = client.post(url("submission_approve", full_case, submission_id=sub.pk), {"version": sub.version})
+    assert response.status_code == 400
+    assert "another person must approve" in response.content.decode()
+    sub.refresh_from_db()
+    assert sub.state == "in_review" and sub.version == 2
+
+
+def test_a_dpo_without_peer_review_is_refused_with_a_clear_error(full_case, people, web):
+    sub = services.submission_submit_for_review(draft(full_case, people["dpo"]), acting_user=people["dpo"])
+    response = web(people["dpo2"]).post(
+        url("submission_approve", full_case, submission_id=sub.pk), {"version": sub.version}
+    )
+    assert response.status_code == 400 and "legal member or an administrator" in response.content.decode()
+    sub.refresh_from_db()
+    assert sub.state == "in_review"
+
+
+def test_a_stale_edit_answers_409_and_keeps_the_input(full_case, people, web):
+    sub = draft(full_case, people["dpo"])
+    services.submission_edit(sub, content={"data": {"media": "Serveur"}}, acting_user=people["dpo"])
+    response = web(people["dpo"]).post(
+        url("submission_edit", full_case, submission_id=sub.pk), {"data__media": "Papier", "version": 1}
+    )
+    assert response.status_code == 409 and "Papier" in response.content.decode()
+    sub.refresh_from_db()
+    assert sub.content["data"]["media"] == "Serveur"
+
+
+def test_bad_input_on_the_pages_gives_clear_errors_and_saves_nothing(full_case, people, web, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    sub = approved(full_case, people)
+    client = web(people["dpo"])
+    before = (sub.version, sub.history.count())
+    for data in (
+        {"version": sub.version},  # no date
+        {"version": sub.version, "sent_at": "yesterday"},
+        {"version": sub.version, "sent_at": "2024-02-05T10:00"},  # late, no reasons for the delay
+        {"version": sub.version, "sent_at": "2024-02-03T10:00", "channel": "x" * 101},
+    ):
+        response = client.post(url("submission_send", full_case, submission_id=sub.pk), data)
+        assert response.status_code == 400, data
+    response = client.post(
+        url("submission_edit", full_case, submission_id=sub.pk), {"version": sub.version, "data__media": "a\x00b"}
+    )
+    assert response.status_code == 400
+    sub.refresh_from_db()
+    assert (sub.version, sub.history.count(), sub.state) == (*before, "approved")
+    assert not Filing.objects.exists() and not list(tmp_path.rglob("*.pdf"))
+
+
+def test_every_new_url_answers_404_to_another_organisation_and_403_to_a_wrong_role(
+    full_case, people, web, make_org, make_user
+):
+    sub = draft(full_case, people["dpo"])
+    outsider = make_user(make_org(name="Autre", code="autre"), Membership.Role.ADMIN, "outsider")
+    urls = {
+        url("submission_start", full_case, obligation_id=cnil(full_case).pk): {"legal", "auditor"},
+        url("submission_detail", full_case, submission_id=sub.pk): set(),
+        url("submission_edit", full_case, submission_id=sub.pk): {"legal", "auditor"},
+        url("submission_submit", full_case, submission_id=sub.pk): {"legal", "auditor"},
+        url("submission_approve", full_case, submission_id=sub.pk): {"auditor"},
+        url("submission_send", full_case, submission_id=sub.pk): {"legal", "auditor"},
+    }
+    for address, refused in urls.items():
+        assert web(outsider).get(address).status_code == 404, address
+        assert web(outsider).post(address, {"version": 1}).status_code == 404, address
+        for role in refused:
+            assert web(people[role]).post(address, {"version": 1}).status_code == 403, (address, role)
+    # Another case's submission through this case's URL: 404.
+    sub.refresh_from_db()
+    assert sub.version == 1 and full_case.submissions.count() == 1
+
+
+def test_the_draft_page_costs_the_same_queries_however_much_the_case_holds(
+    full_case, people, web, open_case, django_assert_max_num_queries
+):
+    small_case = services.case_open(
+        organization=full_case.organization,
+        title="Petit",
+        first_signal_at=paris(2024, 2, 1, 9, 0),
+        aware_at=AWARE,
+        aware_justification="Logs.",
+        acting_user=people["dpo"],
+    )
+    small = draft(small_case, people["dpo"])
+    for n in range(5):
+        services.member_communication_record(
+            full_case,
+            channel="email",
+            sent_at=AWARE + timedelta(hours=n + 1),
+            recipients_count=10,
+            text="Vos données ont été exposées.",
+            acting_user=people["dpo"],
+        )
+    large = approved(full_case, people)
+    client = web(people["legal"])
+    client.get(small.get_absolute_url())
+
+    def count(sub) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(sub.get_absolute_url()).status_code == 200
+        return len(ctx.captured_queries)
+
+    small_count, large_count = count(small), count(large)
+    assert small_count == large_count, (small_count, large_count)
+    print(f"draft page queries: small={small_count} large={large_count}")
+    with django_assert_max_num_queries(DETAIL_MAX_QUERIES):
+        client.get(large.get_absolute_url())

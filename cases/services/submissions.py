@@ -44,13 +44,16 @@ def _lock(submission: Submission) -> Submission:
 
 
 @service
-def submission_draft(case: BreachCase, *, obligation: Obligation, acting_user) -> Submission:
+def submission_draft(
+    case: BreachCase, *, obligation: Obligation, acting_user, expected_version: int | None = None
+) -> Submission:
     """Start the draft that fulfils `obligation`, pre-filled from the case in the receiving body's structure."""
     require_role(acting_user, case.organization, WRITE_ROLES)
     case = lock_open_case(case)
     if obligation.case_id != case.pk:
         raise ValidationError({"obligation": [_("This obligation belongs to another case.")]})
     ob = lock_child(Obligation, case, obligation.pk)
+    check_version(ob, expected_version)  # the obligation as the user saw it (still pending, same due date)
     kind = KIND_FOR_RULE.get(ob.rule_code)
     if kind is None or ob.controller_notice_id is not None:
         raise ValidationError({"obligation": [_("This obligation cannot be drafted in the register yet.")]})
