@@ -572,3 +572,53 @@ def test_the_draft_page_costs_the_same_queries_however_much_the_case_holds(
     print(f"draft page queries: small={small_count} large={large_count}")
     with django_assert_max_num_queries(DETAIL_MAX_QUERIES):
         client.get(large.get_absolute_url())
+
+
+# --- dossier ----------------------------------------------------------------------------------
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
+
+
+def test_the_dossier_prints_the_notification_as_sent_with_its_approval_hash_and_content(
+    full_case, people, settings, tmp_path
+):
+    from cases.dossier.builder import build_dossier, current_data_hash
+
+    settings.MEDIA_ROOT = tmp_path
+    sub = approved(full_case, people)
+    before_sending = current_data_hash(full_case)
+    sub = services.submission_mark_sent(
+        sub, sent_at=AWARE + timedelta(hours=40), authority_reference="CNIL-2024-0042", acting_user=people["dpo"]
+    )
+    assert current_data_hash(full_case) != before_sending
+    text = _pdf_text(build_dossier(full_case, lang="en"))
+    for expected in (
+        "Approved by",
+        "co-legal",
+        "Relu, conforme.",
+        "Drafted by",
+        "co-dpo",
+        "CNIL-2024-0042",
+        "Content as sent (annex)",
+        "Persons concerned — Approximate number of persons",
+        "Comptes suspendus, mots de passe réinitialisés.",
+    ):
+        assert expected in text, expected
+    assert sub.content_sha256[:32] in text.replace(" ", "")
+
+
+def test_a_draft_not_sent_is_not_printed_as_sent(full_case, people, settings, tmp_path):
+    from cases.dossier.builder import build_dossier
+
+    settings.MEDIA_ROOT = tmp_path
+    approved(full_case, people)
+    text = _pdf_text(build_dossier(full_case, lang="en"))
+    assert "Content as sent (annex)" not in text
