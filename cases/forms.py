@@ -39,6 +39,7 @@ from .models import (
 )
 from .permissions import WRITE_ROLES
 from .selectors.conflicts import state_at
+from .services.obligations import COMPLETED_ONLY_BY
 
 DATETIME_INPUT_FORMATS = [
     "%Y-%m-%dT%H:%M",
@@ -477,6 +478,7 @@ class FilingForm(CheckedForm):
         updatable = {rule.code for rule in regimes.RULES if rule.accepts_updates}
         field.queryset = (
             case.obligations.filter(controller_notice__isnull=True)
+            .exclude(rule_code__in=COMPLETED_ONLY_BY)  # completed by their own record (a communication)
             .filter(Q(state=Obligation.State.PENDING) | Q(state=Obligation.State.DONE, rule_code__in=updatable))
             .order_by("due_at", "pk")
         )

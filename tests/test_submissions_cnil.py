@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +17,7 @@ from django.urls import reverse
 
 from cases import services
 from cases.filings import FORMS
-from cases.models import Filing, Membership, Obligation, Organization, Submission
+from cases.models import BreachCase, Filing, Membership, Obligation, Organization, Submission
 from cases.services.submissions import submission_missing
 from tests.conftest import paris
 
@@ -622,3 +623,61 @@ def test_a_draft_not_sent_is_not_printed_as_sent(full_case, people, settings, tm
     approved(full_case, people)
     text = _pdf_text(build_dossier(full_case, lang="en"))
     assert "Content as sent (annex)" not in text
+
+
+# --- a record that cannot contradict itself: Art. 34 ----------------------------------------------------
+
+HIGH_RISK = {
+    "data_categories": ["identity", "nir", "insurance"],
+    "severity_ei": Decimal("1"),
+    "severity_cb_confidentiality": Decimal("0.5"),
+    "severity_cb_malicious": True,
+}
+
+
+def test_the_art_34_obligation_cannot_be_marked_done_nor_completed_by_a_filing(open_case, dpo, login):
+    case = open_case(**HIGH_RISK)
+    ob = case.obligations.get(rule_code="GDPR_34")
+    with pytest.raises(ValidationError, match="only by the communication to the persons") as exc:
+        services.obligation_complete(ob, completed_at=AWARE + timedelta(hours=2), acting_user=dpo)
+    assert "obligation" in exc.value.message_dict
+    with pytest.raises(ValidationError, match="only by the communication to the persons"):
+        services.filing_record(
+            case, kind=Filing.Kind.MEMBERS, sent_at=AWARE + timedelta(hours=2), obligation=ob, acting_user=dpo
+        )
+    ob.refresh_from_db()
+    assert ob.state == Obligation.State.PENDING and ob.version == 1 and not Filing.objects.exists()
+    # On the page: no "Mark done" for it, and a forced post is refused with the message, nothing saved.
+    client = login(dpo, Client())
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert f'id="obligation-{ob.pk}-complete"' not in page
+    assert f'id="obligation-{ob.pk}-communicate"' in page
+    response = client.post(
+        reverse("cases:obligation_complete", kwargs={"reference": case.reference, "obligation_id": ob.pk}),
+        {"completed_at": "2024-02-01T20:00", "version": ob.version},
+    )
+    assert response.status_code == 400 and "only by the communication to the persons" in response.content.decode()
+    ob.refresh_from_db()
+    assert ob.state == Obligation.State.PENDING and ob.version == 1
+
+
+def test_the_art_34_obligation_is_still_completed_by_a_communication_or_set_aside_by_an_exemption(open_case, dpo):
+    sent_case = open_case(**HIGH_RISK)
+    services.member_communication_record(
+        sent_case,
+        channel="letter",
+        sent_at=AWARE + timedelta(hours=3),
+        recipients_count=10,
+        text="Madame, Monsieur...",
+        acting_user=dpo,
+    )
+    assert sent_case.obligations.get(rule_code="GDPR_34").state == Obligation.State.DONE
+    exempt_case = open_case(**HIGH_RISK)
+    services.member_communication_record(
+        exempt_case,
+        channel="none",
+        exemption=BreachCase.Art34Exemption.UNINTELLIGIBLE,
+        exemption_reason="Chiffrement, clé non compromise.",
+        acting_user=dpo,
+    )
+    assert exempt_case.obligations.get(rule_code="GDPR_34").state == Obligation.State.NOT_APPLICABLE
