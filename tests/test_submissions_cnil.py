@@ -398,7 +398,7 @@ def url(name: str, case, **kwargs) -> str:
 @pytest.fixture
 def web(login):
     def as_user(user) -> Client:
-        return login(user, Client())
+        return login(user, Client(HTTP_ACCEPT_LANGUAGE="en"))  # messages matched in English
 
     return as_user
 
@@ -459,7 +459,7 @@ def test_the_whole_review_on_the_web(full_case, people, web, settings, tmp_path)
     assert sub.content["data"]["media"] == "Serveur du portail" and sub.state == "sent"
 
 
-def test_the_author_is_told_why_they_cannot_approve(full_case, people, web):
+def test_the_author_is_told_why_they_cannot_approve(full_case, people, web, login):
     sub = draft(full_case, people["admin"])
     sub = services.submission_submit_for_review(sub, acting_user=people["admin"])
     client = web(people["admin"])
@@ -468,6 +468,9 @@ def test_the_author_is_told_why_they_cannot_approve(full_case, people, web):
     response = client.post(url("submission_approve", full_case, submission_id=sub.pk), {"version": sub.version})
     assert response.status_code == 400
     assert "another person must approve" in response.content.decode()
+    french = login(people["admin"], Client())  # French by default
+    response = french.post(url("submission_approve", full_case, submission_id=sub.pk), {"version": sub.version})
+    assert response.status_code == 400 and "une autre personne doit l&#x27;approuver" in response.content.decode()
     sub.refresh_from_db()
     assert sub.state == "in_review" and sub.version == 2
 
@@ -648,7 +651,7 @@ def test_the_art_34_obligation_cannot_be_marked_done_nor_completed_by_a_filing(o
     ob.refresh_from_db()
     assert ob.state == Obligation.State.PENDING and ob.version == 1 and not Filing.objects.exists()
     # On the page: no "Mark done" for it, and a forced post is refused with the message, nothing saved.
-    client = login(dpo, Client())
+    client = login(dpo, Client(HTTP_ACCEPT_LANGUAGE="en"))
     page = client.get(case.get_absolute_url()).content.decode()
     assert f'id="obligation-{ob.pk}-complete"' not in page
     assert f'id="obligation-{ob.pk}-communicate"' in page
