@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import mfa
 
@@ -581,6 +581,24 @@ class DemoBuilder:
             **kwargs,
         )
 
+    def notify(self, case, rule_code, *, at, author, reviewer, reference, channel, receipt, comment, late_reason=""):
+        """A notification drafted from the case, approved by another person, then recorded as sent at `at`."""
+        ob = self.ob(case, rule_code)
+        with translation.override("fr"):  # the CNIL form is in French
+            sub = services.submission_draft(case, obligation=ob, acting_user=author)
+        sub = services.submission_submit_for_review(sub, acting_user=author)
+        sub = services.submission_approve(sub, comment=comment, acting_user=reviewer)
+        return services.submission_mark_sent(
+            sub,
+            sent_at=at,
+            channel=channel,
+            recipient="CNIL",
+            authority_reference=reference,
+            receipt=receipt,
+            late_reason=self.late(ob, at, late_reason),
+            acting_user=author,
+        )
+
     def communicate(self, case, *, user, at, late_reason="", **kwargs) -> MemberCommunication:
         ob = case.obligations.filter(rule_code="GDPR_34", state=Obligation.State.PENDING).first()
         reason = self.late(ob, at, late_reason) if ob is not None else ""
@@ -910,17 +928,17 @@ class DemoBuilder:
             acting_user=dpo,
             description="Accusé de réception de la notification initiale CNIL",
         )
-        self.file(
+        # Drafted in the register in the CNIL form's structure, approved by the legal member, then sent.
+        self.notify(
             case,
             "GDPR_33_1",
-            kind=Filing.Kind.CNIL_INITIAL,
             at=paris(2024, 2, 2, 18, 0),
-            user=dpo,
+            author=dpo,
+            reviewer=legal,
             reference="CNIL 2024-0202-V0173 (fictif)",
             channel="Téléservice CNIL « notifier une violation »",
-            recipient="CNIL",
-            content=_cnil_summary("Viamedis", "environ 20 millions d'assurés et ayants droit (estimation initiale)"),
-            evidence=cnil_ack,
+            receipt=cnil_ack,
+            comment="Relu : nature, DPO, conséquences et mesures conformes à l'art. 33(3) (démonstration).",
         )
         self.communicate(
             case,

@@ -18,7 +18,14 @@ from django.utils.translation import gettext_lazy as _
 
 from . import regimes
 from .deadlines import PARIS, localize
-from .inputs import LONG_TEXT_MAX, NAME_MAX, NOTICE_PERIOD_MAX_HOURS, CheckedFormMixin, instant_error
+from .inputs import (
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    NOTICE_PERIOD_MAX_HOURS,
+    CheckedFormMixin,
+    TextCharactersValidator,
+    instant_error,
+)
 from .models import (
     BreachCase,
     ControllerNotice,
@@ -35,6 +42,7 @@ from .models import (
 from .models.relationships import contacts_errors
 from .permissions import WRITE_ROLES
 from .selectors.conflicts import state_at
+from .services.obligations import COMPLETED_ONLY_BY
 
 DATETIME_INPUT_FORMATS = [
     "%Y-%m-%dT%H:%M",
@@ -473,6 +481,7 @@ class FilingForm(CheckedForm):
         updatable = {rule.code for rule in regimes.RULES if rule.accepts_updates}
         field.queryset = (
             case.obligations.filter(controller_notice__isnull=True)
+            .exclude(rule_code__in=COMPLETED_ONLY_BY)  # completed by their own record (a communication)
             .filter(Q(state=Obligation.State.PENDING) | Q(state=Obligation.State.DONE, rule_code__in=updatable))
             .order_by("due_at", "pk")
         )
@@ -730,3 +739,74 @@ class RelationshipImportForm(CheckedForm):
         if not (data.get("text") or "").strip() and "text" not in self.errors:
             raise ValidationError({"file": _("Choose a CSV file or paste its lines.")})
         return data
+
+
+# --- submissions: a filing drafted, reviewed and sent from the register ---------------------------
+
+
+class SubmissionStepForm(VersionedForm):
+    """A step of the review (start, submit): only the version the user read, which is required."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].required = True
+
+
+def answer_field_name(section_key: str, field_key: str) -> str:
+    return f"{section_key}__{field_key}"
+
+
+class SubmissionEditForm(SubmissionStepForm):
+    """One box per question of the receiving body's form, in its order (`cases.filings`)."""
+
+    def __init__(self, *args, filing_form, **kwargs):
+        self.filing_form = filing_form
+        super().__init__(*args, **kwargs)
+        for section, f in filing_form.all_fields():
+            self.fields[answer_field_name(section.key, f.key)] = forms.CharField(
+                label=f"{section.title} — {f.label}",
+                required=False,
+                strip=True,
+                max_length=LONG_TEXT_MAX,
+                widget=forms.Textarea(attrs={"rows": 3}) if f.multiline else forms.TextInput(),
+            )
+        # The checks of CheckedFormMixin ran before these fields existed: apply them now.
+        for section, f in filing_form.all_fields():
+            field = self.fields[answer_field_name(section.key, f.key)]
+            field.validators = [*field.validators, TextCharactersValidator(multiline=f.multiline)]
+
+    def content(self) -> dict:
+        content: dict[str, dict[str, str]] = {}
+        for section, f in self.filing_form.all_fields():
+            content.setdefault(section.key, {})[f.key] = self.cleaned_data[answer_field_name(section.key, f.key)]
+        return content
+
+    def field_map(self) -> dict[str, str]:
+        """The service names an answer "section.field": the form's box for it."""
+        return {
+            f"{section.key}.{f.key}": answer_field_name(section.key, f.key)
+            for section, f in self.filing_form.all_fields()
+        }
+
+
+class SubmissionApproveForm(SubmissionStepForm):
+    comment = _text(_("Comment of the review"), help_text=_("Kept with the approval, in the history and the dossier."))
+
+
+class SubmissionSendForm(SubmissionStepForm):
+    sent_at = ParisDateTimeField(
+        label=_("Sent at (Paris time)"), help_text=_("When it was actually sent: it may be earlier than today.")
+    )
+    channel = forms.CharField(label=_("Channel"), max_length=100, required=False)
+    recipient = forms.CharField(label=_("Recipient"), max_length=NAME_MAX, required=False)
+    authority_reference = forms.CharField(
+        label=_("Reference given by the authority"), max_length=NAME_MAX, required=False
+    )
+    receipt = forms.FileField(
+        label=_("Receipt or proof (file)"),
+        required=False,
+        help_text=_("PDF, image, e-mail, text or office file; stored with its SHA-256."),
+    )
+    late_reason = _text(
+        _("Reasons for the delay"), help_text=_("Required when the obligation is completed after its due date.")
+    )

@@ -838,4 +838,5 @@ OBJECT_LABELS = {
     "evidence": pgettext_lazy("dossier", "Evidence"),
     "membercommunication": gettext_lazy("Communication"),
     "controllernotice": pgettext_lazy("dossier", "Controller to inform"),
+    "submission": gettext_lazy("Notification drafted in the register"),
 }

@@ -6,7 +6,7 @@ Every URL with a `reference` resolves the case through the user's memberships
 
 from django.urls import path
 
-from .views import actions, board, case_page, downloads, exports, feeds, public, relationships
+from .views import actions, board, case_page, downloads, exports, feeds, public, relationships, submissions
 
 app_name = "cases"
 
@@ -36,6 +36,37 @@ urlpatterns = [
         name="obligation_requested_due",
     ),
     path("cases/<str:reference>/filings/new/", actions.filing_record, name="filing_record"),
+    # A filing drafted in the register, reviewed by another person, then recorded as sent
+    path(
+        "cases/<str:reference>/obligations/<int:obligation_id>/draft/",
+        submissions.submission_start,
+        name="submission_start",
+    ),
+    path(
+        "cases/<str:reference>/submissions/<int:submission_id>/",
+        submissions.submission_detail,
+        name="submission_detail",
+    ),
+    path(
+        "cases/<str:reference>/submissions/<int:submission_id>/edit/",
+        submissions.submission_edit,
+        name="submission_edit",
+    ),
+    path(
+        "cases/<str:reference>/submissions/<int:submission_id>/submit/",
+        submissions.submission_submit,
+        name="submission_submit",
+    ),
+    path(
+        "cases/<str:reference>/submissions/<int:submission_id>/approve/",
+        submissions.submission_approve,
+        name="submission_approve",
+    ),
+    path(
+        "cases/<str:reference>/submissions/<int:submission_id>/send/",
+        submissions.submission_send,
+        name="submission_send",
+    ),
     path("cases/<str:reference>/events/new/", actions.event_add, name="event_add"),
     path("cases/<str:reference>/evidence/new/", actions.evidence_add, name="evidence_add"),
     path("cases/<str:reference>/communications/new/", actions.communication_record, name="communication_record"),

@@ -55,6 +55,20 @@ def every_history_table(settings, tmp_path, make_org, make_user, make_relationsh
         text="Vos données ont été exposées.",
         acting_user=dpo,
     )
+    controller_dpo = make_user(controller, Membership.Role.DPO)
+    own_case = services.case_open(
+        organization=controller,
+        title="Courrier mal adressé",
+        first_signal_at=paris(2024, 3, 4, 9, 0),
+        aware_at=paris(2024, 3, 4, 11, 0),
+        aware_justification="The letter reached another member.",
+        acting_user=controller_dpo,
+    )
+    submission = services.submission_draft(
+        own_case, obligation=own_case.obligations.get(rule_code="GDPR_33_1"), acting_user=controller_dpo
+    )
+    submission = services.submission_submit_for_review(submission, acting_user=controller_dpo)
+    services.submission_approve(submission, comment="OK", acting_user=make_user(controller, Membership.Role.LEGAL))
     return case
 
 
@@ -78,7 +92,7 @@ def _refused(sql: str, params: list) -> None:
 def test_every_history_model_is_covered():
     tracked = {model.instance_type for model in chained_history_models()}
     assert {BreachCase, Obligation, Organization, Membership} <= tracked
-    assert len(tracked) == 11, "a new history model: extend the every_history_table fixture"
+    assert len(tracked) == 12, "a new history model: extend the every_history_table fixture"
 
 
 def test_every_history_table_has_the_triggers():

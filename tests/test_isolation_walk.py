@@ -144,6 +144,7 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
         case_a, uploaded_file=SimpleUploadedFile("recu.pdf", b"%PDF-1.4\n%%EOF\n"), acting_user=users["dpo"]
     )
     obligation = case_a.obligations.get(rule_code="GDPR_33_1")
+    submission = services.submission_draft(case_a, obligation=obligation, acting_user=users["dpo"])
     export = services.dossier_export_request(case_a, lang="fr", acting_user=users["auditor"])
     services.run_dossier_export(export.pk)
     history_row = case_a.history.first()
@@ -161,6 +162,7 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
         "params": {
             "reference": case_a.reference,
             "obligation_id": obligation.pk,
+            "submission_id": submission.pk,
             "evidence_id": evidence.pk,
             "notice_id": notice.pk,
             "relationship_id": notice.relationship_id,

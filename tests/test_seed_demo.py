@@ -60,6 +60,11 @@ def test_seed_demo_creates_the_incident(db, seed_settings):
     rules = set(operator_case.obligations.values_list("rule_code", flat=True))
     assert {"GDPR_33_1", "GDPR_33_4", "GDPR_33_2", "NIS1_OSE", "COMPLAINT_INSURANCE"} <= rules
     assert operator_case.filings.filter(kind="complaint").exclude(reference="").exists()
+    # The CNIL initial notification as sent: drafted in the form's structure, approved by the legal member.
+    cnil = operator_case.submissions.get(kind="cnil_initial")
+    assert cnil.state == "sent" and cnil.approved_by.username == "viamedis.juriste" and len(cnil.content_sha256) == 64
+    assert cnil.author.username == "viamedis.dpo" and cnil.filing.obligation.rule_code == "GDPR_33_1"
+    assert cnil.content["filing"]["filing_type"] == "Notification initiale" and cnil.receipt is not None
     almerys_case = BreachCase.objects.get(organization__code="almerys", title=demo.ALMERYS_TITLE)
     assert almerys_case.controller_notices.count() >= 15
     assert almerys_case.obligations.filter(rule_code="NIS1_OSE", state=Obligation.State.DONE).exists()

@@ -20,6 +20,7 @@ from .jobs import BackgroundJob, JobState
 from .obligations import Obligation
 from .organizations import Membership, Organization
 from .relationships import ProcessingRelationship, ReceivedNotice
+from .submissions import Submission
 from .timeline import TimelineEvent
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "ProcessingRelationship",
     "ReceivedNotice",
     "SubjectCategory",
+    "Submission",
     "TimelineEvent",
     "audited_history",
     "siren_validator",

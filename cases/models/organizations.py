@@ -61,6 +61,11 @@ class Organization(AuditedModel):
         ),
     )
     has_cyber_insurance = models.BooleanField(_("holds a cyber-insurance policy"), default=False)
+    dpo_peer_review = models.BooleanField(
+        _("another DPO may approve a filing"),
+        default=False,
+        help_text=_("Besides legal members and administrators (never the author of the filing)."),
+    )
 
     undue_delay_target_hours = models.PositiveIntegerField(
         _("internal target for 'without undue delay' (hours)"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from ..clock_chart import Chart, clock_chart
 from ..deadlines import PARIS, Status
+from ..filings import KIND_FOR_RULE
 from ..languages import label
 from ..models import (
     BreachCase,
@@ -22,6 +23,7 @@ from ..models import (
     MemberCommunication,
     Obligation,
     SubjectCategory,
+    Submission,
     TimelineEvent,
 )
 from ..regimes import DeadlineKind
@@ -73,6 +75,8 @@ class ObligationRow:
     is_pending: bool
     can_request_due: bool
     can_update: bool = False  # a filed report that takes updated versions (DORA intermediate report)
+    can_draft: bool = False  # a filing the register can draft (`cases.filings`), none open yet
+    submissions: list = field(default_factory=list)  # the notifications drafted for it, oldest first
 
 
 @dataclass
@@ -112,6 +116,9 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
     )
     events = list(case.events.select_related("created_by").order_by("occurred_at", "pk"))
     filings = list(case.filings.select_related("obligation", "evidence", "created_by").order_by("sent_at", "pk"))
+    submissions: dict[int, list[Submission]] = {}
+    for sub in case.submissions.order_by("created_at", "pk"):
+        submissions.setdefault(sub.obligation_id, []).append(sub)
     evidence = list(case.evidence.select_related("uploaded_by").order_by("uploaded_at", "pk"))
     communications = list(case.communications.select_related("evidence", "created_by").order_by("sent_at", "pk"))
     notices = list(
@@ -123,7 +130,7 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         lang=lang,
         sections=sections,
         missing=[f.label for s in sections for f in s.facts if f.missing],
-        obligations=[_obligation_row(ob, now) for ob in obligations],
+        obligations=[_obligation_row(ob, now, submissions.get(ob.pk, [])) for ob in obligations],
         events=events,
         filings=filings,
         evidence=evidence,
@@ -137,10 +144,11 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
     )
 
 
-def _obligation_row(ob: Obligation, now: datetime) -> ObligationRow:
+def _obligation_row(ob: Obligation, now: datetime, submissions: list[Submission]) -> ObligationRow:
     status = ob.status(now)
     rule = ob.rule
     pending = ob.state == Obligation.State.PENDING
+    draftable = ob.rule_code in KIND_FOR_RULE and ob.controller_notice_id is None
     return ObligationRow(
         obligation=ob,
         status=status,
@@ -149,6 +157,8 @@ def _obligation_row(ob: Obligation, now: datetime) -> ObligationRow:
         is_pending=pending,
         can_request_due=pending and rule.kind is DeadlineKind.ON_REQUEST,
         can_update=ob.state == Obligation.State.DONE and rule.accepts_updates,
+        can_draft=pending and draftable and all(sub.state == Submission.State.SENT for sub in submissions),
+        submissions=submissions,
     )
 
 

@@ -13,6 +13,7 @@ from ..models import (
     Filing,
     MemberCommunication,
     Obligation,
+    Submission,
     TimelineEvent,
 )
 from .history import usernames
@@ -30,6 +31,8 @@ class DossierData:
     notices: list[ControllerNotice]
     evidence: list[Evidence]
     usernames: dict[int, str] = field(default_factory=dict)
+    # The notifications drafted in the register and sent, by the filing that records their sending.
+    submissions: dict[int, Submission] = field(default_factory=dict)
 
     @property
     def chain_key(self) -> str:
@@ -65,6 +68,9 @@ def dossier_data(case: BreachCase) -> DossierData:
             )
         ),
         evidence=list(case.evidence.order_by("uploaded_at", "pk")),
+        submissions={
+            s.filing_id: s for s in case.submissions.filter(state=Submission.State.SENT, filing__isnull=False)
+        },
     )
     user_ids = {case.created_by_id, case.notify_authority_decided_by_id, case.inform_persons_decided_by_id}
     for ob in data.obligations:
@@ -73,5 +79,7 @@ def dossier_data(case: BreachCase) -> DossierData:
         user_ids.add(item.created_by_id)
     user_ids.update(n.informed_by_id for n in data.notices)
     user_ids.update(e.uploaded_by_id for e in data.evidence)
+    for sub in data.submissions.values():
+        user_ids.update((sub.author_id, sub.approved_by_id, sub.sent_by_id))
     data.usernames = usernames(user_ids)
     return data

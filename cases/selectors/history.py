@@ -37,6 +37,7 @@ from ..models import (
     Obligation,
     Organization,
     SubjectCategory,
+    Submission,
     TimelineEvent,
 )
 from ..regimes import AUTHORITY_LABELS
@@ -69,6 +70,8 @@ CHOICE_GROUPS = {
     ("obligation", "state"): Obligation.State,
     ("obligation", "authority"): AUTHORITY_LABELS,
     ("filing", "kind"): Filing.Kind,
+    ("submission", "kind"): Submission.Kind,
+    ("submission", "state"): Submission.State,
     ("timelineevent", "kind"): TimelineEvent.Kind,
     ("membercommunication", "channel"): MemberCommunication.Channel,
     ("membercommunication", "exemption"): BreachCase.Art34Exemption,

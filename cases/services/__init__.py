@@ -46,6 +46,13 @@ from .relationships import (
     relationships_import,
     relationships_import_preview,
 )
+from .submissions import (
+    submission_approve,
+    submission_draft,
+    submission_edit,
+    submission_mark_sent,
+    submission_submit_for_review,
+)
 from .timeline import timeline_event_add
 
 __all__ = [
@@ -79,6 +86,11 @@ __all__ = [
     "relationships_import",
     "relationships_import_preview",
     "run_dossier_export",
+    "submission_approve",
+    "submission_draft",
+    "submission_edit",
+    "submission_mark_sent",
+    "submission_submit_for_review",
     "sync_obligations",
     "timeline_event_add",
 ]

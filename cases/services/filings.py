@@ -14,7 +14,7 @@ from ..models import (
 )
 from ..permissions import WRITE_ROLES, require_role
 from .common import check_aware, check_not_future, lock_child, lock_open_case, raise_errors, save, service
-from .obligations import complete_locked, record_update_locked
+from .obligations import check_completion_source, complete_locked, record_update_locked
 
 
 @service
@@ -69,6 +69,7 @@ def filing_record(
     )
     if obligation is not None:
         ob = lock_child(Obligation, case, obligation.pk)
+        check_completion_source(ob)
         if ob.state == Obligation.State.DONE and ob.rule.accepts_updates:
             record_update_locked(ob, sent_at=sent_at, acting_user=acting_user)
         else:

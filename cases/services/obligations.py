@@ -7,6 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .. import deadlines, regimes
 from ..models import (
@@ -215,6 +216,24 @@ def complete_locked(
     return ob
 
 
+# Obligations that only a record of their own kind may complete, so the register cannot say "done" with
+# nothing behind it (issue 12, item 3): the Art. 34 communication is completed by the communication
+# recorded (`member_communication_record`), or set aside by an Art. 34(3) exemption decision.
+COMPLETED_ONLY_BY = {
+    "GDPR_34": _lazy(
+        "The Art. 34 obligation is completed only by the communication to the persons (record it, with the "
+        "text sent) or set aside by an Art. 34(3) exemption: it cannot simply be marked done."
+    ),
+}
+
+
+def check_completion_source(ob: Obligation) -> None:
+    """Refuse completing `ob` other than by the record that fulfils it (`COMPLETED_ONLY_BY`)."""
+    message = COMPLETED_ONLY_BY.get(ob.rule_code)
+    if message is not None:
+        raise ValidationError({"obligation": [str(message)]})
+
+
 @service
 def obligation_complete(
     obligation: Obligation,
@@ -229,6 +248,7 @@ def obligation_complete(
     require_role(acting_user, obligation.case.organization, WRITE_ROLES)
     ob = lock_child(Obligation, lock_case(obligation.case_id), obligation.pk)
     check_version(ob, expected_version)
+    check_completion_source(ob)
     return complete_locked(
         ob, completed_at=completed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
     )

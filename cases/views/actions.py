@@ -67,12 +67,15 @@ def _form_page(
     subject: str = "",
     initial: dict | None = None,
     template: str = "cases/case_form.html",
+    success_url: Callable[[object], str] | None = None,
+    cancel_url: str = "",
 ) -> HttpResponse:
     """The shared GET/POST cycle of an action form.
 
     `record` is the record an edit form changes (the case, an obligation...): its version goes
     into the form, and a post made on an older version answers 409 with what changed since and
-    the user's input kept, ready to be sent again on top of the current version.
+    the user's input kept, ready to be sent again on top of the current version. `success_url`
+    gives where a success goes from what `perform` returned (default: the case page at `anchor`).
     """
     form_kwargs = form_kwargs or {}
     status = 200
@@ -82,7 +85,7 @@ def _form_page(
         status = 400
         if form.is_valid():
             try:
-                perform(form.cleaned_data)
+                result = perform(form.cleaned_data)
             except ValidationError as error:
                 apply_service_errors(form, error, field_map)
             except StaleVersionError as conflict:
@@ -100,6 +103,8 @@ def _form_page(
                 )
             else:
                 messages.success(request, success)
+                if success_url is not None:
+                    return redirect(success_url(result))
                 return redirect(f"{reverse('cases:case_detail', kwargs={'reference': case.reference})}#{anchor}")
         link_errors(form)
     else:
@@ -116,7 +121,7 @@ def _form_page(
         "subject": subject,
         "submit_label": submit_label or _("Save"),
         "form_id": form_id,
-        "cancel_url": f"{reverse('cases:case_detail', kwargs={'reference': case.reference})}#{anchor}",
+        "cancel_url": cancel_url or f"{reverse('cases:case_detail', kwargs={'reference': case.reference})}#{anchor}",
         "can_open": True,
     }
     return render(request, template, context, status=status)

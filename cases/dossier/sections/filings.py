@@ -1,11 +1,15 @@
-"""Section 4: what was actually filed, with references and receipts."""
+"""Section 4: what was actually filed, with references and receipts; a notification drafted in the
+register is printed as sent, with its review (who approved it, when, their comment), its SHA-256
+and its content annexed question by question."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext
 from reportlab.platypus import CondPageBreak, Flowable
 
-from ...models import Filing
+from ...filings import FORMS
+from ...filings.base import answer
+from ...models import Filing, Submission
 from ..context import Context
 from ..document import Heading
 from ..styles import kv_table, para, spacer
@@ -36,5 +40,42 @@ def build(ctx: Context) -> list[Flowable]:
                 ]
             )
         )
+        submission = ctx.data.submissions.get(f.pk)
+        if submission is not None:
+            out.extend(_submission(ctx, submission))
         out.append(spacer(8))
+    return out
+
+
+def _submission(ctx: Context, sub: Submission) -> list[Flowable]:
+    """The review and the content as sent: the text the authority received, frozen by its SHA-256."""
+    approval = ", ".join(p for p in (ctx.data.username(sub.approved_by_id), ctx.dt(sub.approved_at)) if p)
+    out: list[Flowable] = [spacer(4)]
+    out.extend(
+        kv_table(
+            [
+                (gettext("Drafted by"), ctx.data.username(sub.author_id)),
+                (gettext("Approved by"), approval),
+                (gettext("Comment of the review"), sub.approval_comment),
+                (gettext("Sent at"), ctx.dt(sub.sent_at)),
+                (
+                    gettext("Sending recorded at"),
+                    f"{ctx.dt(sub.sent_recorded_at)} — {ctx.data.username(sub.sent_by_id)}",
+                ),
+                (gettext("SHA-256 of the content sent"), sub.content_sha256),
+            ]
+        )
+    )
+    form = FORMS[sub.kind]
+    out.append(spacer(4))
+    out.append(para(gettext("Content as sent (annex): %(form)s") % {"form": form.title}))
+    for section in form.sections:
+        out.extend(
+            kv_table(
+                [
+                    (f"{section.title} — {f.label}", answer(sub.content, section, f) or "—")
+                    for f in form.fields_of(section)
+                ]
+            )
+        )
     return out

@@ -1,0 +1,211 @@
+"""Submissions: draft a filing in the receiving body's structure, review it (four eyes), send it.
+
+draft -> in review -> approved -> sent. The author never approves their own text; an edit after
+approval takes it back to review (the approval is cleared, the history keeps it). Sending needs
+an approval, records when it happened (which may be earlier than when it is recorded), freezes
+the content with its SHA-256 and records the `Filing` that completes the obligation through
+`filing_record` (so the obligation is completed by the filing that fulfils it, with the same
+checks and the same late-reason rule). A sent submission never changes again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from ..filings import FORMS, KIND_FOR_RULE, content_errors, missing_fields, prefill
+from ..filings.cnil import sources_for
+from ..models import BreachCase, Evidence, Membership, Obligation, Submission
+from ..models.submissions import content_hash
+from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
+from .common import (
+    check_aware,
+    check_not_future,
+    check_version,
+    lock_child,
+    lock_open_case,
+    now,
+    raise_errors,
+    save,
+    service,
+)
+from .filings import filing_record
+
+
+def _lock(submission: Submission) -> Submission:
+    """The case, then the submission, locked and re-read; a sent one refuses any change."""
+    case = lock_open_case(submission.case_id)
+    locked = lock_child(Submission, case, submission.pk)
+    if locked.state == Submission.State.SENT:
+        raise ValidationError(_("This notification was sent: it is kept exactly as sent and cannot be changed."))
+    return locked
+
+
+@service
+def submission_draft(
+    case: BreachCase, *, obligation: Obligation, acting_user, expected_version: int | None = None
+) -> Submission:
+    """Start the draft that fulfils `obligation`, pre-filled from the case in the receiving body's structure."""
+    require_role(acting_user, case.organization, WRITE_ROLES)
+    case = lock_open_case(case)
+    if obligation.case_id != case.pk:
+        raise ValidationError({"obligation": [_("This obligation belongs to another case.")]})
+    ob = lock_child(Obligation, case, obligation.pk)
+    check_version(ob, expected_version)  # the obligation as the user saw it (still pending, same due date)
+    kind = KIND_FOR_RULE.get(ob.rule_code)
+    if kind is None or ob.controller_notice_id is not None:
+        raise ValidationError({"obligation": [_("This obligation cannot be drafted in the register yet.")]})
+    if ob.state != Obligation.State.PENDING:
+        raise ValidationError({"obligation": [_("Only a pending obligation can be drafted.")]})
+    if case.submissions.filter(obligation=ob).exclude(state=Submission.State.SENT).exists():
+        raise ValidationError({"obligation": [_("A draft of this notification already exists: open it.")]})
+    submission = Submission(
+        case=case,
+        obligation=ob,
+        kind=kind,
+        content=prefill(FORMS[kind], sources_for(case, kind)),
+        author=acting_user,
+        last_edited_by=acting_user,
+    )
+    save(submission, acting_user=acting_user, reason=_("Notification drafted from the case."))
+    return submission
+
+
+@service
+def submission_edit(
+    submission: Submission, *, content: dict, acting_user, expected_version: int | None = None
+) -> Submission:
+    """Change the answers; after approval the notification goes back to review and needs a new approval."""
+    require_role(acting_user, submission.case.organization, WRITE_ROLES)
+    sub = _lock(submission)
+    check_version(sub, expected_version)
+    form = FORMS[sub.kind]
+    raise_errors(content_errors(form, content))
+    merged = {s.key: dict(sub.content.get(s.key, {})) for s in form.sections}
+    for section_key, answers in content.items():
+        merged[section_key].update({k: v.strip() for k, v in answers.items()})
+    if merged == sub.content:
+        return sub
+    sub.content = merged
+    sub.last_edited_by = acting_user
+    reason = _("Notification edited.")
+    if sub.state == Submission.State.APPROVED:
+        sub.state = Submission.State.IN_REVIEW
+        sub.approved_by, sub.approved_at, sub.approval_comment = None, None, ""
+        reason = _("Notification edited after its approval: it goes back to review.")
+    save(sub, acting_user=acting_user, reason=reason)
+    return sub
+
+
+@service
+def submission_submit_for_review(
+    submission: Submission, *, acting_user, expected_version: int | None = None
+) -> Submission:
+    require_role(acting_user, submission.case.organization, WRITE_ROLES)
+    sub = _lock(submission)
+    check_version(sub, expected_version)
+    if sub.state != Submission.State.DRAFT:
+        raise ValidationError(_("Only a draft can be submitted for review."))
+    sub.state = Submission.State.IN_REVIEW
+    sub.submitted_at = now()
+    save(sub, acting_user=acting_user, reason=_("Submitted for review."))
+    return sub
+
+
+def may_approve(role: str | None, organization) -> bool:
+    """Whether a role may approve a filing at all (the author never may: `submission_approve`)."""
+    if role in {Membership.Role.LEGAL, Membership.Role.ADMIN}:
+        return True
+    return role == Membership.Role.DPO and organization.dpo_peer_review
+
+
+@service
+def submission_approve(
+    submission: Submission, *, comment: str, acting_user, expected_version: int | None = None
+) -> Submission:
+    """Approve the text as it stands: a legal member or an administrator (another DPO if the
+    organisation allows it), never the person who wrote it."""
+    role = require_role(acting_user, submission.case.organization, DECISION_ROLES)
+    sub = _lock(submission)
+    if not may_approve(role, sub.case.organization):  # the organisation as stored now
+        raise PermissionDenied(
+            _(
+                "A legal member or an administrator approves a notification "
+                "(another DPO only if the organisation allows it)."
+            )
+        )
+    check_version(sub, expected_version)
+    if sub.state != Submission.State.IN_REVIEW:
+        raise ValidationError(_("Only a notification submitted for review can be approved."))
+    if acting_user.pk in {sub.author_id, sub.last_edited_by_id}:
+        raise ValidationError(_("You wrote this notification: another person must approve it (four-eyes review)."))
+    sub.state = Submission.State.APPROVED
+    sub.approved_by = acting_user
+    sub.approved_at = now()
+    sub.approval_comment = (comment or "").strip()
+    save(sub, acting_user=acting_user, reason=_("Notification approved."))
+    return sub
+
+
+@service
+def submission_mark_sent(
+    submission: Submission,
+    *,
+    sent_at: datetime,
+    acting_user,
+    channel: str = "",
+    recipient: str = "",
+    authority_reference: str = "",
+    receipt: Evidence | None = None,
+    late_reason: str = "",
+    expected_version: int | None = None,
+) -> Submission:
+    """Record that the approved text was sent: when (possibly in the past), how, to whom, the authority's
+    reference; freeze the content with its SHA-256 and complete the obligation with the filing."""
+    require_role(acting_user, submission.case.organization, WRITE_ROLES)
+    errors: dict = {}
+    check_aware(errors, "sent_at", sent_at)
+    raise_errors(errors)
+    sub = _lock(submission)
+    check_version(sub, expected_version)
+    if sub.state != Submission.State.APPROVED:
+        raise ValidationError(_("Only an approved notification can be sent: submit it for review first."))
+    check_not_future(errors, "sent_at", sent_at)
+    if receipt is not None and receipt.case_id != sub.case_id:
+        errors["receipt"] = [_("This evidence belongs to another case.")]
+    raise_errors(errors)
+    form = FORMS[sub.kind]
+    digest = content_hash(sub.content)
+    filing = filing_record(
+        sub.case,
+        kind=sub.kind,
+        sent_at=sent_at,
+        obligation=sub.obligation,
+        reference=authority_reference,
+        channel=channel,
+        recipient=recipient,
+        content=_("%(form)s drafted and approved in the register; SHA-256 of its content: %(hash)s")
+        % {"form": form.title, "hash": digest},
+        evidence=receipt,
+        late_reason=late_reason,
+        acting_user=acting_user,
+    )
+    sub.state = Submission.State.SENT
+    sub.sent_at = sent_at
+    sub.sent_recorded_at = now()
+    sub.sent_by = acting_user
+    sub.channel = channel.strip()
+    sub.recipient = recipient.strip()
+    sub.authority_reference = authority_reference.strip()
+    sub.receipt = receipt
+    sub.content_sha256 = digest
+    sub.filing = filing
+    save(sub, acting_user=acting_user, reason=_("Notification sent."))
+    return sub
+
+
+def submission_missing(submission: Submission) -> list:
+    """The required questions still unanswered (section, field), in the form's order."""
+    return missing_fields(FORMS[submission.kind], submission.content)

@@ -1,0 +1,244 @@
+"""The pages of a filing drafted in the register: start it from its obligation, read it, edit it,
+submit it for review, approve it, record it as sent. Every write goes through
+`cases.services.submissions`; records are looked up through the case (another case's ids: 404)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from .. import services
+from ..access import case_view
+from ..filings import FORMS
+from ..forms import (
+    SubmissionApproveForm,
+    SubmissionEditForm,
+    SubmissionSendForm,
+    SubmissionStepForm,
+    answer_field_name,
+)
+from ..models import BreachCase, Evidence, Submission
+from ..permissions import DECISION_ROLES, READ_ROLES, WRITE_ROLES
+from ..selectors.case_page import lang_of
+from ..selectors.submissions import submission_page
+from .actions import FORM_METHODS, _form_page, _obligation_subject
+
+
+def _submission(case: BreachCase, submission_id: int) -> Submission:
+    sub = get_object_or_404(
+        case.submissions.select_related("obligation", "author", "last_edited_by", "approved_by", "sent_by", "receipt"),
+        pk=submission_id,
+    )
+    sub.case = case
+    return sub
+
+
+def _subject(sub: Submission) -> str:
+    return f"{FORMS[sub.kind].title} — {sub.get_state_display()}"
+
+
+def _page_url(sub: Submission):
+    return lambda _result=None: sub.get_absolute_url()
+
+
+@case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
+def submission_start(request: HttpRequest, case: BreachCase, obligation_id: int, *, role: str) -> HttpResponse:
+    ob = get_object_or_404(case.obligations.select_related("case__organization"), pk=obligation_id)
+    current = case.submissions.filter(obligation=ob).exclude(state=Submission.State.SENT).first()
+    if current is not None and request.method == "GET":
+        return redirect(current.get_absolute_url())
+    return _form_page(
+        request,
+        case,
+        form_class=SubmissionStepForm,
+        record=ob,
+        perform=lambda d: services.submission_draft(
+            case, obligation=ob, acting_user=request.user, expected_version=d["version"]
+        ),
+        title=_("Draft the notification"),
+        subject=_obligation_subject(ob),
+        intro=_(
+            "The draft is pre-filled from the case in the structure of the authority's form; "
+            "it lists what is still missing. It is reviewed by another person before it is sent."
+        ),
+        success=_("Notification drafted."),
+        success_url=lambda sub: sub.get_absolute_url(),
+        anchor=f"obligation-{ob.pk}",
+        form_id="submission-start-form",
+        submit_label=_("Draft the notification"),
+    )
+
+
+@case_view(roles=READ_ROLES)
+def submission_detail(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    sub = _submission(case, submission_id)
+    page = submission_page(sub, user=request.user, role=role)
+    return render(
+        request,
+        "cases/submission_detail.html",
+        {"case": case, "page": page, "sub": sub, "lang": lang_of(get_language()), "title": str(page.form.title)},
+    )
+
+
+@case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
+def submission_edit(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    sub = _submission(case, submission_id)
+    if sub.is_sent and request.method == "GET":
+        return redirect(sub.get_absolute_url())
+    filing_form = FORMS[sub.kind]
+    fields = filing_form.all_fields()
+    initial = {answer_field_name(s.key, f.key): (sub.content.get(s.key) or {}).get(f.key, "") for s, f in fields}
+    return _form_page(
+        request,
+        case,
+        form_class=SubmissionEditForm,
+        form_kwargs={"filing_form": filing_form},
+        record=sub,
+        initial=initial,
+        perform=lambda d: services.submission_edit(
+            sub,
+            content={
+                s.key: {f.key: d[answer_field_name(s.key, f.key)] for f in filing_form.fields_of(s)}
+                for s in filing_form.sections
+            },
+            acting_user=request.user,
+            expected_version=d["version"],
+        ),
+        field_map={f"{s.key}.{f.key}": answer_field_name(s.key, f.key) for s, f in fields},
+        title=_("Edit the notification"),
+        subject=_subject(sub),
+        intro=_("An edit after approval takes the notification back to review: it must be approved again."),
+        success=_("Notification saved."),
+        success_url=_page_url(sub),
+        cancel_url=sub.get_absolute_url(),
+        anchor="filings",
+        form_id="submission-edit-form",
+    )
+
+
+@case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
+def submission_submit(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    sub = _submission(case, submission_id)
+    return _form_page(
+        request,
+        case,
+        form_class=SubmissionStepForm,
+        record=sub,
+        perform=lambda d: services.submission_submit_for_review(
+            sub, acting_user=request.user, expected_version=d["version"]
+        ),
+        title=_("Submit for review"),
+        subject=_subject(sub),
+        intro=_("A legal member or an administrator (never its author) then approves it before it is sent."),
+        success=_("Notification submitted for review."),
+        success_url=_page_url(sub),
+        cancel_url=sub.get_absolute_url(),
+        anchor="filings",
+        form_id="submission-submit-form",
+        submit_label=_("Submit for review"),
+    )
+
+
+def _approve(sub: Submission, data: dict, user) -> Submission:
+    try:
+        return services.submission_approve(
+            sub, comment=data["comment"], acting_user=user, expected_version=data["version"]
+        )
+    except PermissionDenied as refused:
+        # A member of the organisation whose role may read but not approve: say why, next to the form.
+        raise ValidationError(str(refused) or _("Your role does not allow approving it.")) from refused
+
+
+@case_view(roles=DECISION_ROLES, methods=FORM_METHODS)
+def submission_approve(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    sub = _submission(case, submission_id)
+    return _form_page(
+        request,
+        case,
+        form_class=SubmissionApproveForm,
+        record=sub,
+        perform=lambda d: _approve(sub, d, request.user),
+        title=_("Approve the notification"),
+        subject=_subject(sub),
+        intro=_("Approve the text as it stands; any later edit needs a new approval."),
+        success=_("Notification approved."),
+        success_url=_page_url(sub),
+        cancel_url=sub.get_absolute_url(),
+        anchor="filings",
+        form_id="submission-approve-form",
+        submit_label=_("Approve"),
+    )
+
+
+def _send(case: BreachCase, sub: Submission, data: dict, user) -> Submission:
+    """Store the receipt and record the sending in one transaction: a refused sending leaves no file behind."""
+    evidence: Evidence | None = None
+    try:
+        with transaction.atomic():
+            if data["receipt"]:
+                evidence = services.evidence_add(
+                    case,
+                    uploaded_file=data["receipt"],
+                    description=_("Receipt: %(kind)s") % {"kind": sub.get_kind_display()},
+                    acting_user=user,
+                )
+            return services.submission_mark_sent(
+                sub,
+                sent_at=data["sent_at"],
+                channel=data["channel"],
+                recipient=data["recipient"],
+                authority_reference=data["authority_reference"],
+                receipt=evidence,
+                late_reason=data["late_reason"],
+                acting_user=user,
+                expected_version=data["version"],
+            )
+    except BaseException:
+        if evidence is not None and evidence.file.name:
+            evidence.file.storage.delete(evidence.file.name)
+        raise
+
+
+@case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
+def submission_send(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    sub = _submission(case, submission_id)
+    return _form_page(
+        request,
+        case,
+        form_class=SubmissionSendForm,
+        record=sub,
+        initial={"recipient": "CNIL", "channel": _("CNIL online notification service")},
+        perform=lambda d: _send(case, sub, d, request.user),
+        title=_("Record the notification as sent"),
+        subject=_subject(sub),
+        intro=_(
+            "The approved text is frozen with its SHA-256 and the obligation is completed by this filing. "
+            "A past sending may be entered now: give the time it was sent."
+        ),
+        success=_("Notification recorded as sent."),
+        success_url=_page_url(sub),
+        cancel_url=sub.get_absolute_url(),
+        anchor="filings",
+        form_id="submission-send-form",
+        field_map={
+            "file": "receipt",
+            "evidence": "receipt",
+            "completed_at": "sent_at",
+            "reference": "authority_reference",
+        },
+        submit_label=_("Record as sent"),
+    )
+
+
+__all__ = [
+    "submission_approve",
+    "submission_detail",
+    "submission_edit",
+    "submission_send",
+    "submission_start",
+    "submission_submit",
+]
