@@ -46,3 +46,23 @@ def test_the_page_shows_the_entries_and_folds_the_fields(org, dpo, open_case, lo
     assert html.count('<li class="activity') == 1
     assert "Maëlle Payet" in html
     assert re.search(r"<details>\s*<summary>\d+ enregistrements, champ par champ</summary>", html)  # creations folded
+
+
+def test_the_dossier_has_the_activity_log_with_full_names_and_says_how_to_check_it(org, dpo, open_case):
+    import io
+
+    from pypdf import PdfReader
+
+    from cases.dossier.builder import render_dossier
+
+    _named(dpo)
+    case = open_case()
+    cnil = case.obligations.get(rule_code="GDPR_33_1")
+    services.obligation_complete(cnil, completed_at=paris(2024, 2, 2, 9), reference="CNIL-1", acting_user=dpo)
+    reader = PdfReader(io.BytesIO(render_dossier(case, lang="fr").pdf))
+    text = re.sub(r"\s+", " ", "".join(page.extract_text() or "" for page in reader.pages))
+    log = text[text.index("Journal des actions") :]
+    assert "Maëlle Payet" in log and "Dossier ouvert." in log
+    assert re.search(r"création ?: dossier, \d+ × obligation", log)
+    assert "python manage.py" not in text
+    assert "sans cette application" in text

@@ -329,6 +329,38 @@ def activities(versions: list[Version]) -> list[Activity]:
     return out
 
 
+class ActivityLog:
+    """The same grouping as `activities`, fed one history row at a time in chain order (the dossier's
+    single streaming pass): one entry per action, kept small (who, when, why, what by kind)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict] = []
+
+    def add(self, *, who: str, when: datetime, when_text: str, created: bool, kind: str, reason: str) -> None:
+        last = self.entries[-1] if self.entries else None
+        if (
+            last is None
+            or last["who"] != who
+            or when - last["last_when"] > SAME_ACTION
+            or (not created and not last["changed"])
+        ):
+            last = {"who": who, "when_text": when_text, "reason": reason, "created": {}, "changed": {}}
+            self.entries.append(last)
+        last["last_when"] = when
+        bucket = last["created"] if created else last["changed"]
+        label = str(OBJECT_LABELS.get(kind, kind)).lower()
+        bucket[label] = bucket.get(label, 0) + 1
+
+    @staticmethod
+    def summary(entry: dict) -> str:
+        parts = []
+        for verb, kinds in ((gettext("created"), entry["created"]), (gettext("changed"), entry["changed"])):
+            if kinds:
+                counted = ", ".join(kind if n == 1 else f"{n} × {kind}" for kind, n in kinds.items())
+                parts.append(f"{verb}{colon()} {counted}")
+        return " · ".join(parts)
+
+
 @dataclass
 class HistoryPage:
     number: int

@@ -8,7 +8,14 @@ from django.utils.translation import gettext, pgettext
 from reportlab.platypus import Flowable
 
 from ...history import ChainResult, ChainVerifier, chain_rows
-from ...selectors.history import HistoryFormatter, chain_user_ids, field_changes, usernames
+from ...selectors.history import (
+    ActivityLog,
+    HistoryFormatter,
+    chain_user_ids,
+    field_changes,
+    object_name,
+    usernames,
+)
 from ..context import Context
 from ..document import Heading
 from ..grid import Column, grids
@@ -33,10 +40,13 @@ def _formatter(ctx: Context, user_names: dict[int, str]) -> HistoryFormatter:
     return HistoryFormatter(ctx.lang, user_names=user_names, orgs=orgs, related=related)
 
 
-def change_rows(ctx: Context, checker: ChainVerifier) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+def change_rows(
+    ctx: Context, checker: ChainVerifier, log: ActivityLog | None = None
+) -> Iterator[tuple[str, str, str, str, str, str, str]]:
     """(when, who, object, field, before, after, reason), one per changed field, in chain order.
 
-    Each row read is also handed to `checker`, which verifies the hash chain in the same pass.
+    Each row read is also handed to `checker`, which verifies the hash chain in the same pass, and to
+    `log`, which groups the rows into actions for the activity log.
     """
     key = ctx.data.chain_key
     user_names = usernames(chain_user_ids(key))
@@ -51,6 +61,15 @@ def change_rows(ctx: Context, checker: ChainVerifier) -> Iterator[tuple[str, str
         reason = row["history_change_reason"] or ""
         before = previous.get((model, row["id"]))
         previous[(model, row["id"])] = row
+        if log is not None:
+            log.add(
+                who=who,
+                when=row["history_date"],
+                when_text=when,
+                created=row["history_type"] == "+",
+                kind=object_name(model),
+                reason=reason,
+            )
         if row["history_type"] == "-":
             yield when, who, obj, deleted, "", "", reason
             continue
@@ -81,8 +100,12 @@ def verification(ctx: Context, result: ChainResult) -> list[Flowable]:
         line,
         para(
             gettext(
-                "To re-check later: python manage.py verify_history, then compare the chain head with the one on the "
-                "cover."
+                "How to check it without this application: every version of every record is written as canonical "
+                "JSON (sorted keys, instants in UTC) and hashed with SHA-256 together with the hash of the version "
+                "before it, so that changing, removing or reordering any version changes every hash after it. The "
+                "last hash, the chain head, is printed on the cover. The section on verification below explains "
+                "how to recompute the chain from the data embedded in this PDF with a short public script, and how "
+                "the signed checkpoints and this file's seal show that the head was not rewritten."
             )
         ),
     ]
@@ -101,11 +124,31 @@ def build(ctx: Context) -> list[Flowable]:
     ]
     bundle = ctx.bundle
     checker = ChainVerifier(ctx.data.chain_key, sink=bundle.add_row if bundle else None)
-    lines = change_rows(ctx, checker)
+    log = ActivityLog()
+    lines = change_rows(ctx, checker, log)
     changes = grids(columns, bundle.printed([c.title for c in columns], lines) if bundle else lines)
+    activity_columns = [
+        Column(pgettext("dossier", "When"), w * 0.14),
+        Column(gettext("Who"), w * 0.16),
+        Column(gettext("Action"), w * 0.38),
+        Column(gettext("Records"), w * 0.32 - 0.5),
+    ]
+    activity = grids(
+        activity_columns,
+        ((e["when_text"], e["who"], e["reason"], ActivityLog.summary(e)) for e in log.entries),
+    )
     return [
         Heading(gettext("9. Complete change history"), KEY),
         *verification(ctx, checker.result()),
+        spacer(6),
+        Heading(gettext("Activity log"), f"{KEY}-activity", level=1),
+        para(
+            gettext(
+                "One line per action, oldest first: who did it, when, why, and which records it created or changed. "
+                "The field-level changes follow."
+            )
+        ),
+        *activity,
         spacer(6),
         Heading(gettext("Field-level changes"), f"{KEY}-changes", level=1),
         para(
