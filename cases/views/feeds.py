@@ -22,6 +22,8 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,7 +32,7 @@ from accounts.models import SecurityEvent
 from accounts.security_log import record
 
 from .. import register
-from ..calendar_feed import build_feed, feed_token_issue, feed_token_resolve, feed_token_revoke
+from ..calendar_feed import Validators, build_feed, feed_token_issue, feed_token_resolve, feed_token_revoke
 from ..deadlines import PARIS
 from ..models import BreachCase, CalendarFeedToken, Organization
 from ..permissions import READ_ROLES
@@ -142,16 +144,38 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such feed.")
     if request.method not in {"GET", "HEAD"}:
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    body, count = build_feed(feed_token.organization, lang=feed_token.language)
+    organization, lang = feed_token.organization, feed_token.language
+    if request.META.get("HTTP_IF_NONE_MATCH"):
+        # A calendar client polling: one aggregate query tells whether anything in the feed changed.
+        validators = Validators.query(organization, lang)
+        not_modified = get_conditional_response(request, etag=validators.etag)
+        if not_modified is not None:
+            record(
+                SecurityEvent.Kind.EXPORT,
+                request,
+                user=feed_token.user,
+                organization=organization,
+                detail="calendar feed (not modified)",
+            )
+            return _feed_headers(not_modified, organization, validators)
+    body, count, validators = build_feed(organization, lang=lang)
     record(
         SecurityEvent.Kind.EXPORT,
         request,
         user=feed_token.user,
-        organization=feed_token.organization,
+        organization=organization,
         detail=f"calendar feed ({count} deadlines)",
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="echeances-{feed_token.organization.code}.ics"'
-    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = f'inline; filename="echeances-{organization.code}.ics"'
+    return _feed_headers(response, organization, validators)
+
+
+def _feed_headers(response: HttpResponse, organization: Organization, validators: Validators) -> HttpResponse:
+    response["ETag"] = validators.etag
+    if validators.last_modified is not None:
+        response["Last-Modified"] = http_date(validators.last_modified.timestamp())
+    # Kept by the client but revalidated at each poll (If-None-Match), never by a shared cache.
+    response["Cache-Control"] = "private, no-cache"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
