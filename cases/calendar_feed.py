@@ -23,7 +23,7 @@ import icalendar
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -98,18 +98,38 @@ def feed_token_resolve(token: str) -> CalendarFeedToken | None:
     )
 
 
-def running_obligations(organization: Organization) -> list[Obligation]:
-    """Pending obligations with a due date of the organisation's open cases, soonest first, in one query."""
+def window_start(now: datetime) -> datetime:
+    """The earliest due date in the feed: settings.CALENDAR_FEED_PAST_DAYS before `now`."""
+    return now - timedelta(days=settings.CALENDAR_FEED_PAST_DAYS)
+
+
+def _in_feed(organization: Organization, now: datetime) -> QuerySet[Obligation]:
+    """Pending obligations of the organisation's open cases due from `window_start(now)` on, overdue ones included."""
+    return Obligation.objects.filter(
+        case__organization=organization,
+        state=Obligation.State.PENDING,
+        due_at__gte=window_start(now),
+    ).exclude(case__status=BreachCase.Status.CLOSED)
+
+
+def _last_change() -> Subquery:
+    """The time of an obligation's latest history row (its last change)."""
+    rows = Obligation.history.model.objects.filter(id=OuterRef("pk")).order_by("-history_date")
+    return Subquery(rows.values("history_date")[:1])
+
+
+def running_obligations(organization: Organization, *, now: datetime | None = None) -> list[Obligation]:
+    """The obligations of the feed (`_in_feed`), with their cases, soonest first, in one query.
+
+    Each carries `changed_at` (its latest history row) so the feed's validators come from the
+    same rows (`Validators.of`) without a second query.
+    """
     return list(
-        Obligation.objects.filter(
-            case__organization=organization,
-            state=Obligation.State.PENDING,
-            due_at__isnull=False,
-        )
-        .exclude(case__status=BreachCase.Status.CLOSED)
+        _in_feed(organization, now or timezone.now())
         .select_related("case")
         .only(
             "pk",
+            "version",
             "rule_code",
             "label_fr",
             "label_en",
@@ -119,12 +139,80 @@ def running_obligations(organization: Organization) -> list[Obligation]:
             "deadline_label_en",
             "due_at",
             "due_basis",
+            "case__version",
             "case__reference",
             "case__title",
             "case__status",
         )
+        .annotate(changed_at=_last_change())
         .order_by("due_at", "pk")
     )
+
+
+# Part of every ETag: change it when the feed's text changes for the same data (a new property...).
+FEED_FORMAT = "2"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """The feed's ETag and Last-Modified, derived from its data.
+
+    What the feed prints is the organisation's name, its obligations' fields and their cases'
+    reference and title. Every save of an audited record bumps its `version`, so the sum of the
+    obligations' and of their cases' versions changes whenever one of them changes; the count and
+    the sum of ids change when one enters or leaves the feed (done, not applicable, case closed,
+    out of the window). Last-Modified is the latest change of an obligation in the feed: it is
+    informational only, conditional requests are answered on the ETag (a case's new title does
+    not move it).
+    """
+
+    etag: str
+    last_modified: datetime | None
+
+    @classmethod
+    def from_facts(cls, organization: Organization, lang: str, facts: dict) -> Validators:
+        key = "|".join(
+            str(part)
+            for part in (
+                FEED_FORMAT,
+                settings.SITE_URL,
+                settings.PRODUCT_NAME,
+                lang,
+                organization.pk,
+                organization.name,
+                facts["count"] or 0,
+                facts["ids"] or 0,
+                facts["versions"] or 0,
+                facts["case_versions"] or 0,
+            )
+        )
+        return cls(etag=f'W/"{hashlib.sha256(key.encode()).hexdigest()[:32]}"', last_modified=facts["changed_at"])
+
+    @classmethod
+    def of(cls, organization: Organization, lang: str, obligations: list[Obligation]) -> Validators:
+        """From the feed's obligations as `running_obligations` returns them."""
+        changed = [ob.changed_at for ob in obligations if ob.changed_at is not None]
+        facts = {
+            "count": len(obligations),
+            "ids": sum(ob.pk for ob in obligations),
+            "versions": sum(ob.version for ob in obligations),
+            "case_versions": sum(ob.case.version for ob in obligations),
+            "changed_at": max(changed, default=None),
+        }
+        return cls.from_facts(organization, lang, facts)
+
+    @classmethod
+    def query(cls, organization: Organization, lang: str, *, now: datetime | None = None) -> Validators:
+        """The same, in one aggregate query: what a poll costs when nothing changed."""
+        facts = _in_feed(organization, now or timezone.now()).aggregate(
+            count=Count("pk"),
+            ids=Sum("pk"),
+            versions=Sum("version"),
+            case_versions=Sum("case__version"),
+            # Not Max of an annotation: Django then refers to a column its inner query lacks.
+            changed_at=Max(_last_change()),
+        )
+        return cls.from_facts(organization, lang, facts)
 
 
 # --- RFC 5545 text (the icalendar library escapes, folds at 75 octets and writes CRLF) --------------
@@ -207,8 +295,9 @@ class Feed:
             return self.calendar().to_ical()
 
 
-def build_feed(organization: Organization, *, lang: str, now: datetime | None = None) -> tuple[bytes, int]:
-    """The organisation's feed as iCalendar bytes, and the number of events in it."""
-    obligations = running_obligations(organization)
-    feed = Feed(organization=organization, obligations=obligations, lang=lang, now=now or timezone.now())
-    return feed.render(), len(obligations)
+def build_feed(organization: Organization, *, lang: str, now: datetime | None = None) -> tuple[bytes, int, Validators]:
+    """The organisation's feed as iCalendar bytes, the number of events in it, and its validators."""
+    now = now or timezone.now()
+    obligations = running_obligations(organization, now=now)
+    feed = Feed(organization=organization, obligations=obligations, lang=lang, now=now)
+    return feed.render(), len(obligations), Validators.of(organization, lang, obligations)

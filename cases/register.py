@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -250,17 +250,32 @@ def register_cases(organizations: Iterable[Organization]) -> QuerySet[BreachCase
     )
 
 
+CHUNK_ROWS = 500  # rows per chunk written to the client, and per batch fetched from the database
+
+
 def write_csv(cases: Iterable[BreachCase], lang: str) -> bytes:
     """The register as UTF-8 CSV with a byte-order mark, ';'-separated, every field quoted, in `lang`."""
-    with translation.override(lang):
-        return _write_csv(cases, lang)
+    return b"".join(iter_csv(cases, lang))
 
 
-def _write_csv(cases: Iterable[BreachCase], lang: str) -> bytes:
+def iter_csv(cases: Iterable[BreachCase], lang: str, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The bytes of `write_csv`, a chunk of `chunk_rows` rows at a time, so memory stays flat however many cases.
+
+    Each chunk is written under `translation.override(lang)`, entered and left around the chunk
+    only: a streaming response is consumed between chunks by the server, in whatever language.
+    """
     out = io.StringIO()
-    out.write(BOM)
     writer = csv.writer(out, delimiter=DELIMITER, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    out.write(BOM)
     writer.writerow(headers(lang))
-    for case in cases:
-        writer.writerow(row(case, lang))
-    return out.getvalue().encode("utf-8")
+    rows = iter(cases)
+    while True:
+        with translation.override(lang):
+            for _n, case in zip(range(chunk_rows), rows, strict=False):
+                writer.writerow(row(case, lang))
+        chunk = out.getvalue()
+        if not chunk:
+            return
+        yield chunk.encode("utf-8")
+        out.seek(0)
+        out.truncate()

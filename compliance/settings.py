@@ -345,6 +345,9 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{PRODUCT_NAME} <no-reply@localhost>")
 # Absolute links in e-mails (no request to build them from): scheme, host and port, no trailing slash.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The iCalendar feed holds the running deadlines due from this many days ago on (the overdue ones of
+# that span included); older overdue deadlines stay on the dashboard, not in calendar clients.
+CALENDAR_FEED_PAST_DAYS = int(os.environ.get("CALENDAR_FEED_PAST_DAYS", "30"))
 
 # --- Background jobs (Celery) --------------------------------------------------------------------
 # With a broker (CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//),

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import parse_http_date
 
 from accounts.models import SecurityEvent
 from cases import calendar_feed, services
@@ -20,6 +22,12 @@ from tests.conftest import paris
 
 PAGE = "/calendar/"
 TOKEN_IN_URL = re.compile(r"/calendar/feed/([A-Za-z0-9_-]{43})\.ics")
+
+
+@pytest.fixture(autouse=True)
+def _every_fixture_deadline_in_the_window(settings):
+    """The fixtures' cases date from 2024: the window is widened here, and narrowed in the window's own tests."""
+    settings.CALENDAR_FEED_PAST_DAYS = 36_500
 
 
 def save_audited(obj):
@@ -343,3 +351,95 @@ def test_the_service_refuses_a_token_without_an_active_membership(org, make_org,
     with pytest.raises(PermissionDenied):
         calendar_feed.feed_token_issue(user=outsider, organization=org, language="fr")
     assert not CalendarFeedToken.objects.exists()
+
+
+def test_the_window_keeps_deadlines_due_from_30_days_ago_on_overdue_ones_included(org, dpo, open_case, login, settings):
+    settings.CALENDAR_FEED_PAST_DAYS = 30
+    now = timezone.now()
+    recent = open_case(title="Récent", first_signal_at=now - timedelta(days=10), aware_at=now - timedelta(days=10))
+    old = open_case(title="Ancien", first_signal_at=now - timedelta(days=60), aware_at=now - timedelta(days=60))
+    new = open_case(title="Nouveau", first_signal_at=now - timedelta(hours=2), aware_at=now - timedelta(hours=1))
+    token = issue(login(dpo))
+
+    uids = {e["UID"].split("@")[0] for e in events(fetch(token).content)}
+
+    recent_cnil = recent.obligations.get(rule_code="GDPR_33_1")
+    assert recent_cnil.due_at < now, "overdue by a week"
+    assert f"obligation-{recent_cnil.pk}" in uids
+    assert f"obligation-{new.obligations.get(rule_code='GDPR_33_1').pk}" in uids
+    assert not uids & {f"obligation-{o.pk}" for o in old.obligations.all()}, "due more than 30 days ago"
+    in_window = [o for o in running(org) if o.due_at >= now - timedelta(days=30)]
+    assert uids == {f"obligation-{o.pk}" for o in in_window}
+
+
+def conditional(token: str, etag: str):
+    return Client().get(feed_url(token), HTTP_IF_NONE_MATCH=etag)
+
+
+def test_a_poll_with_the_current_etag_answers_304_cheaply_and_is_logged(
+    org, dpo, open_case, login, django_assert_max_num_queries
+):
+    open_case()
+    token = issue(login(dpo))
+    first = fetch(token)
+    etag = first["ETag"]
+    assert etag.startswith('W/"') and first["Cache-Control"] == "private, no-cache"
+    assert parse_http_date(first["Last-Modified"]) <= timezone.now().timestamp()
+
+    # Token with its membership check, one aggregate query, the security-log row.
+    with django_assert_max_num_queries(3):
+        polled = conditional(token, etag)
+    assert polled.status_code == 304
+    assert polled.content == b""
+    assert polled["ETag"] == etag and polled["Last-Modified"] == first["Last-Modified"]
+    assert SecurityEvent.objects.filter(detail="calendar feed (not modified)").count() == 1
+    # Another ETag, or none: the whole feed, with the same ETag as long as nothing changed.
+    assert conditional(token, 'W/"something-else"').status_code == 200
+    assert fetch(token)["ETag"] == etag
+    # The aggregate query and the rows of the feed give the same validators.
+    assert calendar_feed.Validators.query(org, "fr") == calendar_feed.Validators.of(
+        org, "fr", calendar_feed.running_obligations(org)
+    )
+
+
+def test_the_etag_changes_whenever_a_deadline_in_the_feed_changes(org, dpo, open_case, login, settings):
+    case = open_case()
+    token = issue(login(dpo))
+    seen = [fetch(token)["ETag"]]
+
+    def changed() -> bool:
+        etag = fetch(token)["ETag"]
+        fresh = etag not in seen
+        assert conditional(token, seen[-1]).status_code == (200 if fresh else 304)
+        seen.append(etag)
+        return fresh
+
+    assert not changed()
+    # A clock moved: due dates recomputed.
+    services.case_update_facts(
+        case, aware_at=paris(2024, 2, 1, 19, 0), change_reason="Journaux relus.", acting_user=dpo
+    )
+    assert changed()
+    # The case's title, printed in every event of the case.
+    services.case_update_facts(case, title="Accès frauduleux confirmé", acting_user=dpo)
+    assert changed()
+    # An obligation leaves the feed.
+    services.decision_notify_authority(case, notify=False, reason="Données chiffrées.", acting_user=dpo)
+    assert changed()
+    # A new case brings its deadlines.
+    other = open_case(title="Courriel mal adressé")
+    assert changed()
+    # One of its deadlines is met: it leaves.
+    cnil = other.obligations.get(rule_code="GDPR_33_1")
+    services.obligation_complete(
+        cnil, completed_at=paris(2024, 2, 5, 10, 0), late_reason="Analyse longue.", acting_user=dpo
+    )
+    assert changed()
+    # The organisation's name is the calendar's name.
+    org.name = "Mutuelle Renommée"
+    save_audited(org)
+    assert changed()
+    # Time passes: deadlines slip out of the window.
+    settings.CALENDAR_FEED_PAST_DAYS = 1
+    assert changed()
+    assert not changed()

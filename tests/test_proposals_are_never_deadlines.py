@@ -163,7 +163,7 @@ def test_a_proposal_never_sends_a_reminder(high_risk_case, dpo, django_capture_o
 
 
 def test_a_proposal_never_reaches_the_calendar_feed(high_risk_case, org):
-    body, _count = calendar_feed.build_feed(org, lang="fr", now=AWARE)
+    body, _count, _validators = calendar_feed.build_feed(org, lang="fr", now=AWARE)
     body = body.decode()
 
     assert "DTSTART:20240205T170000Z" not in body  # 96 h after 1 Feb 18:00 Paris

@@ -39,6 +39,10 @@ class SubjectCategory(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The columns of BreachCase derived from its obligations for the case list (see `next_due_at`).
+LIST_FIELDS = frozenset({"next_due_at"})
+
+
 class BreachCase(AuditedModel):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -188,7 +192,13 @@ class BreachCase(AuditedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
-    history = audited_history()
+    # What the case list sorts on, derived from the case's obligations (which are audited, each
+    # change a history row of its own): the earliest due date of a pending obligation. Written only
+    # by `store_list_fields`, from the services' single write path (`services.common.save` of an
+    # obligation, under the case lock); not a fact of the case, so not in its history nor its version.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
+    history = audited_history(excluded_fields=["next_due_at"])
 
     class Meta:
         ordering = ["-aware_at"]
@@ -198,6 +208,33 @@ class BreachCase(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.reference} — {self.title}"
+
+    def save(self, *args, **kwargs):
+        """As every audited record; an edit never writes the derived list fields (an instance may hold stale ones)."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in LIST_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def list_fields_of(cls, case_id: int) -> dict:
+        """The list fields of a case recomputed from its obligations (one query)."""
+        from .obligations import Obligation
+
+        pending = Obligation.objects.filter(case_id=case_id, state=Obligation.State.PENDING)
+        return {"next_due_at": pending.aggregate(at=models.Min("due_at"))["at"]}
+
+    @classmethod
+    def store_list_fields(cls, case_id: int) -> dict:
+        """Recompute and store the case's list fields; for the services' write path, under the case lock.
+
+        A plain queryset: these columns are excluded from the history and the version (derived
+        data, not a fact), which the audited manager's refusal of update() is there to protect.
+        """
+        fields = cls.list_fields_of(case_id)
+        models.QuerySet(cls).filter(pk=case_id).update(**fields)
+        return fields
 
     def get_absolute_url(self) -> str:
         return reverse("cases:case_detail", kwargs={"reference": self.reference})

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from .. import search
 from ..deadlines import DUE_SOON, Status
@@ -149,7 +150,7 @@ def case_list(
     sort: str = DEFAULT_CASE_SORT,
     now: datetime,
 ) -> QuerySet[BreachCase]:
-    """The user's organisations' cases, annotated with `next_due_at` and `overdue_count`.
+    """The user's organisations' cases (with their stored `next_due_at`), annotated with `overdue_count`.
 
     `q` searches the case's text (`cases.search`); `overdue_authority` keeps the cases with an overdue
     pending obligation towards that authority; `sort` is a key of `CASE_SORTS` (unknown
@@ -169,9 +170,15 @@ def case_list(
         cases = cases.filter(
             Exists(Obligation.objects.filter(overdue, case_id=OuterRef("pk"), authority=overdue_authority))
         )
-    pending = Q(obligations__state=Obligation.State.PENDING)
-    cases = cases.annotate(
-        next_due_at=Min("obligations__due_at", filter=pending),
-        overdue_count=Count("obligations", filter=pending & Q(obligations__due_at__lt=now)),
+    # `next_due_at` is stored on the case (kept by the services' write path); the overdue count is
+    # relative to `now`, so it is counted, per case shown only: PostgreSQL evaluates it after the
+    # sort and the page's LIMIT.
+    overdue_of_case = (
+        Obligation.objects.filter(overdue, case_id=OuterRef("pk"))
+        .order_by()
+        .values("case_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    cases = cases.annotate(overdue_count=Coalesce(Subquery(overdue_of_case, output_field=IntegerField()), Value(0)))
     return cases.select_related("organization").order_by(*CASE_SORTS.get(sort, CASE_SORTS[DEFAULT_CASE_SORT]))

@@ -78,10 +78,12 @@ def changes_since(record: models.Model, version: int) -> list[Change]:
     rows = _history_rows(record, version)
     if len(rows) < 2:
         return []
+    # The fields the history keeps (not the derived ones excluded from it, e.g. a case's next_due_at).
+    kept = {f.attname for f in type(record).history.model._meta.concrete_fields}
     fields = [
         f
         for f in type(record)._meta.concrete_fields
-        if f.attname not in _VERSION_COLUMNS and f.attname != "version" and not f.primary_key
+        if f.attname in kept and f.attname not in _VERSION_COLUMNS and f.attname != "version" and not f.primary_key
     ]
     user_fields = [f for f in fields if isinstance(f, models.ForeignKey) and f.related_model is get_user_model()]
     ids = {row["history_user_id"] for row in rows} | {row[f.attname] for row in rows for f in user_fields}

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from ..deadlines import PARIS
 from ..inputs import instant_error
-from ..models import BreachCase, Organization
+from ..models import BreachCase, Obligation, Organization
 
 # Clock skew tolerated for instants entered "now" from a browser.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -163,6 +163,12 @@ def save(obj, *, acting_user, reason: str = "") -> None:
     obj._change_reason = reason
     obj.full_clean(validate_unique=False, validate_constraints=False)
     obj.save()
+    if isinstance(obj, Obligation):
+        # The one place obligations change: the case list's stored fields follow, under the case lock.
+        fields = BreachCase.store_list_fields(obj.case_id)
+        if Obligation.case.is_cached(obj):  # the caller's copy of the case, if loaded, says the same
+            for name, value in fields.items():
+                setattr(obj.case, name, value)
 
 
 def check_not_future(errors: dict, field: str, value: datetime | None) -> None:

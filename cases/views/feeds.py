@@ -10,10 +10,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.db.models import Count
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,9 +32,9 @@ from accounts.models import SecurityEvent
 from accounts.security_log import record
 
 from .. import register
-from ..calendar_feed import build_feed, feed_token_issue, feed_token_resolve, feed_token_revoke
+from ..calendar_feed import Validators, build_feed, feed_token_issue, feed_token_resolve, feed_token_revoke
 from ..deadlines import PARIS
-from ..models import CalendarFeedToken, Organization
+from ..models import BreachCase, CalendarFeedToken, Organization
 from ..permissions import READ_ROLES
 
 
@@ -43,7 +53,7 @@ def _organizations_of(user) -> list[Organization]:
 
 @login_required
 @require_GET
-def register_csv(request: HttpRequest) -> HttpResponse:
+def register_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The breach register of the user's organisations (?organization=<code> for one), one row per case."""
     organizations = _organizations_of(request.user)
     code = request.GET.get("organization", "")
@@ -52,10 +62,16 @@ def register_csv(request: HttpRequest) -> HttpResponse:
         if not organizations:
             raise Http404("No such organisation.")
     lang = _lang()
-    cases = list(register.register_cases(organizations))
-    body = register.write_csv(cases, lang)
+    # Counted first (one grouped query) for the security log; the rows are then streamed, fetched in
+    # batches, so neither the cases nor the file are ever held whole in memory.
+    counts = dict(
+        BreachCase.objects.filter(organization__in=organizations)
+        .order_by()
+        .values_list("organization")
+        .annotate(n=Count("pk"))
+    )
     for organization in organizations or [None]:
-        count = sum(1 for c in cases if organization is None or c.organization_id == organization.pk)
+        count = counts.get(organization.pk, 0) if organization else 0
         record(
             SecurityEvent.Kind.EXPORT,
             request,
@@ -63,9 +79,10 @@ def register_csv(request: HttpRequest) -> HttpResponse:
             organization=organization,
             detail=f"breach register CSV ({count} cases, {lang})",
         )
+    cases = register.register_cases(organizations).iterator(chunk_size=register.CHUNK_ROWS)
     stamp = timezone.localtime(timezone.now(), PARIS).strftime("%Y%m%d-%H%M")
     filename = f"registre-violations-{code + '-' if code else ''}{stamp}.csv"
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(register.iter_csv(cases, lang), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -127,16 +144,38 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such feed.")
     if request.method not in {"GET", "HEAD"}:
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    body, count = build_feed(feed_token.organization, lang=feed_token.language)
+    organization, lang = feed_token.organization, feed_token.language
+    if request.META.get("HTTP_IF_NONE_MATCH"):
+        # A calendar client polling: one aggregate query tells whether anything in the feed changed.
+        validators = Validators.query(organization, lang)
+        not_modified = get_conditional_response(request, etag=validators.etag)
+        if not_modified is not None:
+            record(
+                SecurityEvent.Kind.EXPORT,
+                request,
+                user=feed_token.user,
+                organization=organization,
+                detail="calendar feed (not modified)",
+            )
+            return _feed_headers(not_modified, organization, validators)
+    body, count, validators = build_feed(organization, lang=lang)
     record(
         SecurityEvent.Kind.EXPORT,
         request,
         user=feed_token.user,
-        organization=feed_token.organization,
+        organization=organization,
         detail=f"calendar feed ({count} deadlines)",
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="echeances-{feed_token.organization.code}.ics"'
-    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = f'inline; filename="echeances-{organization.code}.ics"'
+    return _feed_headers(response, organization, validators)
+
+
+def _feed_headers(response: HttpResponse, organization: Organization, validators: Validators) -> HttpResponse:
+    response["ETag"] = validators.etag
+    if validators.last_modified is not None:
+        response["Last-Modified"] = http_date(validators.last_modified.timestamp())
+    # Kept by the client but revalidated at each poll (If-None-Match), never by a shared cache.
+    response["Cache-Control"] = "private, no-cache"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -98,9 +98,143 @@ def _format_verify_history(runs: list[dict]) -> str:
     return line
 
 
+def _runs(runs: list[dict], key: str, digits: int) -> str:
+    """Each run's figure, for the reader to judge the noise."""
+    return ", ".join(f"{r[key]:.{digits}f}" for r in runs)
+
+
+def figure_case_list() -> dict:
+    """The case list's first page (its count and 25 rows), the default sort, then filtered on overdue CNIL deadlines."""
+    import statistics
+
+    from django.contrib.auth import get_user_model
+    from django.core.paginator import Paginator
+    from django.utils import timezone
+
+    from cases.selectors import board
+
+    user = get_user_model().objects.get(username="bench-dpo")
+    timings = {}
+    for name, filters in (("all", {}), ("overdue_cnil", {"overdue_authority": "cnil"})):
+        best = []
+        for _ in range(5):
+            started = time.perf_counter()
+            page = Paginator(board.case_list(user, now=timezone.now(), **filters), 25).get_page(1)
+            rows = [(c.reference, c.next_due_at, c.overdue_count) for c in page]
+            best.append((time.perf_counter() - started) * 1000)
+        timings[name] = statistics.median(best)
+        timings[name + "_count"] = page.paginator.count
+        timings[name + "_rows"] = len(rows)
+    return timings
+
+
+def _format_case_list(runs: list[dict]) -> str:
+    last = runs[-1]
+    return (
+        f"case list page 1: median {statistics.median(r['all'] for r in runs):.0f} ms "
+        f"({last['all_count']:,} cases; runs {_runs(runs, 'all', 0)}); "
+        f"overdue CNIL filter median {statistics.median(r['overdue_cnil'] for r in runs):.0f} ms "
+        f"({last['overdue_cnil_count']:,} cases; runs {_runs(runs, 'overdue_cnil', 0)})"
+    )
+
+
+def figure_register_csv() -> dict:
+    """The register.csv view for every case of the user's organisations: ms and the process's peak memory growth."""
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from cases import register
+    from cases.views import feeds
+
+    user = get_user_model().objects.get(username="bench-dpo")
+    translation.activate("fr")
+    register.write_csv([], "fr")  # warm: modules and the catalogue loaded, as in a running server
+    request = RequestFactory().get("/register.csv")
+    request.user = user
+    # The resident memory now (not the peak so far, which start-up may have set higher).
+    before = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() / 2**20  # noqa: SIM115, PTH123
+    started = time.perf_counter()
+    response = feeds.register_csv(request)
+    size = 0
+    chunks = response.streaming_content if response.streaming else [response.content]
+    for chunk in chunks:
+        size += len(chunk)
+    elapsed = (time.perf_counter() - started) * 1000
+    return {
+        "ms": elapsed,
+        "bytes": size,
+        "peak_growth_mb": max(0.0, _peak_rss_mb() - before),
+        "peak_mb": _peak_rss_mb(),
+    }
+
+
+def _format_register_csv(runs: list[dict]) -> str:
+    return (
+        f"register.csv: {runs[-1]['bytes'] / 1e6:.1f} MB; median {statistics.median(r['ms'] for r in runs):.0f} ms "
+        f"(runs {_runs(runs, 'ms', 0)}); peak memory growth median "
+        f"{statistics.median(r['peak_growth_mb'] for r in runs):.0f} MB "
+        f"(process peak {statistics.median(r['peak_mb'] for r in runs):.0f} MB)"
+    )
+
+
+def figure_calendar_feed() -> dict:
+    """The first organisation's iCalendar feed: a full fetch, then a poll with the ETag it gave (304 if supported)."""
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    from cases.calendar_feed import feed_token_issue
+    from cases.models import Organization
+    from cases.views import feeds
+
+    user = get_user_model().objects.get(username="bench-dpo")
+    from django.utils import timezone
+
+    from cases.calendar_feed import Feed
+
+    organization = Organization.objects.get(code="bench0")
+    token = feed_token_issue(user=user, organization=organization, language="fr")
+    # Warm: modules and the catalogue loaded, as in a running server.
+    Feed(organization=organization, obligations=[], lang="fr", now=timezone.now()).render()
+    factory = RequestFactory()
+    # The resident memory now (not the peak so far, which start-up may have set higher).
+    before = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize() / 2**20  # noqa: SIM115, PTH123
+    started = time.perf_counter()
+    response = feeds.calendar_feed(factory.get("/calendar/feed/"), token)
+    full_ms = (time.perf_counter() - started) * 1000
+    growth = max(0.0, _peak_rss_mb() - before)
+    etag = response.get("ETag", "")
+    headers = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    started = time.perf_counter()
+    polled = feeds.calendar_feed(factory.get("/calendar/feed/", **headers), token)
+    poll_ms = (time.perf_counter() - started) * 1000
+    return {
+        "ms": full_ms,
+        "bytes": len(response.content),
+        "events": response.content.count(b"BEGIN:VEVENT"),
+        "peak_growth_mb": growth,
+        "poll_ms": poll_ms,
+        "poll_status": polled.status_code,
+    }
+
+
+def _format_calendar_feed(runs: list[dict]) -> str:
+    last = runs[-1]
+    return (
+        f"calendar feed: {last['events']:,} events, {last['bytes'] / 1e6:.2f} MB; full fetch median "
+        f"{statistics.median(r['ms'] for r in runs):.0f} ms (runs {_runs(runs, 'ms', 0)}), "
+        f"peak memory growth {statistics.median(r['peak_growth_mb'] for r in runs):.0f} MB; poll with its ETag: "
+        f"HTTP {last['poll_status']}, median {statistics.median(r['poll_ms'] for r in runs):.1f} ms "
+        f"(runs {_runs(runs, 'poll_ms', 1)})"
+    )
+
+
 # name -> (measure in a fresh process, format the runs' results)
 FIGURES: dict[str, tuple[Callable[[], dict], Callable[[list[dict]], str]]] = {
     "verify_history": (figure_verify_history, _format_verify_history),
+    "case_list": (figure_case_list, _format_case_list),
+    "register_csv": (figure_register_csv, _format_register_csv),
+    "calendar_feed": (figure_calendar_feed, _format_calendar_feed),
 }
 
 
@@ -253,7 +387,7 @@ def populate(*, cases: int, history: int) -> tuple[int, int]:
 
     from cases import services
     from cases.history import HistoryChainHead, chain_head
-    from cases.models import BreachCase, Organization, TimelineEvent
+    from cases.models import BreachCase, Obligation, Organization, TimelineEvent
 
     user = get_user_model().objects.create_user("bench-dpo", password=None)
     start = datetime(2024, 2, 1, 8, 0, tzinfo=UTC)
@@ -276,9 +410,14 @@ def populate(*, cases: int, history: int) -> tuple[int, int]:
                 description="Accès non autorisé au portail des adhérents.",
             )
         )
+    template_obligations = [
+        [o for o in t.obligations.order_by("pk") if o.controller_notice_id is None] for t in templates
+    ]
+    ob_fields = [f for f in Obligation._meta.concrete_fields if f.attname not in {"id", "case_id"}]
+    now = datetime.now(UTC)
     per_case = max(2 + EVENTS_PER_CASE, history // max(cases, 1))
     bulk = max(0, cases - ORGANIZATIONS)
-    skip = {"id", "reference", "title", "created_at"}
+    skip = {"id", "reference", "title", "created_at", "next_due_at"}
     fields = [f for f in BreachCase._meta.concrete_fields if f.attname not in skip]
     written = 0
     writers = _Writers()
@@ -312,10 +451,32 @@ def populate(*, cases: int, history: int) -> tuple[int, int]:
             ],
             batch_size=BATCH,
         )
+        obligations = models.QuerySet(Obligation).bulk_create(
+            [
+                _copy_obligation(o, ob_fields, case, now, first + i)
+                for i, case in enumerate(batch)
+                for o in template_obligations[(first + i) % ORGANIZATIONS]
+            ],
+            batch_size=BATCH,
+        )
+        by_case: dict[int, list] = {}
+        for ob in obligations:
+            by_case.setdefault(ob.case_id, []).append(ob)
+        # The list fields the services keep (`BreachCase.store_list_fields`), as the migration backfills them.
+        earliest = (
+            models.QuerySet(Obligation)
+            .filter(case_id=models.OuterRef("pk"), state="pending")
+            .order_by()
+            .values("case_id")
+            .annotate(at=models.Min("due_at"))
+            .values("at")
+        )
+        models.QuerySet(BreachCase).filter(pk__in=[c.pk for c in batch]).update(next_due_at=models.Subquery(earliest))
         for i, case in enumerate(batch):
             case_events = events[i * EVENTS_PER_CASE : (i + 1) * EVENTS_PER_CASE]
             length, head = 0, None
-            for model, values in _case_history(case, case_events, user.pk, per_case, start):
+            rows = _case_history(case, case_events, by_case.get(case.pk, []), user.pk, per_case, start)
+            for model, values in rows:
                 length += 1
                 head = writers.add(model, values, key=case.history_chain_key(), seq=length, prev=head)
             heads.append(HistoryChainHead(chain_key=case.history_chain_key(), length=length, head_hash=head))
@@ -327,11 +488,22 @@ def populate(*, cases: int, history: int) -> tuple[int, int]:
     return BreachCase.objects.count(), written + real
 
 
-def _case_history(case, events, user_id: int, rows: int, start: datetime) -> Iterator[tuple[type, dict]]:
-    """The column values of a case's history rows, in chain order: created, events added, then edits."""
-    from cases.models import BreachCase, TimelineEvent
+def _copy_obligation(template, fields, case, now: datetime, spread: int):
+    """The template's obligation for `case`; a dated one due within 60 days either side of now (some overdue)."""
+    from cases.models import Obligation
+
+    values = {f.attname: getattr(template, f.attname) for f in fields}
+    if values["due_at"] is not None:
+        values["due_at"] = now + timedelta(minutes=spread * 2_654_435_761 % 172_800 - 86_400)
+    return Obligation(**values, case=case)
+
+
+def _case_history(case, events, obligations, user_id: int, rows: int, start: datetime) -> Iterator[tuple[type, dict]]:
+    """The column values of a case's history rows, in chain order: created, obligations, events added, then edits."""
+    from cases.models import BreachCase, Obligation, TimelineEvent
 
     case_history, event_history = BreachCase.history.model, TimelineEvent.history.model
+    obligation_history = Obligation.history.model
     clock = start
     texts = ("description", "likely_consequences", "measures_immediate", "measures_medium")
 
@@ -343,6 +515,8 @@ def _case_history(case, events, user_id: int, rows: int, start: datetime) -> Ite
         return model, values
 
     yield row(case_history, case, "+", "Dossier ouvert.")
+    for obligation in obligations:
+        yield row(obligation_history, obligation, "+", f"Généré par la règle {obligation.rule_code}.")
     for event in events:
         yield row(event_history, event, "+", "Événement ajouté.")
     for i in range(rows - 1 - len(events)):
