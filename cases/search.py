@@ -5,7 +5,7 @@ consequences, measures, reasons...). On PostgreSQL it is full-text search with t
 dictionary (stems and stop words: "numéros de sécurité sociale" finds "numéro"), written like a
 web search (`"exact phrase"`, `-word`, `or`), combined with a plain substring match so that codes
 and references ("NIR", "VIAMEDIS-2024") are found as typed. Elsewhere (SQLite, the local
-install) every word must appear in one of the fields, case-insensitively.
+install) every word of the query must start a word of one of the fields, case-insensitively.
 """
 
 from __future__ import annotations
@@ -41,13 +41,19 @@ def words(query: str) -> list[str]:
     return re.findall(r"[\w@.'’-]+", query or "")[:MAX_WORDS]
 
 
+def _word_start(term: str) -> str:
+    """`term` at the start of a word: "1" finds "Fuite 1", not "2024-001"; "numéro" finds "numéros"."""
+    return r"(^|[^\w])" + re.escape(term)
+
+
 def _substring(query: str) -> Q:
-    """Every word in one of the fields (any case)."""
+    """Every word of the query starts a word in one of the fields (any case)."""
     terms = words(query)
     if not terms:
         return Q()
     return reduce(
-        and_, (reduce(or_, (Q(**{f"{field}__icontains": term}) for field in SEARCHED_FIELDS)) for term in terms)
+        and_,
+        (reduce(or_, (Q(**{f"{field}__iregex": _word_start(term)}) for field in SEARCHED_FIELDS)) for term in terms),
     )
 
 

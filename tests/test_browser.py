@@ -464,9 +464,9 @@ def test_a_dpo_notifies_the_cnil_on_time_and_finds_it_in_the_history(
     change = page.locator("tbody.version").filter(has_text="GDPR_33_1").filter(has=state_field).filter(has=was_pending)
     expect(change).to_have_count(1)
     # ... to "Done", by the DPO, with the other fields of the completion.
-    expect(change.locator("td.who")).to_have_text("crc.dpo")
+    expect(change.locator("td.who")).to_have_text("Maëlle Payet")  # people by their full name in the history
     expect(change.get_by_role("row").filter(has=state_field).locator("td.after")).to_have_text("Done")
-    expect(change.get_by_role("row").filter(has_text="Completed by")).to_contain_text("crc.dpo")
+    expect(change.get_by_role("row").filter(has_text="Completed by")).to_contain_text("Maëlle Payet")
     expect(change.get_by_role("row").filter(has_text="Completed at")).to_contain_text(as_shown(sent_at))
 
 

@@ -308,10 +308,10 @@ def test_the_e_mail_is_in_french_by_default_with_plain_text_html_and_the_link(ca
     for expected in (
         "Bonjour dpo,",
         "Cette obligation arrive à échéance dans 23 heures.",
-        f"Dossier : {ref} — Accès frauduleux au portail",
-        f"Obligation : {cnil.label_fr} (GDPR_33_1)",
-        "Autorité : CNIL",
-        "Échéance : dimanche 4 février 2024 à 18:00 (heure de Paris)",
+        f"Dossier\u00a0: {ref} — Accès frauduleux au portail",
+        f"Obligation\u00a0: {cnil.label_fr} (GDPR_33_1)",
+        "Autorité\u00a0: CNIL",
+        "Échéance\u00a0: dimanche 4 février 2024 à 18:00 (heure de Paris)",
         "Temps restant\u00a0: 23 heures",
         "en tant que délégué à la protection des données de Mutuelle Exemple",
     ):
@@ -319,7 +319,7 @@ def test_the_e_mail_is_in_french_by_default_with_plain_text_html_and_the_link(ca
     url = action_url(cnil)
     assert url.startswith(f"https://registre.example/cases/{ref}")
     assert url.endswith(f"#obligation-{cnil.pk}")
-    assert f"Agir maintenant : {url}" in body
+    assert f"Agir maintenant\u00a0: {url}" in body
     assert "&#x27;" not in body and "&amp;" not in body  # plain text is not HTML-escaped
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"

@@ -66,3 +66,9 @@ def test_odd_queries_are_harmless(cases, dpo, login):
     client = login(dpo)
     for query in ("'", '"', "-", "or", "&|!:*", "a" * 100, "x " * 50):
         assert client.get("/cases/", {"q": query}).status_code == 200
+
+
+def test_a_word_matches_at_the_start_of_a_word_not_inside_a_reference(cases, open_case):
+    open_case(title="Fuite 1")  # its reference ends in 3: "1" must not match "…-001"
+    assert found("Fuite 1") == {"Fuite 1"}
+    assert found("numéro") == {"Portail des praticiens"}  # a prefix of "numéros"
