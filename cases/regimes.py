@@ -424,7 +424,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="NIS2_24H",
-        label_fr="NIS2 : alerte précoce au CSIRT / ANSSI (24 h)",
+        label_fr="NIS2 : alerte précoce au CSIRT / ANSSI (24 h)",
         label_en="NIS2 early warning to the CSIRT / ANSSI (24 h)",
         authority=Authority.ANSSI,
         anchor=Anchor.INCIDENT_KNOWN,
@@ -445,7 +445,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="NIS2_72H",
-        label_fr="NIS2 : notification d'incident (72 h)",
+        label_fr="NIS2 : notification d'incident (72 h)",
         label_en="NIS2 incident notification (72 h)",
         authority=Authority.ANSSI,
         anchor=Anchor.INCIDENT_KNOWN,
@@ -466,7 +466,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="NIS2_INTERMEDIATE",
-        label_fr="NIS2 : rapport intermédiaire (sur demande)",
+        label_fr="NIS2 : rapport intermédiaire (sur demande)",
         label_en="NIS2 intermediate report (on request)",
         authority=Authority.ANSSI,
         anchor=Anchor.AUTHORITY_REQUEST,
@@ -480,7 +480,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="NIS2_FINAL",
-        label_fr="NIS2 : rapport final (1 mois)",
+        label_fr="NIS2 : rapport final (1 mois)",
         label_en="NIS2 final report (1 month)",
         authority=Authority.ANSSI,
         anchor=Anchor.RULE_DONE,
@@ -496,7 +496,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="NIS2_PROGRESS",
-        label_fr="NIS2 : rapport d'avancement (incident en cours, 1 mois)",
+        label_fr="NIS2 : rapport d'avancement (incident en cours, 1 mois)",
         label_en="NIS2 progress report (incident ongoing, 1 month)",
         authority=Authority.ANSSI,
         anchor=Anchor.RULE_DONE,
@@ -520,7 +520,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="NIS2_FINAL_AFTER_HANDLING",
-        label_fr="NIS2 : rapport final après traitement de l'incident (1 mois)",
+        label_fr="NIS2 : rapport final après traitement de l'incident (1 mois)",
         label_en="NIS2 final report after handling of the incident (1 month)",
         authority=Authority.ANSSI,
         anchor=Anchor.CONTAINED,
@@ -556,7 +556,7 @@ RULES: tuple[Rule, ...] = (
     # --- DORA (Regulation 2022/2554), RTS 2025/301 ---
     Rule(
         code="DORA_INITIAL",
-        label_fr="DORA : notification initiale d'incident majeur lié aux TIC",
+        label_fr="DORA : notification initiale d'incident majeur lié aux TIC",
         label_en="DORA initial notification of a major ICT-related incident",
         authority=Authority.ACPR,
         anchor=Anchor.DORA_CLASSIFICATION,
@@ -565,7 +565,7 @@ RULES: tuple[Rule, ...] = (
         weekend_relief=True,
         applies=_dora,
         source=(
-            "Règlement (UE) 2022/2554, art. 19(4)(a); règlement délégué (UE) 2025/301, art. 5(1)(a), 5(2) "
+            "Règlement (UE) 2022/2554, art. 19(4)(a) ; règlement délégué (UE) 2025/301, art. 5(1)(a), 5(2) "
             "et 5(4) à 5(6)"
         ),
         legal_text_fr=(
@@ -584,7 +584,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="DORA_INTERMEDIATE",
-        label_fr="DORA : rapport intermédiaire (72 h)",
+        label_fr="DORA : rapport intermédiaire (72 h)",
         label_en="DORA intermediate report (72 h)",
         authority=Authority.ACPR,
         anchor=Anchor.RULE_DONE,
@@ -594,7 +594,7 @@ RULES: tuple[Rule, ...] = (
         weekend_relief=True,
         applies=_dora,
         source=(
-            "Règlement (UE) 2022/2554, art. 19(4)(b); règlement délégué (UE) 2025/301, art. 5(1)(b) et 5(4) à 5(6)"
+            "Règlement (UE) 2022/2554, art. 19(4)(b) ; règlement délégué (UE) 2025/301, art. 5(1)(b) et 5(4) à 5(6)"
         ),
         legal_text_fr=(
             "Le rapport intermédiaire est présenté dans les 72 heures suivant la notification initiale, et "
@@ -611,7 +611,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         code="DORA_FINAL",
-        label_fr="DORA : rapport final (1 mois)",
+        label_fr="DORA : rapport final (1 mois)",
         label_en="DORA final report (1 month)",
         authority=Authority.ACPR,
         anchor=Anchor.RULE_DONE,

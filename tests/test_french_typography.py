@@ -98,3 +98,15 @@ def test_dashboard_counts_agree_in_number():
         assert translation.npgettext("cases", "open", "open", 2) == "ouverts"
     with translation.override("en"):
         assert translation.npgettext("cases", "open", "open", 1) == "open"
+
+
+def test_the_rules_french_wording_follows_french_typography():
+    from cases import regimes
+
+    bad = {}
+    for rule in regimes.RULES:
+        for name in ("source", "label_fr", "legal_text_fr", "status_note"):
+            text = str(getattr(rule, name, "") or "")
+            if offences(text):
+                bad[f"{rule.code}.{name}"] = offences(text)
+    assert not bad, bad
