@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import get_language
+
 LANGS = ("fr", "en")
 LANG_TAGS = {"fr": "fr-FR", "en": "en-GB"}
 
@@ -24,3 +26,8 @@ def label(labels, value: object) -> str:
     mapping: Mapping = labels if isinstance(labels, Mapping) else dict(labels.choices)
     text = mapping.get(str(value))
     return str(value) if text is None else str(text)
+
+
+def colon() -> str:
+    """The colon after a label in the active language: a no-break space before it in French, none in English."""
+    return "\u00a0:" if (get_language() or "").lower().startswith("fr") else ":"

@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 
 from ..deadlines import PARIS
 from ..history import FIELD_LABELS, OBJECT_LABELS, HistoryChainHead, chained_history_models
-from ..languages import label
+from ..languages import colon, label
 from ..models import (
     BreachCase,
     CaseChild,
@@ -264,6 +264,31 @@ class Version:
 SAME_ACTION = timedelta(seconds=2)
 
 
+def starts_action(*, same_person: bool, gap: timedelta, is_change: bool, only_creations: bool) -> bool:
+    """Whether a history row (read oldest first) starts a new action rather than continuing the last one.
+
+    An action is a run of rows by one person at one moment: what was asked (its first row, whose reason
+    is the action's) and what the service did because of it (a case opened creates its obligations; a
+    completion updates the obligations it fulfils). A change after a run of creations starts a new
+    action: creating never follows from a later change in the same moment.
+    """
+    return not same_person or gap > SAME_ACTION or (is_change and only_creations)
+
+
+def kind_label(kind: str) -> str:
+    return str(OBJECT_LABELS.get(kind, kind)).lower()
+
+
+def summarise(created: dict[str, int], changed: dict[str, int]) -> str:
+    """What an action did, counted by kind of record in the order written ("created: case, 6 × obligation")."""
+    parts = []
+    for verb, kinds in ((gettext("created"), created), (gettext("changed"), changed)):
+        if kinds:
+            counted = ", ".join(kind if n == 1 else f"{n} × {kind}" for kind, n in kinds.items())
+            parts.append(f"{verb}{colon()} {counted}")
+    return " · ".join(parts)
+
+
 @dataclass
 class Activity:
     """One action in words: who did what, when and why; the field-level changes beneath it."""
@@ -284,44 +309,27 @@ class Activity:
 
     @property
     def summary(self) -> str:
-        """What the action did to the records, counted by kind ("created: case, 6 obligations")."""
-        parts = []
-        for verb, versions in ((gettext("created"), self.created), (gettext("changed"), self.changed)):
-            if not versions:
-                continue
-            kinds: dict[str, int] = {}
-            for v in reversed(versions):  # in the order they were written
-                kind = str(OBJECT_LABELS.get(v.object_kind, v.object_kind)).lower()
-                kinds[kind] = kinds.get(kind, 0) + 1
-            counted = ", ".join(kind if n == 1 else f"{n} × {kind}" for kind, n in kinds.items())
-            parts.append(f"{verb}{colon()} {counted}")
-        return " · ".join(parts)
-
-
-def colon() -> str:
-    return "\u00a0:" if (translation.get_language() or "").startswith("fr") else ":"
+        counts: dict[bool, dict[str, int]] = {True: {}, False: {}}
+        for v in reversed(self.versions):  # in the order they were written
+            bucket = counts[v.created]
+            bucket[kind_label(v.object_kind)] = bucket.get(kind_label(v.object_kind), 0) + 1
+        return summarise(counts[True], counts[False])
 
 
 def activities(versions: list[Version]) -> list[Activity]:
-    """Versions (newest first) grouped into actions, newest first.
-
-    Read oldest first, an action is a run of rows by one person at one moment: what was asked (the
-    first row, whose reason is the action's) and what the service did because of it (a case opened
-    creates its obligations; a completion updates the obligations it fulfils). A change after a run of
-    creations starts a new action: creating never follows from a later change in the same moment.
-    """
+    """Versions (newest first) grouped into actions (`starts_action`), newest first."""
     groups: list[list[Version]] = []
     for version in reversed(versions):
         group = groups[-1] if groups else None
-        if (
-            group is not None
-            and group[-1].who == version.who
-            and version.when - group[-1].when <= SAME_ACTION
-            and not (version.history_type != "+" and all(v.created for v in group))
+        if group is None or starts_action(
+            same_person=group[-1].who == version.who,
+            gap=version.when - group[-1].when,
+            is_change=not version.created,
+            only_creations=all(v.created for v in group),
         ):
-            group.append(version)
-        else:
             groups.append([version])
+        else:
+            group.append(version)
     out = []
     for group in reversed(groups):
         first = group[0]
@@ -330,7 +338,7 @@ def activities(versions: list[Version]) -> list[Activity]:
 
 
 class ActivityLog:
-    """The same grouping as `activities`, fed one history row at a time in chain order (the dossier's
+    """The same actions as `activities`, fed one history row at a time in chain order (the dossier's
     single streaming pass): one entry per action, kept small (who, when, why, what by kind)."""
 
     def __init__(self) -> None:
@@ -338,27 +346,21 @@ class ActivityLog:
 
     def add(self, *, who: str, when: datetime, when_text: str, created: bool, kind: str, reason: str) -> None:
         last = self.entries[-1] if self.entries else None
-        if (
-            last is None
-            or last["who"] != who
-            or when - last["last_when"] > SAME_ACTION
-            or (not created and not last["changed"])
+        if last is None or starts_action(
+            same_person=last["who"] == who,
+            gap=when - last["last_when"],
+            is_change=not created,
+            only_creations=not last["changed"],
         ):
             last = {"who": who, "when_text": when_text, "reason": reason, "created": {}, "changed": {}}
             self.entries.append(last)
         last["last_when"] = when
         bucket = last["created"] if created else last["changed"]
-        label = str(OBJECT_LABELS.get(kind, kind)).lower()
-        bucket[label] = bucket.get(label, 0) + 1
+        bucket[kind_label(kind)] = bucket.get(kind_label(kind), 0) + 1
 
     @staticmethod
     def summary(entry: dict) -> str:
-        parts = []
-        for verb, kinds in ((gettext("created"), entry["created"]), (gettext("changed"), entry["changed"])):
-            if kinds:
-                counted = ", ".join(kind if n == 1 else f"{n} × {kind}" for kind, n in kinds.items())
-                parts.append(f"{verb}{colon()} {counted}")
-        return " · ".join(parts)
+        return summarise(entry["created"], entry["changed"])
 
 
 @dataclass

@@ -8,17 +8,12 @@ their punctuation in the catalogue instead (tests/test_french_typography.py chec
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import get_language
+
+from .. import languages
 
 register = template.Library()
-
-NO_BREAK_SPACE = "\u00a0"
-
-
-def is_french() -> bool:
-    return (get_language() or "").lower().startswith("fr")
 
 
 @register.simple_tag
 def colon() -> str:
-    return f"{NO_BREAK_SPACE}:" if is_french() else ":"
+    return languages.colon()
