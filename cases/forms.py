@@ -593,13 +593,10 @@ class DossierExportForm(CheckedForm):
 # --- processing relationships and the inbox ---------------------------------------------------------
 
 
-class DecisionForm(CheckedForm):
+class DecisionForm(VersionedForm):
     """A decision on a record read at a version: the version is required, so an empty post decides nothing."""
 
     version = forms.IntegerField(min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
-
-    def user_input(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
 
 
 def parse_contacts(text: str) -> list[dict]:
