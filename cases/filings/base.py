@@ -45,6 +45,8 @@ class FilingForm:
     rule_code: str  # the obligation a submission of this kind fulfils
     title: Any
     sections: tuple[FormSection, ...]
+    # Loads, in a bounded number of queries, what the fields' `source`s read: (case, kind) -> sources.
+    sources: Callable[[Any, str], Any]
 
     def fields_of(self, section: FormSection) -> list[FormField]:
         return [f for f in section.fields if f.applies_to(self.kind)]

@@ -334,5 +334,5 @@ SECTIONS = (
     ),
 )
 
-CNIL_INITIAL = FilingForm(INITIAL, "GDPR_33_1", _("CNIL initial notification"), SECTIONS)
-CNIL_COMPLEMENTARY = FilingForm(COMPLEMENTARY, "GDPR_33_4", _("CNIL complementary notification"), SECTIONS)
+CNIL_INITIAL = FilingForm(INITIAL, "GDPR_33_1", _("CNIL initial notification"), SECTIONS, sources_for)
+CNIL_COMPLEMENTARY = FilingForm(COMPLEMENTARY, "GDPR_33_4", _("CNIL complementary notification"), SECTIONS, sources_for)

@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from ..filings import FORMS, KIND_FOR_RULE, content_errors, missing_fields, prefill
-from ..filings.cnil import sources_for
 from ..models import BreachCase, Evidence, Membership, Obligation, Submission
 from ..models.submissions import content_hash
 from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
@@ -65,7 +64,7 @@ def submission_draft(
         case=case,
         obligation=ob,
         kind=kind,
-        content=prefill(FORMS[kind], sources_for(case, kind)),
+        content=prefill(FORMS[kind], FORMS[kind].sources(case, kind)),
         author=acting_user,
         last_edited_by=acting_user,
     )
