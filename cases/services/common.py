@@ -209,3 +209,115 @@ def blank(text) -> bool:
 def require_not_closed(case: BreachCase) -> None:
     if case.status == BreachCase.Status.CLOSED:
         raise ValidationError(_("This case is closed; reopen it (with a reason) before changing it."))
+
+
+def _prepared(field, obj, *, add: bool, connection):
+    return field.get_db_prep_save(field.pre_save(obj, add), connection)
+
+
+def save_many(objs: list, *, acting_user, reason: str = "", fields: tuple[str, ...] = (), key: str = "") -> None:
+    """`save` for many records of one model, in a number of queries that does not grow with them.
+
+    Each record is validated as `save` does (its foreign keys excepted: the caller sets them from
+    rows it read and locked), then new records are inserted (`key`: a unique field to read their ids
+    back by) and existing ones have `fields` updated with their version, each with its history row
+    chained exactly as the signal handler chains one (`cases.history.link_values`). Every statement
+    is one `executemany`, so the SQLite parameter limit never splits it into batches. Must run
+    inside the caller's transaction, after the case lock.
+    """
+    from django.db import connection as default_connection
+
+    from ..history import CHAIN_COLUMNS, HistoryChainHead, link_values
+
+    if not objs:
+        return
+    connection = default_connection
+    if not connection.in_atomic_block:
+        raise RuntimeError("save_many() runs inside a service's transaction.")
+    model = type(objs[0])
+    channel = _acting_via.get()
+    if channel:
+        reason = f"{reason} ({channel})" if reason else channel
+    relations = [f.name for f in model._meta.concrete_fields if f.is_relation]
+    for obj in objs:
+        obj.clean_fields(exclude=relations)
+        obj.clean()
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    new = [o for o in objs if o._state.adding]
+    old = [o for o in objs if not o._state.adding]
+    with connection.cursor() as cursor:
+        if new:
+            if not key:
+                raise ValueError("save_many() needs a unique `key` to read new records' ids back.")
+            inserted = [f for f in model._meta.concrete_fields if not f.primary_key]
+            columns = ", ".join(ops.quote_name(f.column) for f in inserted)
+            marks = ", ".join(["%s"] * len(inserted))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 - model's own names
+                [[_prepared(f, o, add=True, connection=connection) for f in inserted] for o in new],
+            )
+            ids = dict(
+                model._default_manager.filter(**{f"{key}__in": [getattr(o, key) for o in new]}).values_list(key, "pk")
+            )
+            for o in new:
+                o.pk = ids[getattr(o, key)]
+                o._state.adding, o._state.db = False, connection.alias
+        if old:
+            updated = [model._meta.get_field(name) for name in (*fields, "version")]
+            for o in old:
+                o.version += 1
+            assignments = ", ".join(f"{ops.quote_name(f.column)} = %s" for f in updated)
+            pk_column = ops.quote_name(model._meta.pk.column)
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s",  # noqa: S608 - model's own names
+                [[*(_prepared(f, o, add=False, connection=connection) for f in updated), o.pk] for o in old],
+            )
+    history = model.history.model
+    moment = now()
+    added = {id(o) for o in new}
+    rows = [
+        history(
+            history_date=moment,
+            history_user=acting_user,
+            history_change_reason=reason,
+            history_type="+" if id(o) in added else "~",
+            **{f.attname: getattr(o, f.attname) for f in history.tracked_fields},
+        )
+        for o in objs
+    ]
+    keys = [o.history_chain_key() for o in objs]
+    heads = {
+        h.chain_key: h
+        for h in HistoryChainHead.objects.select_for_update().filter(chain_key__in=set(keys)).order_by("chain_key")
+    }
+    missing = sorted(set(keys) - set(heads))
+    if missing:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {ops.quote_name(HistoryChainHead._meta.db_table)} (chain_key, length, head_hash) "  # noqa: S608
+                "VALUES (%s, 0, %s)",
+                [[k, HistoryChainHead._meta.get_field("head_hash").default] for k in missing],
+            )
+        heads.update(
+            {h.chain_key: h for h in HistoryChainHead.objects.select_for_update().filter(chain_key__in=missing)}
+        )
+    for row, chain_key in zip(rows, keys, strict=True):
+        head = heads[chain_key]
+        values = {f.attname: getattr(row, f.attname) for f in history._meta.concrete_fields}
+        head.length += 1
+        head.head_hash = link_values(history, values, key=chain_key, seq=head.length, prev=head.head_hash)
+        for name in CHAIN_COLUMNS:
+            setattr(row, name, values[name])
+    inserted = [f for f in history._meta.concrete_fields if not f.primary_key]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {ops.quote_name(history._meta.db_table)} "  # noqa: S608 - model's own names
+            f"({', '.join(ops.quote_name(f.column) for f in inserted)}) VALUES ({', '.join(['%s'] * len(inserted))})",
+            [[_prepared(f, row, add=True, connection=connection) for f in inserted] for row in rows],
+        )
+        cursor.executemany(
+            f"UPDATE {ops.quote_name(HistoryChainHead._meta.db_table)} SET length = %s, head_hash = %s "  # noqa: S608
+            f"WHERE {ops.quote_name(HistoryChainHead._meta.pk.column)} = %s",
+            [[h.length, h.head_hash, h.pk] for h in heads.values()],
+        )

@@ -9,11 +9,17 @@ its own case, attach the notice to one of its cases, or record why it does not c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
+from .. import deadlines
+from ..dossier.notice import build_notice
 from ..models import (
     BreachCase,
     ControllerNotice,
@@ -34,6 +40,7 @@ from .common import (
     paris_time,
     raise_errors,
     save,
+    save_many,
     service,
 )
 from .obligations import complete_locked, sync_obligations
@@ -122,37 +129,84 @@ def controller_inform(
     relationship = (
         ProcessingRelationship.objects.filter(pk=notice.relationship_id).first() if notice.relationship_id else None
     )
-    notice.informed_at = informed_at
-    notice.channel = (channel or "").strip()
-    notice.reference = (reference or "").strip()
-    notice.recipients = list(relationship.contacts) if relationship is not None else []
-    notice.informed_by = acting_user
-    save(notice, acting_user=acting_user, reason=_("Controller informed."))
     ob = Obligation.objects.select_for_update().filter(controller_notice=notice).first()
+    document = _record_informed(
+        notice,
+        case,
+        relationship,
+        informed_at=informed_at,
+        channel=channel,
+        reference=reference,
+        due_at=ob.due_at if ob else None,
+        acting_user=acting_user,
+    )
+    save(notice, acting_user=acting_user, reason=_("Controller informed."))
     if ob is not None and ob.state == Obligation.State.PENDING:
         ob.case = case
         complete_locked(
             ob, completed_at=informed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
         )
-    if relationship is not None and relationship.is_active and relationship.controller_id is not None:
-        _deliver(notice, case, relationship, acting_user=acting_user)
+    if _delivered_to(relationship):
+        save(_received(notice, case, relationship, document), acting_user=acting_user, reason=str(DELIVERED))
     return notice
 
 
-def _deliver(notice: ControllerNotice, case: BreachCase, relationship: ProcessingRelationship, *, acting_user):
-    """The notice as the controller receives it: a snapshot of what the processor sent, no clock."""
-    received = ReceivedNotice(
+DELIVERED = _lazy("Notice delivered to the controller's inbox.")
+
+
+def _delivered_to(relationship: ProcessingRelationship | None) -> bool:
+    return relationship is not None and relationship.is_active and relationship.controller_id is not None
+
+
+def _record_informed(
+    notice: ControllerNotice,
+    case: BreachCase,
+    relationship: ProcessingRelationship | None,
+    *,
+    informed_at: datetime,
+    channel: str,
+    reference: str,
+    due_at: datetime | None,
+    acting_user,
+):
+    """Set what the notice records (when, how, to whom) and the exact notice sent: the PDF, stored, and its hash."""
+    notice.informed_at = informed_at
+    notice.channel = (channel or "").strip() if isinstance(channel, str) else ""
+    notice.reference = (reference or "").strip() if isinstance(reference, str) else ""
+    notice.recipients = list(relationship.contacts) if relationship is not None else []
+    notice.informed_by = acting_user
+    document = build_notice(
+        case,
+        recipient={
+            "name": notice.controller_name,
+            "siren": relationship.controller_siren if relationship else "",
+            "contacts": notice.recipients,
+            "contract": relationship.contract_reference if relationship else "",
+            "period_hours": notice.notice_period_hours,
+            "channel": notice.channel,
+        },
+        informed_at=informed_at,
+        due_at=due_at,
+    )
+    notice.notice_sha256 = document.sha256
+    # The stored name is ours (hash and time), never the controller's name.
+    notice.notice_pdf.save(f"{document.sha256[:16]}-{now():%Y%m%d%H%M%S%f}.pdf", ContentFile(document.pdf), save=False)
+    return document
+
+
+def _received(notice: ControllerNotice, case: BreachCase, relationship: ProcessingRelationship, document):
+    """The notice as the controller receives it: the same content as sent, its PDF's hash, no clock."""
+    return ReceivedNotice(
         notice=notice,
         relationship=relationship,
         controller_id=relationship.controller_id,
         processor_name=case.organization.name,
         subject=case.title,
-        content=case.description,
+        content=document.text,
+        pdf_sha256=document.sha256,
         facts={name: getattr(case, name) for name in FACT_FIELDS},
         received_at=now(),
     )
-    save(received, acting_user=acting_user, reason=_("Notice delivered to the controller's inbox."))
-    return received
 
 
 def _lock_received(received: ReceivedNotice, expected_version: int | None) -> ReceivedNotice:
@@ -293,3 +347,153 @@ def controller_add_all(case: BreachCase, *, acting_user) -> list[ControllerNotic
     if notices:
         sync_obligations(case, acting_user=acting_user, reason=_("Controllers to inform listed."))
     return notices
+
+
+@dataclass(frozen=True)
+class InformResult:
+    informed: list[ControllerNotice]
+    skipped: list[ControllerNotice]  # already informed before: left as they were
+
+
+INFORMED_FIELDS = (
+    "informed_at",
+    "channel",
+    "reference",
+    "recipients",
+    "informed_by",
+    "notice_pdf",
+    "notice_sha256",
+)
+COMPLETED_FIELDS = ("state", "completed_at", "completed_by", "reference", "late_reason")
+LATE_NAMES_SHOWN = 5
+
+
+@service
+def controllers_inform_many(
+    case: BreachCase,
+    *,
+    notice_ids,
+    informed_at: datetime,
+    acting_user,
+    channel: str = "",
+    reference: str = "",
+    late_reason: str = "",
+) -> InformResult:
+    """Inform, in one action, the chosen controllers of a processor's case (Art. 33(2)), in a bounded number of queries.
+
+    `notice_ids` are ids of this case's controller notices: any other id (another case's, another
+    organisation's) refuses the whole action, nothing written. Those already informed are skipped
+    and reported; each of the others records when, how, to whom and the notice sent (its own PDF,
+    stored with its SHA-256), completes its per-contract obligation (the reasons for the delay are
+    required if any is informed after its due date) and, for a controller on the platform, lands
+    in its inbox as received. Every record keeps its own history row.
+    """
+    require_role(acting_user, case.organization, WRITE_ROLES)
+    case = lock_open_case(case)
+    errors: dict = {}
+    if (
+        not isinstance(notice_ids, list | tuple | set | frozenset)
+        or not notice_ids
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in notice_ids)
+    ):
+        raise ValidationError({"notices": [_("Choose at least one controller to inform.")]})
+    wanted = set(notice_ids)
+    notices = list(
+        ControllerNotice.objects.select_for_update()
+        .filter(case_id=case.pk, pk__in=wanted)
+        .order_by("controller_name", "pk")
+    )
+    if len(notices) != len(wanted):
+        raise ValidationError(
+            {
+                "notices": [
+                    _(
+                        "Some of the chosen controllers are not among this case's controllers to inform: "
+                        "nothing was recorded."
+                    )
+                ]
+            }
+        )
+    check_aware(errors, "informed_at", informed_at)
+    if informed_at is None:
+        errors["informed_at"] = [_("This field is required.")]
+    raise_errors(errors)
+    check_not_future(errors, "informed_at", informed_at)
+    if informed_at < case.first_signal_at:
+        errors["informed_at"] = [_("The notice cannot precede the case's first signal.")]
+    for field, value in (("channel", channel), ("reference", reference), ("late_reason", late_reason)):
+        if not isinstance(value, str):
+            errors[field] = [_("Enter a valid value.")]
+    raise_errors(errors)
+    skipped = [n for n in notices if n.informed_at is not None]
+    todo = [n for n in notices if n.informed_at is None]
+    if not todo:
+        raise ValidationError({"notices": [_("All the chosen controllers were already informed: nothing to record.")]})
+    relationships = {
+        r.pk: r
+        for r in ProcessingRelationship.objects.filter(pk__in={n.relationship_id for n in todo if n.relationship_id})
+    }
+    obligations = {
+        o.controller_notice_id: o
+        for o in Obligation.objects.select_for_update().filter(
+            case_id=case.pk, controller_notice_id__in=[n.pk for n in todo], state=Obligation.State.PENDING
+        )
+    }
+    late = [
+        n
+        for n in todo
+        if n.pk in obligations and deadlines.is_late(due_at=obligations[n.pk].due_at, completed_at=informed_at)
+    ]
+    if late and not late_reason.strip():
+        names = ", ".join(n.controller_name for n in late[:LATE_NAMES_SHOWN]) + (
+            "…" if len(late) > LATE_NAMES_SHOWN else ""
+        )
+        raise ValidationError(
+            {
+                "late_reason": [
+                    ngettext(
+                        "%(n)s controller is informed after its due date (%(names)s): the reasons for the delay "
+                        "are required.",
+                        "%(n)s controllers are informed after their due date (%(names)s): the reasons for the "
+                        "delay are required.",
+                        len(late),
+                    )
+                    % {"n": len(late), "names": names}
+                ]
+            }
+        )
+    received = []
+    for notice in todo:
+        relationship = relationships.get(notice.relationship_id)
+        ob = obligations.get(notice.pk)
+        document = _record_informed(
+            notice,
+            case,
+            relationship,
+            informed_at=informed_at,
+            channel=channel,
+            reference=reference,
+            due_at=ob.due_at if ob else None,
+            acting_user=acting_user,
+        )
+        if _delivered_to(relationship):
+            received.append(_received(notice, case, relationship, document))
+    save_many(todo, acting_user=acting_user, reason=_("Controller informed."), fields=INFORMED_FIELDS)
+    late_ids = {n.pk for n in late}
+    completed = []
+    for notice in todo:
+        ob = obligations.get(notice.pk)
+        if ob is None:
+            continue
+        ob.case = case
+        ob.state = Obligation.State.DONE
+        ob.completed_at, ob.completed_by = informed_at, acting_user
+        ob.reference = notice.reference
+        ob.late_reason = late_reason.strip() if notice.pk in late_ids else ""
+        completed.append(ob)
+    save_many(completed, acting_user=acting_user, reason=_("Obligation completed."), fields=COMPLETED_FIELDS)
+    if completed:
+        for name, value in BreachCase.store_list_fields(case.pk).items():
+            setattr(case, name, value)
+    save_many(received, acting_user=acting_user, reason=str(DELIVERED), key="notice_id")
+    return InformResult(informed=todo, skipped=skipped)
