@@ -12,7 +12,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from pypdf import PdfReader
 
 from cases import services
