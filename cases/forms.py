@@ -574,6 +574,57 @@ class ControllerInformForm(VersionedForm):
     )
 
 
+class ControllersInformManyForm(CheckedForm):
+    """Inform several controllers of the case at once: those chosen, or every one not yet informed."""
+
+    notices = forms.TypedMultipleChoiceField(
+        label=_("Controllers to inform"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _(
+                "Some of the chosen controllers are not among this case's controllers to inform: nothing was recorded."
+            )
+        },
+    )
+    all_pending = forms.BooleanField(label=_("Every controller not yet informed"), required=False)
+    informed_at = ParisDateTimeField(label=_("Informed at (Paris time)"))
+    channel = forms.CharField(label=_("Channel"), max_length=100, required=False)
+    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
+    late_reason = _text(
+        _("Reasons for the delay"), help_text=_("Required when a controller is informed after its due date.")
+    )
+
+    def __init__(self, *args, notices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case_notices = notices
+        self.fields["notices"].choices = [(n.pk, notice_choice_label(n)) for n in notices]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("all_pending"):
+            data["notices"] = [n.pk for n in self.case_notices if n.informed_at is None]
+        if not data.get("notices") and "notices" not in self.errors:
+            self.add_error("notices", _("Choose at least one controller to inform."))
+        return data
+
+
+def notice_choice_label(notice) -> str:
+    """A controller as listed for informing: its name, its due date (or that it was already informed)."""
+    from .deadlines import PARIS
+
+    if notice.informed_at is not None:
+        return _("%(name)s (already informed)") % {"name": notice.controller_name}
+    ob = getattr(notice, "obligation", None)
+    if ob is not None and ob.due_at is not None:
+        return _("%(name)s (due %(when)s)") % {
+            "name": notice.controller_name,
+            "when": ob.due_at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M"),
+        }
+    return notice.controller_name
+
+
 # --- case status -----------------------------------------------------------------------------------
 
 

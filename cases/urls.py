@@ -72,6 +72,12 @@ urlpatterns = [
     path("cases/<str:reference>/communications/new/", actions.communication_record, name="communication_record"),
     path("cases/<str:reference>/controllers/new/", actions.controller_add, name="controller_add"),
     path("cases/<str:reference>/controllers/all/", actions.controller_add_all, name="controller_add_all"),
+    path("cases/<str:reference>/controllers/inform/", actions.controllers_inform_many, name="controllers_inform_many"),
+    path(
+        "cases/<str:reference>/controllers/<int:notice_id>/notice.pdf",
+        downloads.controller_notice_pdf,
+        name="controller_notice_pdf",
+    ),
     path(
         "cases/<str:reference>/controllers/<int:notice_id>/inform/",
         actions.controller_inform,
@@ -109,6 +115,7 @@ urlpatterns = [
     ),
     path("inbox/", relationships.inbox, name="inbox"),
     path("inbox/<int:received_id>/", relationships.inbox_notice, name="inbox_notice"),
+    path("inbox/<int:received_id>/notice.pdf", relationships.inbox_notice_pdf, name="inbox_notice_pdf"),
     # Exports: the Art. 33(5) register, and personal calendar feeds (the feed itself authenticates by token)
     path("register.csv", feeds.register_csv, name="register_csv"),
     path("calendar/", feeds.calendar_feeds, name="calendar_feeds"),

@@ -62,6 +62,8 @@ USER_SCOPED = {
     "cases:relationship_invite": {"get": set(), "post": True},
     "cases:inbox": {"get": set(ROLES), "post": False},
     "cases:inbox_notice": {"get": set(ROLES), "post": True},
+    # The PDF a processor sent, as received: every member of the controller reads it; nobody posts.
+    "cases:inbox_notice_pdf": {"get": set(ROLES), "post": False},
     # The user's own API tokens; POST creates one of the user's own (with no input: 400, nothing saved).
     "api:tokens": {"get": set(ROLES), "post": True},
     "api:token_revoke": {"get": set(), "post": True},
@@ -72,6 +74,7 @@ OBJECT_URLS = {
     "cases:relationship_detail": "relationship_id",
     "cases:relationship_invite": "relationship_id",
     "cases:inbox_notice": "received_id",
+    "cases:inbox_notice_pdf": "received_id",
 }
 # The REST API (/api/v1/): a token or a verified session, JSON in and out. Anonymous: 401. On a case
 # URL (the view's `method_roles`), another organisation's user gets 404, a role not listed 403, an
@@ -136,6 +139,8 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
     case_a = a_case(home, users["dpo"], "CANARY-A-7f3")
     case_b = a_case(other, outsider, "CANARY-B-9d1")
     notice = services.controller_add(case_a, relationship=make_relationship(home, client_org), acting_user=users["dpo"])
+    # Informed, so that its PDF (cases:controller_notice_pdf) exists for the walk.
+    services.controller_inform(notice, informed_at=paris(2024, 2, 1, 20, 0), acting_user=users["dpo"])
     # Organisation A's inbox holds a notice from its own processor; B has its own relationships and notice.
     received_a = _received_notice(make_org, make_user, make_relationship, home, "presta")
     received_b = _received_notice(make_org, make_user, make_relationship, other, "prestb")
@@ -456,7 +461,7 @@ def test_another_organisations_relationships_and_notices_answer_404_and_change_n
         verified_client(user, login)
     for name, param in OBJECT_URLS.items():
         for foreign in world["foreign_ids"][param]:
-            if name == "cases:inbox_notice" or foreign != world["foreign_ids"]["relationship_id"][-1]:
+            if param == "received_id" or foreign != world["foreign_ids"]["relationship_id"][-1]:
                 url = reverse(name, kwargs={param: foreign})
                 for user in a_users:
                     for method in ("get", "post"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import F
 from django.utils import timezone, translation
@@ -98,6 +98,21 @@ class CasePage:
     clock_chart: Chart | None = None  # the picture of the clocks (cases.clock_chart)
 
 
+def notices_by_urgency(notices: list[ControllerNotice], *, now: datetime | None = None) -> list[ControllerNotice]:
+    """The controllers to inform, overdue ones first (earliest due first), then the others not yet informed by
+    due date, then those informed; each gets `overdue` (not informed, past its due date) for the page."""
+    now = now or timezone.now()
+    far = datetime.max.replace(tzinfo=UTC)
+
+    def key(notice):
+        ob = getattr(notice, "obligation", None)
+        due = ob.due_at if ob is not None and ob.due_at is not None else None
+        notice.overdue = notice.informed_at is None and due is not None and due < now
+        return (notice.informed_at is not None, not notice.overdue, due or far, notice.controller_name, notice.pk)
+
+    return sorted(notices, key=key)
+
+
 def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None) -> CasePage:
     """The case and all its records, each list in one query, whatever their number."""
     now = now or timezone.now()
@@ -121,8 +136,13 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         submissions.setdefault(sub.obligation_id, []).append(sub)
     evidence = list(case.evidence.select_related("uploaded_by").order_by("uploaded_at", "pk"))
     communications = list(case.communications.select_related("evidence", "created_by").order_by("sent_at", "pk"))
-    notices = list(
-        case.controller_notices.select_related("informed_by", "obligation", "receipt").order_by("controller_name", "pk")
+    notices = notices_by_urgency(
+        list(
+            case.controller_notices.select_related("informed_by", "obligation", "receipt").order_by(
+                "controller_name", "pk"
+            )
+        ),
+        now=now,
     )
     sections = fact_sections(case, lang, filings)
     return CasePage(

@@ -28,6 +28,7 @@ from ..forms import (
     ContainForm,
     ControllerAddForm,
     ControllerInformForm,
+    ControllersInformManyForm,
     DecisionAuthorityForm,
     DecisionPersonsForm,
     EvidenceForm,
@@ -42,7 +43,7 @@ from ..forms import (
 )
 from ..models import BreachCase, Evidence, Filing
 from ..permissions import DECISION_ROLES, WRITE_ROLES
-from ..selectors.case_page import lang_of, paris
+from ..selectors.case_page import lang_of, notices_by_urgency, paris
 from ..selectors.conflicts import changes_since
 from ..services.common import StaleVersionError, TryAgainError
 
@@ -524,6 +525,56 @@ def controller_inform(request: HttpRequest, case: BreachCase, notice_id: int, *,
         anchor=f"notice-{notice.pk}",
         form_id="controller-inform-form",
         field_map={"completed_at": "informed_at"},
+    )
+
+
+@case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
+def controllers_inform_many(request: HttpRequest, case: BreachCase, *, role: str) -> HttpResponse:
+    """Inform the chosen controllers (or every one not yet informed) in one action; the case page preselects them."""
+    notices = notices_by_urgency(
+        list(case.controller_notices.select_related("obligation").order_by("controller_name", "pk"))
+    )
+    initial: dict = {}
+    if request.method == "GET":
+        chosen = {int(v) for v in request.GET.getlist("notices") if v.isdigit() and len(v) < 19}
+        initial["notices"] = [n.pk for n in notices if n.pk in chosen and n.informed_at is None]
+        initial["all_pending"] = request.GET.get("all") == "1"
+
+    def perform(d: dict):
+        result = services.controllers_inform_many(
+            case,
+            notice_ids=d["notices"],
+            informed_at=d["informed_at"],
+            channel=d["channel"],
+            reference=d["reference"],
+            late_reason=d["late_reason"],
+            acting_user=request.user,
+        )
+        messages.success(request, _("%(n)s controller(s) informed.") % {"n": len(result.informed)})
+        if result.skipped:
+            messages.warning(
+                request,
+                _("Already informed, left as they were: %(names)s.")
+                % {"names": ", ".join(n.controller_name for n in result.skipped)},
+            )
+        return result
+
+    return _form_page(
+        request,
+        case,
+        form_class=ControllersInformManyForm,
+        form_kwargs={"notices": notices},
+        perform=perform,
+        title=_("Inform several controllers"),
+        intro=_(
+            "Each controller receives its own Art. 33(2) notice in French (PDF), kept as sent with its SHA-256, "
+            "sent to the contacts of its contract. A controller on the platform also receives it in its inbox."
+        ),
+        submit_label=_("Inform the chosen controllers"),
+        success=_("The notices are recorded with the document sent to each controller."),
+        initial=initial,
+        anchor="controllers",
+        form_id="controllers-inform-form",
     )
 
 

@@ -98,3 +98,18 @@ def evidence_download(request: HttpRequest, case, evidence_id: int, *, role: str
         detail=f"evidence {evidence.sha256[:12]} of {case.reference}",
     )
     return _attachment(response, _safe(evidence.original_name))
+
+
+@case_view()
+def controller_notice_pdf(request: HttpRequest, case, notice_id: int, *, role: str) -> HttpResponse:
+    """The Art. 33(2) notice exactly as sent to a controller (the stored PDF), for the processor's members."""
+    notice = get_object_or_404(case.controller_notices.exclude(notice_pdf=""), pk=notice_id)
+    response = FileResponse(notice.notice_pdf.open("rb"), content_type="application/pdf")
+    record(
+        SecurityEvent.Kind.EXPORT,
+        request,
+        user=request.user,
+        organization=case.organization,
+        detail=f"controller notice {notice.notice_sha256[:12]} of {case.reference}",
+    )
+    return _attachment(response, f"notification-{_safe(case.reference)}-{notice.pk}.pdf")

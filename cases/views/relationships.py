@@ -17,12 +17,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import SecurityEvent
+from accounts.security_log import record
 
 from .. import services
 from ..forms import (
@@ -398,3 +401,31 @@ def relationship_import(request: HttpRequest) -> HttpResponse:
         summary = {action: sum(1 for line in preview if line.action == action) for action in Action.ALL}
     context = {"form": form, "preview": preview, "summary": summary}
     return render(request, "cases/relationship_import.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def inbox_notice_pdf(request: HttpRequest, received_id: int) -> HttpResponse:
+    """The PDF a processor sent, as received: for the controller's own members only (404 for anyone else)."""
+    roles = roles_of(request.user)
+    received = (
+        ReceivedNotice.objects.select_related("notice", "controller")
+        .filter(pk=received_id, controller_id__in=[o for o, r in roles.items() if r in READ_ROLES])
+        .exclude(notice__notice_pdf="")
+        .first()
+    )
+    if received is None:
+        raise Http404("No such notice.")
+    response = FileResponse(received.notice.notice_pdf.open("rb"), content_type="application/pdf")
+    record(
+        SecurityEvent.Kind.EXPORT,
+        request,
+        user=request.user,
+        organization=received.controller,
+        detail=f"received notice {received.pdf_sha256[:12]}",
+    )
+    response["Content-Disposition"] = f'attachment; filename="notification-recue-{received.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
