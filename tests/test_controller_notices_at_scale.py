@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from pypdf import PdfReader
 
 from cases import services
@@ -327,3 +328,172 @@ def test_eighty_controllers_cost_the_same_queries_as_five(
     assert ControllerNotice.objects.filter(case=large, informed_at__isnull=False).count() == 80
     assert ReceivedNotice.objects.filter(notice__case=large).count() == 4
     assert ReceivedNotice.objects.filter(notice__case=small).count() == 4
+
+
+# --- pages and downloads ------------------------------------------------------------------------------
+
+PAGE_QUERIES = 40
+
+
+def test_the_case_page_shows_progress_overdue_first_and_selects(
+    processor_case, operator, operator_admin, operator_dpo, login, django_assert_max_num_queries
+):
+    externals(operator, operator_admin, 3, hours=200)
+    externals(operator, operator_admin, 1, start=50, hours=2)  # overdue since 01/02 20:00
+    ids = listed(processor_case, operator_dpo)
+    services.controllers_inform_many(
+        processor_case, notice_ids=ids[:1], informed_at=INFORMED - timedelta(hours=5), acting_user=operator_dpo
+    )
+    client = login(operator_dpo)
+    url = reverse("cases:case_detail", kwargs={"reference": processor_case.reference})
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        body = client.get(url).content.decode()
+    body = body[body.index('id="controllers"') :]
+    assert "1 / 4" in body
+    overdue = body.index("Assureur externe 050")
+    assert overdue < body.index("Assureur externe 001") < body.index("Assureur externe 000")
+    assert 'class="overdue"' in body
+    assert reverse("cases:controllers_inform_many", kwargs={"reference": processor_case.reference}) in body
+    assert (
+        reverse("cases:controller_notice_pdf", kwargs={"reference": processor_case.reference, "notice_id": ids[0]})
+        in body
+    )
+
+
+def test_the_page_query_count_does_not_grow_with_the_controllers(
+    operator, operator_admin, operator_dpo, login, django_assert_max_num_queries
+):
+    externals(operator, operator_admin, 30)
+    case = open_processor_case(operator, operator_dpo)
+    ids = listed(case, operator_dpo)
+    services.controllers_inform_many(case, notice_ids=ids[:20], informed_at=INFORMED, acting_user=operator_dpo)
+    client = login(operator_dpo)
+    for name in ("cases:case_detail", "cases:controllers_inform_many"):
+        with django_assert_max_num_queries(PAGE_QUERIES):
+            assert client.get(reverse(name, kwargs={"reference": case.reference})).status_code == 200
+
+
+def test_inform_many_through_the_page(processor_case, operator, operator_admin, operator_dpo, login):
+    externals(operator, operator_admin, 3)
+    ids = listed(processor_case, operator_dpo)
+    client = login(operator_dpo)
+    url = reverse("cases:controllers_inform_many", kwargs={"reference": processor_case.reference})
+    page = client.get(url, {"notices": [ids[0], ids[1]]}).content.decode()
+    assert page.count("checked") >= 2
+    response = client.post(
+        url, {"notices": [ids[0], ids[1]], "informed_at": "01/02/2024 22:00", "channel": "e-mail"}, follow=True
+    )
+    assert response.status_code == 200
+    assert ControllerNotice.objects.filter(informed_at__isnull=False).count() == 2
+    response = client.post(url, {"all_pending": "on", "informed_at": "01/02/2024 23:00"}, follow=True)
+    assert ControllerNotice.objects.filter(informed_at__isnull=False).count() == 3
+
+
+def test_the_page_refuses_another_organisations_notice_and_writes_nothing(
+    processor_case, operator, operator_admin, operator_dpo, make_org, make_user, login
+):
+    externals(operator, operator_admin, 2)
+    ids = listed(processor_case, operator_dpo)
+    other = make_org(name="Autre sous-traitant", code="other", kind=Organization.Kind.PROCESSOR)
+    other_admin = make_user(other, Membership.Role.ADMIN, "other-admin")
+    externals(other, other_admin, 1, start=500)
+    other_case = open_processor_case(other, other_admin, "Autre incident")
+    [foreign] = listed(other_case, other_admin)
+    before = ControllerNotice.history.count()
+    client = login(operator_dpo)
+    url = reverse("cases:controllers_inform_many", kwargs={"reference": processor_case.reference})
+    response = client.post(url, {"notices": [ids[0], foreign], "informed_at": "01/02/2024 22:00"})
+    assert response.status_code == 400
+    assert "not among this case" in response.content.decode() or "ne figurent pas" in response.content.decode()
+    assert ControllerNotice.history.count() == before
+    assert not ControllerNotice.objects.filter(informed_at__isnull=False).exists()
+    # Nor does another organisation's GET preselect or name it.
+    assert "Assureur externe 500" not in client.get(url, {"notices": [foreign]}).content.decode()
+    # And its PDF is not reachable through this case.
+    pdf = reverse("cases:controller_notice_pdf", kwargs={"reference": processor_case.reference, "notice_id": foreign})
+    assert client.get(pdf).status_code == 404
+
+
+def test_the_pdf_is_downloadable_by_each_side_only(
+    processor_case, operator_dpo, on_platform, insurer, insurer_dpo, make_org, make_user, login
+):
+    [notice_id] = listed(processor_case, operator_dpo)
+    services.controllers_inform_many(
+        processor_case, notice_ids=[notice_id], informed_at=INFORMED, acting_user=operator_dpo
+    )
+    notice = ControllerNotice.objects.get(pk=notice_id)
+    received = ReceivedNotice.objects.get(notice=notice)
+    sent_url = reverse(
+        "cases:controller_notice_pdf", kwargs={"reference": processor_case.reference, "notice_id": notice_id}
+    )
+    received_url = reverse("cases:inbox_notice_pdf", kwargs={"received_id": received.pk})
+
+    def body(response):
+        return b"".join(response.streaming_content)
+
+    processor_client = login(operator_dpo)
+    sent = processor_client.get(sent_url)
+    assert sent.status_code == 200 and hashlib.sha256(body(sent)).hexdigest() == notice.notice_sha256
+    assert processor_client.get(received_url).status_code == 404
+
+    from django.test import Client
+
+    controller_client = login(insurer_dpo, Client())
+    got = controller_client.get(received_url)
+    assert got.status_code == 200 and hashlib.sha256(body(got)).hexdigest() == received.pdf_sha256
+    assert controller_client.get(sent_url).status_code == 404
+    page = controller_client.get(reverse("cases:inbox_notice", kwargs={"received_id": received.pk})).content.decode()
+    assert received.pdf_sha256 in page
+
+    stranger = make_user(make_org(name="Tiers", code="tiers"), Membership.Role.DPO, "stranger")
+    stranger_client = login(stranger, Client())
+    assert stranger_client.get(received_url).status_code == 404
+    assert stranger_client.get(sent_url).status_code == 404
+
+
+# --- dossiers -------------------------------------------------------------------------------------------
+
+
+def test_the_processor_dossier_lists_each_controller_deadline_informed_and_acknowledged(
+    processor_case, operator, operator_admin, operator_dpo, on_platform, insurer_dpo
+):
+    from cases.dossier.builder import build_dossier
+
+    externals(operator, operator_admin, 1)
+    ids = listed(processor_case, operator_dpo)
+    services.controllers_inform_many(processor_case, notice_ids=ids, informed_at=INFORMED, acting_user=operator_dpo)
+    received = ReceivedNotice.objects.get()
+    services.received_dismiss(received, reason="Pas nos assurés.", acting_user=insurer_dpo)
+    text = " ".join(pdf_text(build_dossier(processor_case, lang="fr")).split())
+    text = text[text.rindex("7. Responsables") :]
+    assert "2 responsable(s) informé(s) sur 2" in text
+    for expected in (
+        "Mutuelle Sur Plateforme",
+        "Assureur externe 000",
+        "02/02/2024 18:00",  # the on-platform insurer's deadline (24 h)
+        "03/02/2024 18:00",  # the external one's (48 h)
+        "02/02/2024 00:00",  # informed at
+        "Reçue le",
+        "Traitée le",  # acknowledged by the controller
+        "dpo@msp.example",  # to whom
+    ):
+        assert expected in text, expected
+    notice = ControllerNotice.objects.get(controller__isnull=False)
+    assert notice.notice_sha256[:16] in text.replace(" ", "") or notice.notice_sha256[:16] in text
+
+
+def test_the_controller_dossier_shows_the_notice_it_received(
+    processor_case, operator_dpo, on_platform, insurer, insurer_dpo
+):
+    from cases.dossier.builder import build_dossier
+
+    [notice_id] = listed(processor_case, operator_dpo)
+    services.controllers_inform_many(
+        processor_case, notice_ids=[notice_id], informed_at=INFORMED, acting_user=operator_dpo
+    )
+    received = ReceivedNotice.objects.get()
+    own = services.received_open_case(received, aware_at=received.received_at, acting_user=insurer_dpo)
+    text = "".join(pdf_text(build_dossier(own, lang="fr")).split())
+    assert "Tiers-payantOpérateur" in text
+    assert received.pdf_sha256 in text
+    assert "article33,paragraphe2" in text  # the content as received

@@ -13,6 +13,7 @@ from ..models import (
     Filing,
     MemberCommunication,
     Obligation,
+    ReceivedNotice,
     Submission,
     TimelineEvent,
 )
@@ -33,6 +34,8 @@ class DossierData:
     usernames: dict[int, str] = field(default_factory=dict)
     # The notifications drafted in the register and sent, by the filing that records their sending.
     submissions: dict[int, Submission] = field(default_factory=dict)
+    # The processors' notices this (controller's) case was opened from or attached to, as received.
+    received: list[ReceivedNotice] = field(default_factory=list)
 
     @property
     def chain_key(self) -> str:
@@ -71,6 +74,7 @@ def dossier_data(case: BreachCase) -> DossierData:
         submissions={
             s.filing_id: s for s in case.submissions.filter(state=Submission.State.SENT, filing__isnull=False)
         },
+        received=list(case.received_notices.select_related("relationship").order_by("received_at", "pk")),
     )
     user_ids = {case.created_by_id, case.notify_authority_decided_by_id, case.inform_persons_decided_by_id}
     for ob in data.obligations:
@@ -79,6 +83,7 @@ def dossier_data(case: BreachCase) -> DossierData:
         user_ids.add(item.created_by_id)
     user_ids.update(n.informed_by_id for n in data.notices)
     user_ids.update(e.uploaded_by_id for e in data.evidence)
+    user_ids.update(r.decided_by_id for r in data.received)
     for sub in data.submissions.values():
         user_ids.update((sub.author_id, sub.approved_by_id, sub.sent_by_id))
     data.usernames = usernames(user_ids)
