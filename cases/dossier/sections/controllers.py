@@ -6,9 +6,9 @@ from django.utils.translation import gettext, pgettext
 from reportlab.platypus import Flowable
 
 from ...deadlines import STATUS_LABELS
+from ...models import ReceivedNotice
 from ..context import Context
 from ..document import Heading
-from ...models import ReceivedNotice
 from ..styles import kv_table, para, small_table, spacer
 
 KEY = "s7"
