@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from io import StringIO
 from pathlib import Path
 
@@ -78,6 +79,12 @@ def test_seed_demo_creates_the_incident(db, seed_settings):
     assert not BreachCase.objects.filter(organization__code__in=["malakoff", "ag2r", "macif"]).exists()
     waiting = ReceivedNotice.objects.get(controller__code="vyv")
     assert waiting.decision == ReceivedNotice.Decision.RECEIVED
+    # Each notice sent keeps the Art. 33(2) PDF as sent, with its SHA-256; the inbox holds the same.
+    informed = operator_case.controller_notices.filter(informed_at__isnull=False)
+    assert informed.exists() and not informed.filter(notice_sha256="").exists()
+    assert waiting.pdf_sha256 == waiting.notice.notice_sha256
+    assert hashlib.sha256(waiting.notice.notice_pdf.read()).hexdigest() == waiting.pdf_sha256
+    assert "article 33, paragraphe 2" in waiting.content
     assert not BreachCase.objects.filter(organization__code="vyv").exists()
 
     # Controller cases opened from the processor's notice by their own DPO: aware when informed.
