@@ -159,6 +159,9 @@ def _kind(field: models.Field) -> int:
 LATE_COLUMNS: dict[str, dict[str, object]] = {
     "cases.historicalobligation": {"rule_version": "", "latest_update_at": None},
     "cases.historicalorganization": {"dora_authority": "acpr"},
+    # The notice sent to a controller, kept as sent (issue 9, item 3): empty for the notices before it.
+    "cases.historicalcontrollernotice": {"notice_pdf": "", "notice_sha256": ""},
+    "cases.historicalreceivednotice": {"pdf_sha256": ""},
 }
 _HASHED_ALWAYS = object()
 

@@ -39,8 +39,12 @@ class ControllerNotice(CaseChild):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # The exact Art. 33(2) notice sent (generated PDF, in French), kept as sent with its SHA-256.
-    notice_pdf = models.FileField(_("notice sent (PDF)"), upload_to="notices/%Y/%m/", max_length=300, blank=True)
-    notice_sha256 = models.CharField(_("SHA-256 of the notice sent"), max_length=64, blank=True)
+    notice_pdf = models.FileField(
+        _("notice sent (PDF)"), upload_to="notices/%Y/%m/", max_length=300, blank=True, default="", db_default=""
+    )
+    notice_sha256 = models.CharField(
+        _("SHA-256 of the notice sent"), max_length=64, blank=True, default="", db_default=""
+    )
 
     history = audited_history()
 

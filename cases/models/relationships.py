@@ -173,7 +173,7 @@ class ReceivedNotice(AuditedModel):
     facts = models.JSONField(_("facts sent"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received at"))
     # The SHA-256 of the PDF the processor sent (the file is the notice's `notice_pdf`).
-    pdf_sha256 = models.CharField(_("SHA-256 of the notice sent"), max_length=64, blank=True)
+    pdf_sha256 = models.CharField(_("SHA-256 of the notice sent"), max_length=64, blank=True, default="", db_default="")
 
     decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices, default=Decision.RECEIVED)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
