@@ -421,6 +421,10 @@ def test_a_draft_made_in_french_reads_in_french_with_french_typography(make_case
         sub = draft(case, anssi.EARLY_WARNING, people)
     assert sub.content["malicious_cross_border"]["suspected_malicious"] == "Oui\u00a0: Externe, malveillante"
     assert sub.content["report"]["report_type"] == "Alerte précoce (art. 23(4)(a))"
+    with translation.override("fr"):
+        ose = draft(case, anssi.OSE, people)
+    assert ose.content["impact"]["severity"] == "Moyen (score 2,00, méthode ENISA)"
+    assert ose.content["incident"]["suspected_malicious"] == "Oui\u00a0: Externe, malveillante"
 
 
 # --- refusals -----------------------------------------------------------------------------------------

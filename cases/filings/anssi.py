@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import formats
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -134,7 +135,8 @@ def _severity(s: Sources) -> str:
     level = label(BreachCase.SeverityLevel, c.severity_level)
     if c.severity_score is None:
         return level
-    return gettext("%(level)s (score %(score)s, ENISA method)") % {"level": level, "score": c.severity_score}
+    score = formats.number_format(c.severity_score, 2)  # 2,00 in French
+    return gettext("%(level)s (score %(score)s, ENISA method)") % {"level": level, "score": score}
 
 
 def _impact(s: Sources) -> str:
@@ -220,7 +222,7 @@ NIS2_SECTIONS = (
             _f("known_at", _("Incident known at"), _known_at),
             _f("first_signal_at", _("Discovery (first signal)"), lambda s: _when(s.case.first_signal_at)),
             _f("started_at", _("Start of the incident"), lambda s: _when(s.case.occurred_from), required=False),
-            _f("nature", _("Established or suspected"), lambda s: label(BreachCase.Nature, s.case.nature)),
+            _f("nature", _("Incident established or suspected"), lambda s: label(BreachCase.Nature, s.case.nature)),
             _f("ongoing", _("Incident still ongoing"), lambda s: _yes_no(s.case.ongoing)),
             _f(
                 "handled_at",
@@ -349,7 +351,7 @@ DECLARATION_SECTIONS = (
             _f("entity", _("Entity"), lambda s: _organization(s).name),
             _f("siren", _("SIREN"), lambda s: _organization(s).siren),
             _f("address", _("Address"), lambda s: _organization(s).address, required=False, multiline=True),
-            _f("regime", _("Status"), lambda s: str(REGIMES[s.kind])),
+            _f("regime", _("Status of the operator"), lambda s: str(REGIMES[s.kind])),
             _f(
                 "service",
                 _("Essential service concerned"),
@@ -381,7 +383,7 @@ DECLARATION_SECTIONS = (
             _f("started_at", _("Start of the incident"), lambda s: _when(s.case.occurred_from), required=False),
             _f("ended_at", _("End of the incident"), lambda s: _when(s.case.occurred_to), required=False),
             _f("ongoing", _("Incident still ongoing"), lambda s: _yes_no(s.case.ongoing)),
-            _f("nature", _("Established or suspected"), lambda s: label(BreachCase.Nature, s.case.nature)),
+            _f("nature", _("Incident established or suspected"), lambda s: label(BreachCase.Nature, s.case.nature)),
             _f("suspected_malicious", _("Suspected unlawful or malicious act"), _suspected_malicious),
             _f("threat_type", _("Type of threat"), _threat),
             _f("description", _("Description of the incident"), lambda s: s.case.description, multiline=True),
