@@ -663,3 +663,18 @@ def test_the_dossier_annexes_the_report_as_sent_with_its_approval(make_case, peo
     ):
         assert expected in text, expected
     assert sub.content_sha256[:32] in text.replace(" ", "")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cases/regimes.py: NIS2_FINAL_AFTER_HANDLING applies only while the incident is ongoing, so recording "
+    "its handling (case_contain) withdraws the very report whose month that handling starts",
+)
+def test_recording_the_handling_keeps_the_final_report_after_handling_due(make_case, people):
+    case = make_case(ongoing=True, **FULL_FACTS)
+    reach(case, anssi.PROGRESS, people)
+    case.refresh_from_db()
+    handled = AWARE + timedelta(days=3)
+    services.case_contain(case, contained_at=handled, acting_user=people["dpo"])
+    ob = obligation(case, anssi.FINAL_AFTER_HANDLING)
+    assert ob.state == Obligation.State.PENDING and ob.due_at is not None
