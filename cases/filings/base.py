@@ -17,7 +17,8 @@ class FormField:
 
     `source` reads the answer from the case's facts (`Sources`), "" when the case does not know
     it; `required` says whether a blank answer is listed as missing; `edpb` is the section of the
-    EDPB common breach-notification template the question belongs to.
+    EDPB common breach-notification template the question belongs to ("" for a form that is not a
+    personal-data breach notification, e.g. ANSSI's).
     """
 
     key: str
@@ -47,6 +48,8 @@ class FilingForm:
     sections: tuple[FormSection, ...]
     # Loads, in a bounded number of queries, what the fields' `source`s read: (case, kind) -> sources.
     sources: Callable[[Any, str], Any]
+    # The kind of `Filing` recorded when it is sent (`Filing.Kind`); empty: the same as `kind`.
+    filing_kind: str = ""
 
     def fields_of(self, section: FormSection) -> list[FormField]:
         return [f for f in section.fields if f.applies_to(self.kind)]

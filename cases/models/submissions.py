@@ -38,9 +38,17 @@ class Submission(CaseChild):
     """A filing drafted, reviewed and sent from the register."""
 
     class Kind(models.TextChoices):
-        # Other authorities (ANSSI, DORA, complaint, Art. 34 letter) extend this list.
+        # Other authorities (DORA, complaint, Art. 34 letter) extend this list.
         CNIL_INITIAL = "cnil_initial", _("CNIL initial notification")
         CNIL_COMPLEMENTARY = "cnil_complementary", _("CNIL complementary notification")
+        NIS2_EARLY_WARNING = "nis2_early_warning", _("NIS2 early warning")
+        NIS2_NOTIFICATION = "nis2_notification", _("NIS2 incident notification")
+        NIS2_INTERMEDIATE = "nis2_intermediate", _("NIS2 intermediate report")
+        NIS2_FINAL = "nis2_final", _("NIS2 final report")
+        NIS2_PROGRESS = "nis2_progress", _("NIS2 progress report")
+        NIS2_FINAL_AFTER_HANDLING = "nis2_final_after_handling", _("NIS2 final report after handling")
+        NIS1_OSE = "nis1_ose", _("ANSSI incident declaration (NIS1 OSE)")
+        OIV = "oiv", _("ANSSI incident declaration (OIV)")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -179,7 +179,7 @@ def submission_mark_sent(
     digest = content_hash(sub.content)
     filing = filing_record(
         sub.case,
-        kind=sub.kind,
+        kind=form.filing_kind or sub.kind,
         sent_at=sent_at,
         obligation=sub.obligation,
         reference=authority_reference,
