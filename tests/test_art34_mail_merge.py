@@ -376,3 +376,26 @@ def test_the_member_letter_pdf_also_dates_the_breach_from_its_discovery(case):
     reader = PdfReader(io.BytesIO(build_member_letter(case)))
     text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in reader.pages))
     assert "Le 01/02/2024, nous avons constaté" in text and "12/01/2024" not in text
+
+
+def test_the_dossier_prints_the_letter_as_sent_with_its_approval_under_the_communication(case, people):
+    import re
+
+    from pypdf import PdfReader
+
+    from cases.dossier.builder import build_dossier
+
+    sub = approved(case, people)
+    sub = services.submission_mark_sent(
+        sub, sent_at=AWARE + timedelta(hours=20), channel="letter", recipients_count=1200, acting_user=people["dpo"]
+    )
+    reader = PdfReader(io.BytesIO(build_dossier(case, lang="en")))
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages))
+    for expected in (
+        "Content as sent (annex): Art. 34 letter to the persons (mail merge)",
+        "Conforme à l'art. 34(2).",
+        "l-legal",
+        "Contact point (Art. 33(3)(b)) — Data protection officer or other contact point",
+    ):
+        assert expected in text, expected
+    assert sub.content_sha256[:32] in text.replace(" ", "")

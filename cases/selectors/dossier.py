@@ -33,6 +33,8 @@ class DossierData:
     usernames: dict[int, str] = field(default_factory=dict)
     # The notifications drafted in the register and sent, by the filing that records their sending.
     submissions: dict[int, Submission] = field(default_factory=dict)
+    # The Art. 34 letters drafted in the register and sent, by the communication that records their sending.
+    letters: dict[int, Submission] = field(default_factory=dict)
 
     @property
     def chain_key(self) -> str:
@@ -68,10 +70,12 @@ def dossier_data(case: BreachCase) -> DossierData:
             )
         ),
         evidence=list(case.evidence.order_by("uploaded_at", "pk")),
-        submissions={
-            s.filing_id: s for s in case.submissions.filter(state=Submission.State.SENT, filing__isnull=False)
-        },
     )
+    for sent in case.submissions.filter(state=Submission.State.SENT):
+        if sent.filing_id:
+            data.submissions[sent.filing_id] = sent
+        elif sent.communication_id:
+            data.letters[sent.communication_id] = sent
     user_ids = {case.created_by_id, case.notify_authority_decided_by_id, case.inform_persons_decided_by_id}
     for ob in data.obligations:
         user_ids.update((ob.completed_by_id, ob.decided_by_id))
@@ -79,7 +83,7 @@ def dossier_data(case: BreachCase) -> DossierData:
         user_ids.add(item.created_by_id)
     user_ids.update(n.informed_by_id for n in data.notices)
     user_ids.update(e.uploaded_by_id for e in data.evidence)
-    for sub in data.submissions.values():
+    for sub in (*data.submissions.values(), *data.letters.values()):
         user_ids.update((sub.author_id, sub.approved_by_id, sub.sent_by_id))
     data.usernames = usernames(user_ids)
     return data
