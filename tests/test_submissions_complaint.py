@@ -363,6 +363,7 @@ def test_the_document_costs_the_same_queries_however_much_the_case_holds(
             case, occurred_at=AWARE + timedelta(hours=n + 1), title=f"Étape {n}", acting_user=people["dpo"]
         )
     assert count() == before
+    print(f"complaint letter PDF queries: {before}")
     with django_assert_max_num_queries(10):
         client.get(address)
     with django_assert_max_num_queries(12):
