@@ -858,3 +858,30 @@ class SubmissionSendForm(SubmissionStepForm):
     late_reason = _text(
         _("Reasons for the delay"), help_text=_("Required when the obligation is completed after its due date.")
     )
+
+
+class SubmissionStartForm(SubmissionStepForm):
+    """Start a draft; where several filings fulfil the obligation (the complaint), choose which one."""
+
+    kind = forms.ChoiceField(label=_("What to draft"), choices=(), required=False, widget=forms.RadioSelect)
+
+    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(kinds) > 1:
+            self.fields["kind"].choices = kinds
+            self.fields["kind"].required = True
+            self.fields["kind"].initial = kinds[0][0]
+        else:
+            del self.fields["kind"]
+
+
+class Art34SendForm(SubmissionSendForm):
+    """The Art. 34 letter sent by the mailing chain: how, and how many letters (recorded as the communication)."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[c for c in MemberCommunication.Channel.choices if c[0] != MemberCommunication.Channel.NONE],
+    )
+    recipients_count = forms.IntegerField(label=_("Number of letters sent"), min_value=1)
+    recipient = forms.CharField(label=_("Mailing chain or printer"), max_length=NAME_MAX, required=False)
+    authority_reference = forms.CharField(label=_("Reference of the mailing"), max_length=NAME_MAX, required=False)

@@ -67,6 +67,16 @@ urlpatterns = [
         submissions.submission_send,
         name="submission_send",
     ),
+    path(
+        "cases/<str:reference>/submissions/<int:submission_id>/document/",
+        submissions.submission_document,
+        name="submission_document",
+    ),
+    path(
+        "cases/<str:reference>/submissions/<int:submission_id>/merge-fields.csv",
+        submissions.submission_merge_fields,
+        name="submission_merge_fields",
+    ),
     path("cases/<str:reference>/events/new/", actions.event_add, name="event_add"),
     path("cases/<str:reference>/evidence/new/", actions.evidence_add, name="evidence_add"),
     path("cases/<str:reference>/communications/new/", actions.communication_record, name="communication_record"),

@@ -149,7 +149,14 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
         case_a, uploaded_file=SimpleUploadedFile("recu.pdf", b"%PDF-1.4\n%%EOF\n"), acting_user=users["dpo"]
     )
     obligation = case_a.obligations.get(rule_code="GDPR_33_1")
-    submission = services.submission_draft(case_a, obligation=obligation, acting_user=users["dpo"])
+    services.submission_draft(case_a, obligation=obligation, acting_user=users["dpo"])
+    # The submission URLs are walked with the Art. 34 letter: every one of them answers for it, the
+    # document (DOCX) and the merge-field list (CSV) included, which a CNIL notification does not have.
+    services.decision_inform_persons(
+        case_a, inform=True, reason="Risque élevé.", exemption="", acting_user=users["legal"]
+    )
+    letter = case_a.obligations.get(rule_code="GDPR_34")
+    submission = services.submission_draft(case_a, obligation=letter, acting_user=users["dpo"])
     export = services.dossier_export_request(case_a, lang="fr", acting_user=users["auditor"])
     services.run_dossier_export(export.pk)
     history_row = case_a.history.first()

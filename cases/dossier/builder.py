@@ -87,8 +87,8 @@ def data_hash(data: DossierData, *, chain_length: int, chain_head_hash: str) -> 
         "evidence": rows(data.evidence),
         "history_chain": {"key": data.chain_key, "length": chain_length, "head": chain_head_hash},
     }
-    if data.submissions:  # only when there are some: the data hash of a case without any is unchanged
-        payload["submissions"] = rows(data.submissions.values())
+    if data.submissions or data.letters:  # only when there are some: the hash of a case without any is unchanged
+        payload["submissions"] = rows([*data.submissions.values(), *data.letters.values()])
     if data.received:  # likewise: only a controller's case opened from (or attached to) a processor's notice
         payload["received_notices"] = rows(data.received)
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

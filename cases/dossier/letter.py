@@ -73,7 +73,7 @@ def _budget(value: object, limit: int = TEXT_BUDGET) -> str:
 
 
 def _nature(case: BreachCase) -> str:
-    when = case.occurred_from or case.aware_at
+    when = case.aware_at  # the letter dates the breach from its discovery (awareness), not its start
     origin = ORIGIN_SENTENCE.get(case.origin, "un incident de sécurité a touché des données que nous détenons")
     flags = [
         CIRCUMSTANCE[name]

@@ -48,8 +48,16 @@ class FilingForm:
     sections: tuple[FormSection, ...]
     # Loads, in a bounded number of queries, what the fields' `source`s read: (case, kind) -> sources.
     sources: Callable[[Any, str], Any]
-    # The kind of `Filing` recorded when it is sent (`Filing.Kind`); empty: the same as `kind`.
+    # Other obligations (rule codes) a submission of this kind also fulfils (the complaint: with or
+    # without cyber-insurance), and the kind of `Filing` it records when sent ("" = its own kind).
+    other_rules: tuple[str, ...] = ()
     filing_kind: str = ""
+    # Whether a required answer still missing refuses approval and sending (the Art. 34(2) letter).
+    blocks_when_missing: bool = False
+
+    @property
+    def rule_codes(self) -> tuple[str, ...]:
+        return (self.rule_code, *self.other_rules)
 
     def fields_of(self, section: FormSection) -> list[FormField]:
         return [f for f in section.fields if f.applies_to(self.kind)]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from ..inputs import LONG_TEXT_MAX, NAME_MAX
 from .base import audited_history
 from .breach_case import BreachCase, CaseChild
+from .communications import MemberCommunication
 from .evidence import Evidence
 from .filings import Filing
 from .obligations import Obligation
@@ -49,6 +50,13 @@ class Submission(CaseChild):
         NIS2_FINAL_AFTER_HANDLING = "nis2_final_after_handling", _("NIS2 final report after handling")
         NIS1_OSE = "nis1_ose", _("ANSSI incident declaration (NIS1 OSE)")
         OIV = "oiv", _("ANSSI incident declaration (OIV)")
+        # The criminal complaint: the letter to the public prosecutor, or the record of a complaint
+        # lodged at a police or gendarmerie station (cases.filings.complaint).
+        COMPLAINT_PROSECUTOR = "complaint_prosecutor", _("Complaint to the public prosecutor")
+        COMPLAINT_STATION = "complaint_station", _("Complaint lodged at a police or gendarmerie station")
+        # The Art. 34 letter to the persons, produced for mail merge (cases.filings.art34): sending it
+        # records the communication to the persons, which alone completes the Art. 34 obligation.
+        ART34_LETTER = "art34_letter", _("Art. 34 letter to the persons (mail merge)")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -85,6 +93,10 @@ class Submission(CaseChild):
     receipt = models.ForeignKey(Evidence, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     content_sha256 = models.CharField(_("SHA-256 of the content sent"), max_length=64, blank=True)
     filing = models.OneToOneField(Filing, on_delete=models.PROTECT, null=True, blank=True, related_name="submission")
+    # The Art. 34 letter, once sent, is the communication to the persons it records (no `Filing`).
+    communication = models.OneToOneField(
+        MemberCommunication, on_delete=models.PROTECT, null=True, blank=True, related_name="submission"
+    )
 
     history = audited_history()
 

@@ -36,6 +36,8 @@ class DossierData:
     submissions: dict[int, Submission] = field(default_factory=dict)
     # The processors' notices this (controller's) case was opened from or attached to, as received.
     received: list[ReceivedNotice] = field(default_factory=list)
+    # The Art. 34 letters drafted in the register and sent, by the communication that records their sending.
+    letters: dict[int, Submission] = field(default_factory=dict)
 
     @property
     def chain_key(self) -> str:
@@ -71,11 +73,13 @@ def dossier_data(case: BreachCase) -> DossierData:
             )
         ),
         evidence=list(case.evidence.order_by("uploaded_at", "pk")),
-        submissions={
-            s.filing_id: s for s in case.submissions.filter(state=Submission.State.SENT, filing__isnull=False)
-        },
         received=list(case.received_notices.select_related("relationship").order_by("received_at", "pk")),
     )
+    for sent in case.submissions.filter(state=Submission.State.SENT):
+        if sent.filing_id:
+            data.submissions[sent.filing_id] = sent
+        elif sent.communication_id:
+            data.letters[sent.communication_id] = sent
     user_ids = {case.created_by_id, case.notify_authority_decided_by_id, case.inform_persons_decided_by_id}
     for ob in data.obligations:
         user_ids.update((ob.completed_by_id, ob.decided_by_id))
@@ -84,7 +88,7 @@ def dossier_data(case: BreachCase) -> DossierData:
     user_ids.update(n.informed_by_id for n in data.notices)
     user_ids.update(e.uploaded_by_id for e in data.evidence)
     user_ids.update(r.decided_by_id for r in data.received)
-    for sub in data.submissions.values():
+    for sub in (*data.submissions.values(), *data.letters.values()):
         user_ids.update((sub.author_id, sub.approved_by_id, sub.sent_by_id))
     data.usernames = usernames(user_ids)
     return data

@@ -15,8 +15,8 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from ..filings import FORMS, KIND_FOR_RULE, content_errors, missing_fields, prefill
-from ..models import BreachCase, Evidence, Membership, Obligation, Submission
+from ..filings import FORMS, KIND_FOR_RULE, KINDS_FOR_RULE, content_errors, missing_fields, prefill
+from ..models import BreachCase, Evidence, MemberCommunication, Membership, Obligation, Submission
 from ..models.submissions import content_hash
 from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
 from .common import (
@@ -30,6 +30,7 @@ from .common import (
     save,
     service,
 )
+from .communications import member_communication_record
 from .filings import filing_record
 
 
@@ -44,16 +45,21 @@ def _lock(submission: Submission) -> Submission:
 
 @service
 def submission_draft(
-    case: BreachCase, *, obligation: Obligation, acting_user, expected_version: int | None = None
+    case: BreachCase, *, obligation: Obligation, acting_user, kind: str = "", expected_version: int | None = None
 ) -> Submission:
-    """Start the draft that fulfils `obligation`, pre-filled from the case in the receiving body's structure."""
+    """Start the draft that fulfils `obligation`, pre-filled from the case in the receiving body's structure.
+
+    `kind` chooses among the filings that fulfil the same obligation (the complaint: the letter to the
+    prosecutor or the record of a complaint lodged at a station); by default the first one."""
     require_role(acting_user, case.organization, WRITE_ROLES)
     case = lock_open_case(case)
     if obligation.case_id != case.pk:
         raise ValidationError({"obligation": [_("This obligation belongs to another case.")]})
     ob = lock_child(Obligation, case, obligation.pk)
     check_version(ob, expected_version)  # the obligation as the user saw it (still pending, same due date)
-    kind = KIND_FOR_RULE.get(ob.rule_code)
+    if kind and kind not in KINDS_FOR_RULE.get(ob.rule_code, ()):
+        raise ValidationError({"kind": [_("This kind of filing does not fulfil this obligation.")]})
+    kind = kind or KIND_FOR_RULE.get(ob.rule_code)
     if kind is None or ob.controller_notice_id is not None:
         raise ValidationError({"obligation": [_("This obligation cannot be drafted in the register yet.")]})
     if ob.state != Obligation.State.PENDING:
@@ -140,6 +146,7 @@ def submission_approve(
         raise ValidationError(_("Only a notification submitted for review can be approved."))
     if acting_user.pk in {sub.author_id, sub.last_edited_by_id}:
         raise ValidationError(_("You wrote this notification: another person must approve it (four-eyes review)."))
+    check_complete(sub)
     sub.state = Submission.State.APPROVED
     sub.approved_by = acting_user
     sub.approved_at = now()
@@ -159,10 +166,15 @@ def submission_mark_sent(
     authority_reference: str = "",
     receipt: Evidence | None = None,
     late_reason: str = "",
+    recipients_count: int | None = None,
     expected_version: int | None = None,
 ) -> Submission:
     """Record that the approved text was sent: when (possibly in the past), how, to whom, the authority's
-    reference; freeze the content with its SHA-256 and complete the obligation with the filing."""
+    reference; freeze the content with its SHA-256 and complete the obligation with the filing.
+
+    The Art. 34 letter records instead the communication to the persons (`member_communication_record`,
+    which alone completes the Art. 34 obligation): `channel` is then one of its channels and
+    `recipients_count` the number of letters the mailing chain sent."""
     require_role(acting_user, submission.case.organization, WRITE_ROLES)
     errors: dict = {}
     check_aware(errors, "sent_at", sent_at)
@@ -176,7 +188,19 @@ def submission_mark_sent(
         errors["receipt"] = [_("This evidence belongs to another case.")]
     raise_errors(errors)
     form = FORMS[sub.kind]
+    check_complete(sub)
     digest = content_hash(sub.content)
+    if sub.kind == Submission.Kind.ART34_LETTER:
+        sub.communication = _record_communication(
+            sub,
+            sent_at=sent_at,
+            channel=channel,
+            recipients_count=recipients_count,
+            receipt=receipt,
+            late_reason=late_reason,
+            acting_user=acting_user,
+        )
+        return _freeze(sub, sent_at, channel, recipient, authority_reference, receipt, digest, acting_user)
     filing = filing_record(
         sub.case,
         kind=form.filing_kind or sub.kind,
@@ -191,6 +215,11 @@ def submission_mark_sent(
         late_reason=late_reason,
         acting_user=acting_user,
     )
+    sub.filing = filing
+    return _freeze(sub, sent_at, channel, recipient, authority_reference, receipt, digest, acting_user)
+
+
+def _freeze(sub, sent_at, channel, recipient, authority_reference, receipt, digest, acting_user) -> Submission:
     sub.state = Submission.State.SENT
     sub.sent_at = sent_at
     sub.sent_recorded_at = now()
@@ -200,9 +229,46 @@ def submission_mark_sent(
     sub.authority_reference = authority_reference.strip()
     sub.receipt = receipt
     sub.content_sha256 = digest
-    sub.filing = filing
     save(sub, acting_user=acting_user, reason=_("Notification sent."))
     return sub
+
+
+def _record_communication(
+    sub: Submission, *, sent_at, channel, recipients_count, receipt, late_reason, acting_user
+) -> MemberCommunication:
+    """The Art. 34 letter sent: the communication to the persons, with the letter's text (merge fields
+    shown as «name»), which completes the Art. 34 obligation."""
+    from ..dossier.submission_documents import art34_text
+
+    errors: dict = {}
+    if channel not in MemberCommunication.Channel.values or channel == MemberCommunication.Channel.NONE:
+        errors["channel"] = [_("Choose how the letter was sent from the list.")]
+    if not isinstance(recipients_count, int) or isinstance(recipients_count, bool) or recipients_count < 1:
+        errors["recipients_count"] = [_("Enter the number of letters sent.")]
+    raise_errors(errors)
+    return member_communication_record(
+        sub.case,
+        channel=channel,
+        sent_at=sent_at,
+        recipients_count=recipients_count,
+        text=art34_text(sub.content),
+        evidence=receipt,
+        late_reason=late_reason,
+        acting_user=acting_user,
+    )
+
+
+def check_complete(sub: Submission) -> None:
+    """A form whose missing answers block it (the Art. 34(2) letter) is refused, listing what is missing."""
+    form = FORMS[sub.kind]
+    if not form.blocks_when_missing:
+        return
+    missing = missing_fields(form, sub.content)
+    if missing:
+        raise ValidationError(
+            _("%(form)s is incomplete: %(missing)s. Complete it before it is approved or sent.")
+            % {"form": form.title, "missing": "; ".join(f"{s.title} — {f.label}" for s, f in missing)}
+        )
 
 
 def submission_missing(submission: Submission) -> list:

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .. import services
 from ..access import case_view
-from ..filings import FORMS
+from ..dossier.submission_documents import DOCUMENTS, merge_fields_csv
+from ..filings import FORMS, KINDS_FOR_RULE
+from ..filings.art34 import MERGE_FIELDS
 from ..forms import (
+    Art34SendForm,
     SubmissionApproveForm,
     SubmissionEditForm,
     SubmissionSendForm,
+    SubmissionStartForm,
     SubmissionStepForm,
     answer_field_name,
 )
@@ -51,13 +55,16 @@ def submission_start(request: HttpRequest, case: BreachCase, obligation_id: int,
     current = case.submissions.filter(obligation=ob).exclude(state=Submission.State.SENT).first()
     if current is not None and request.method == "GET":
         return redirect(current.get_absolute_url())
+    kinds = [(kind, str(FORMS[kind].title)) for kind in KINDS_FOR_RULE.get(ob.rule_code, ())]
     return _form_page(
         request,
         case,
-        form_class=SubmissionStepForm,
+        form_class=SubmissionStartForm,
+        form_kwargs={"kinds": kinds},
+        initial={"kind": request.GET.get("kind", "")} if len(kinds) > 1 else None,
         record=ob,
         perform=lambda d: services.submission_draft(
-            case, obligation=ob, acting_user=request.user, expected_version=d["version"]
+            case, obligation=ob, kind=d.get("kind", ""), acting_user=request.user, expected_version=d["version"]
         ),
         title=_("Draft the notification"),
         subject=_obligation_subject(ob),
@@ -80,7 +87,15 @@ def submission_detail(request: HttpRequest, case: BreachCase, submission_id: int
     return render(
         request,
         "cases/submission_detail.html",
-        {"case": case, "page": page, "sub": sub, "lang": lang_of(get_language()), "title": str(page.form.title)},
+        {
+            "case": case,
+            "page": page,
+            "sub": sub,
+            "lang": lang_of(get_language()),
+            "title": str(page.form.title),
+            "document": DOCUMENTS[sub.kind][2] if sub.kind in DOCUMENTS else "",
+            "merge_fields": MERGE_FIELDS if sub.kind == Submission.Kind.ART34_LETTER else (),
+        },
     )
 
 
@@ -194,6 +209,7 @@ def _send(case: BreachCase, sub: Submission, data: dict, user) -> Submission:
                 authority_reference=data["authority_reference"],
                 receipt=evidence,
                 late_reason=data["late_reason"],
+                recipients_count=data.get("recipients_count"),
                 acting_user=user,
                 expected_version=data["version"],
             )
@@ -209,9 +225,9 @@ def submission_send(request: HttpRequest, case: BreachCase, submission_id: int, 
     return _form_page(
         request,
         case,
-        form_class=SubmissionSendForm,
+        form_class=Art34SendForm if sub.kind == Submission.Kind.ART34_LETTER else SubmissionSendForm,
         record=sub,
-        initial={"recipient": "CNIL", "channel": _("CNIL online notification service")},
+        initial=_send_initial(sub),
         perform=lambda d: _send(case, sub, d, request.user),
         title=_("Record the notification as sent"),
         subject=_subject(sub),
@@ -234,9 +250,48 @@ def submission_send(request: HttpRequest, case: BreachCase, submission_id: int, 
     )
 
 
+def _send_initial(sub: Submission) -> dict:
+    if sub.kind == Submission.Kind.COMPLAINT_PROSECUTOR:
+        return {"recipient": _("Public prosecutor"), "channel": _("Registered letter with acknowledgement of receipt")}
+    if sub.kind == Submission.Kind.COMPLAINT_STATION:
+        station = (sub.content.get("station") or {}).get("station", "")
+        number = (sub.content.get("station") or {}).get("receipt_number", "")
+        return {"recipient": station, "channel": _("Complaint lodged in person"), "authority_reference": number}
+    if sub.kind == Submission.Kind.ART34_LETTER:
+        return {"channel": "letter"}
+    return {"recipient": "CNIL", "channel": _("CNIL online notification service")}
+
+
+@case_view(roles=READ_ROLES)
+def submission_document(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    """The document the filing is produced as (the complaint letter as PDF, the Art. 34 letter as DOCX),
+    built from its answers: once sent, from the text frozen by its SHA-256."""
+    sub = _submission(case, submission_id)
+    if sub.kind not in DOCUMENTS:
+        raise Http404
+    build, content_type, extension = DOCUMENTS[sub.kind]
+    response = HttpResponse(build(sub), content_type=content_type)
+    name = f"{case.reference}-{sub.kind.replace('_', '-')}-{sub.pk}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@case_view(roles=READ_ROLES)
+def submission_merge_fields(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    """The mail-merge fields of the Art. 34 letter, as CSV for the mailing chain."""
+    sub = _submission(case, submission_id)
+    if sub.kind != Submission.Kind.ART34_LETTER:
+        raise Http404
+    response = HttpResponse(merge_fields_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-champs-de-fusion.csv"'
+    return response
+
+
 __all__ = [
     "submission_approve",
     "submission_detail",
+    "submission_document",
+    "submission_merge_fields",
     "submission_edit",
     "submission_send",
     "submission_start",

@@ -9,6 +9,7 @@ from ...models import BreachCase, MemberCommunication
 from ..context import Context
 from ..document import Heading
 from ..styles import kv_table, para, spacer
+from .filings import submission_annex
 
 KEY = "s6"
 
@@ -34,5 +35,8 @@ def build(ctx: Context) -> list[Flowable]:
                 ]
             )
         )
+        letter = ctx.data.letters.get(c.pk)
+        if letter is not None:  # the Art. 34 letter drafted, approved and sent from the register
+            out.extend(submission_annex(ctx, letter))
         out.append(spacer(8))
     return out

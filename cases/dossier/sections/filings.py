@@ -42,12 +42,12 @@ def build(ctx: Context) -> list[Flowable]:
         )
         submission = ctx.data.submissions.get(f.pk)
         if submission is not None:
-            out.extend(_submission(ctx, submission))
+            out.extend(submission_annex(ctx, submission))
         out.append(spacer(8))
     return out
 
 
-def _submission(ctx: Context, sub: Submission) -> list[Flowable]:
+def submission_annex(ctx: Context, sub: Submission) -> list[Flowable]:
     """The review and the content as sent: the text the authority received, frozen by its SHA-256."""
     approval = ", ".join(p for p in (ctx.data.username(sub.approved_by_id), ctx.dt(sub.approved_at)) if p)
     out: list[Flowable] = [spacer(4)]
