@@ -74,7 +74,7 @@ KINDS = [
     anssi.OSE,
     anssi.OIV,
 ]
-RULE = {kind: form.rule_code for kind, form in FORMS.items()}
+RULE = {form.kind: form.rule_code for form in anssi.ANSSI_FORMS}
 
 
 @pytest.fixture(autouse=True)

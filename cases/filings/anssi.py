@@ -490,7 +490,14 @@ ANSSI_FORMS = (
         _("ANSSI incident declaration (NIS1 OSE)"),
         DECLARATION_SECTIONS,
         sources_for,
-        Filing.Kind.ANSSI,
+        filing_kind=Filing.Kind.ANSSI,
     ),
-    FilingForm(OIV, "OIV", _("ANSSI incident declaration (OIV)"), DECLARATION_SECTIONS, sources_for, Filing.Kind.ANSSI),
+    FilingForm(
+        OIV,
+        "OIV",
+        _("ANSSI incident declaration (OIV)"),
+        DECLARATION_SECTIONS,
+        sources_for,
+        filing_kind=Filing.Kind.ANSSI,
+    ),
 )

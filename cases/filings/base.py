@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -48,6 +48,7 @@ class FilingForm:
     sections: tuple[FormSection, ...]
     # Loads, in a bounded number of queries, what the fields' `source`s read: (case, kind) -> sources.
     sources: Callable[[Any, str], Any]
+    _: KW_ONLY  # the settings below are named, never positional
     # Other obligations (rule codes) a submission of this kind also fulfils (the complaint: with or
     # without cyber-insurance), and the kind of `Filing` it records when sent ("" = its own kind).
     other_rules: tuple[str, ...] = ()
