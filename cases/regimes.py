@@ -139,7 +139,7 @@ class CaseFacts:
     inform_persons_decided: bool = False
     nis2_significant: bool | None = None
     dora_major: bool | None = None
-    ongoing: bool = False
+    ongoing: bool = False  # still ongoing, or was when its NIS2 final report fell due (services.obligations)
     has_controllers_to_inform: bool = False
 
 

@@ -168,8 +168,6 @@ def reach(case, kind, people) -> Obligation:
         for earlier, hours, ref in ((anssi.EARLY_WARNING, 10, "CERTFR-EW-1"), (anssi.NOTIFICATION, 40, "CERTFR-N-1")):
             sub = services.submission_draft(case, obligation=obligation(case, earlier), acting_user=people["dpo"])
             send(answer_all(sub, people["dpo"]), people, hours, ref)
-    # The final report after handling is drafted while the incident is still ongoing: recording its
-    # containment today withdraws the obligation (its rule applies only to an ongoing incident; reported).
     case.refresh_from_db()
     return obligation(case, kind)
 
@@ -665,16 +663,40 @@ def test_the_dossier_annexes_the_report_as_sent_with_its_approval(make_case, peo
     assert sub.content_sha256[:32] in text.replace(" ", "")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases/regimes.py: NIS2_FINAL_AFTER_HANDLING applies only while the incident is ongoing, so recording "
-    "its handling (case_contain) withdraws the very report whose month that handling starts",
-)
-def test_recording_the_handling_keeps_the_final_report_after_handling_due(make_case, people):
+def test_handled_after_the_final_report_fell_due_keeps_the_final_report_after_handling(make_case, people):
+    """Art. 23(4)(e): ongoing when the final report fell due, so a progress report then and the final
+    report one month after the handling; recording the handling must not withdraw it."""
+    case = make_case(ongoing=True, **FULL_FACTS)
+    progress = reach(case, anssi.PROGRESS, people)
+    handled = progress.due_at + timedelta(days=5)
+    services.case_contain(case, contained_at=handled, acting_user=people["dpo"])
+    after = obligation(case, anssi.FINAL_AFTER_HANDLING)
+    assert after.state == Obligation.State.PENDING
+    assert after.due_at == paris(2025, 5, 10, 10, 0)  # the handling (10 April 10:00) + one month
+    assert handled == paris(2025, 4, 10, 10, 0)
+    assert obligation(case, anssi.PROGRESS).state == Obligation.State.PENDING  # still owed, overdue
+    assert not case.obligations.filter(rule_code="NIS2_FINAL", state=Obligation.State.PENDING).exists()
+
+
+def test_progress_report_filed_then_handled_keeps_the_final_report_after_handling(make_case, people):
+    case = make_case(ongoing=True, **FULL_FACTS)
+    progress = reach(case, anssi.PROGRESS, people)
+    sub = services.submission_draft(case, obligation=progress, acting_user=people["dpo"])
+    send(answer_all(sub, people["dpo"]), people, 24 * 20, "CERTFR-P-1")
+    case.refresh_from_db()
+    services.case_contain(case, contained_at=AWARE + timedelta(days=25), acting_user=people["dpo"])
+    assert obligation(case, anssi.FINAL_AFTER_HANDLING).state == Obligation.State.PENDING
+    assert not case.obligations.filter(rule_code="NIS2_FINAL", state=Obligation.State.PENDING).exists()
+
+
+def test_handled_before_the_final_report_fell_due_goes_back_to_the_ordinary_final_report(make_case, people):
+    """Handled on day 3, before the month of Art. 23(4)(d) ends: not ongoing when the final report
+    falls due, so the ordinary final report (one month after the notification) and no progress report."""
     case = make_case(ongoing=True, **FULL_FACTS)
     reach(case, anssi.PROGRESS, people)
-    case.refresh_from_db()
-    handled = AWARE + timedelta(days=3)
-    services.case_contain(case, contained_at=handled, acting_user=people["dpo"])
-    ob = obligation(case, anssi.FINAL_AFTER_HANDLING)
-    assert ob.state == Obligation.State.PENDING and ob.due_at is not None
+    services.case_contain(case, contained_at=AWARE + timedelta(days=3), acting_user=people["dpo"])
+    final = obligation(case, anssi.FINAL)
+    assert final.state == Obligation.State.PENDING
+    assert final.due_at == paris(2025, 4, 5, 10, 0)  # the notification (5 March 10:00) + one month
+    assert obligation(case, anssi.PROGRESS).state == Obligation.State.WITHDRAWN
+    assert obligation(case, anssi.FINAL_AFTER_HANDLING).state == Obligation.State.WITHDRAWN

@@ -38,7 +38,7 @@ def draft_lines(case: BreachCase, obligations: list[Obligation], notices: list[C
     does (so "would not be required" is said where it changes something). Reads no database.
     """
     org = case.organization
-    facts = case_facts(case, has_controllers_to_inform=bool(notices))
+    facts = case_facts(case, has_controllers_to_inform=bool(notices), obligations=obligations)
     anchors = anchor_times(case, obligations)
     law = {o.rule_code: o for o in obligations if o.controller_notice_id is None}
     lang = "en" if (translation.get_language() or "").startswith("en") else "fr"

@@ -32,8 +32,34 @@ from .common import (
 )
 
 
-def case_facts(case: BreachCase, *, has_controllers_to_inform: bool | None = None) -> regimes.CaseFacts:
-    """The facts the rules read; pass `has_controllers_to_inform` when the notices are already loaded."""
+def was_ongoing_at_final_report(case: BreachCase, obligations: list[Obligation] | None = None) -> bool:
+    """NIS2 Art. 23(4)(e): whether the incident was still ongoing when its final report fell due.
+
+    Such an incident keeps its path once handled: the progress report (due when the final report
+    would have been) and the final report one month after the handling. Only an incident handled
+    before that date goes back to the ordinary final report. Read from the progress report's
+    obligation: filed, or still owed and due before the handling.
+    """
+    if case.ongoing:
+        return True
+    if case.contained_at is None or not case.organization.is_nis2_entity:
+        return False
+    if obligations is None:
+        obligations = list(case.obligations.filter(rule_code="NIS2_PROGRESS", controller_notice__isnull=True))
+    for ob in obligations:
+        if ob.rule_code != "NIS2_PROGRESS" or ob.controller_notice_id is not None:
+            continue
+        if ob.state == Obligation.State.DONE:
+            return True
+        if ob.state == Obligation.State.PENDING and ob.due_at is not None and case.contained_at > ob.due_at:
+            return True
+    return False
+
+
+def case_facts(
+    case: BreachCase, *, has_controllers_to_inform: bool | None = None, obligations: list[Obligation] | None = None
+) -> regimes.CaseFacts:
+    """The facts the rules read; pass `has_controllers_to_inform` and `obligations` when already loaded."""
     org = case.organization
     if has_controllers_to_inform is None:
         has_controllers_to_inform = case.controller_notices.exists()
@@ -50,7 +76,7 @@ def case_facts(case: BreachCase, *, has_controllers_to_inform: bool | None = Non
         inform_persons_decided=case.inform_persons is True,
         nis2_significant=case.nis2_significant,
         dora_major=case.dora_major,
-        ongoing=case.ongoing,
+        ongoing=was_ongoing_at_final_report(case, obligations),
         has_controllers_to_inform=has_controllers_to_inform,
     )
 
@@ -107,8 +133,8 @@ def sync_obligations(case: BreachCase, *, acting_user, reason: str) -> list[Obli
     only when its anchor moves across the end of that period (the case facts changed) does a
     pending obligation not yet acted upon take the version in force at its new anchor.
     """
-    facts = case_facts(case)
     obligations = list(case.obligations.all())
+    facts = case_facts(case, obligations=obligations)
     anchors = anchor_times(case, obligations)
     existing = {(o.rule_code, o.controller_notice_id): o for o in obligations}
     notices = list(case.controller_notices.all())
