@@ -313,8 +313,9 @@ for _i, _spec in enumerate(FICTIONAL_VIAMEDIS):
         _at, _why = _V_LATE[_spec.code]
         VIAMEDIS_CLIENTS.append(ClientSpec(_spec.code, 24, _at, late_reason=_why))
     else:
+        # Sent in batches of ten (one action each, `services.controllers_inform_many`), never later than one by one.
         VIAMEDIS_CLIENTS.append(
-            ClientSpec(_spec.code, _PERIODS[_i % 3], paris(2024, 2, 1, 12, 0) + timedelta(minutes=10 * _i))
+            ClientSpec(_spec.code, _PERIODS[_i % 3], paris(2024, 2, 1, 12, 0) + timedelta(minutes=10 * (_i - _i % 10)))
         )
 
 ALMERYS_CLIENTS: list[ClientSpec] = [
@@ -717,7 +718,23 @@ class DemoBuilder:
                 acting_user=user,
                 notice_period_hours=client.notice_hours,
             )
+        # Clients informed at the same time by the same channel were sent in one action (one batch of
+        # notices, one reference); the others one by one.
+        batches: dict[tuple, list[ClientSpec]] = {}
         for client in sorted((c for c in clients if c.informed_at), key=lambda c: c.informed_at):
+            batches.setdefault((client.informed_at, client.channel), []).append(client)
+        for (informed_at, channel), batch in batches.items():
+            if len(batch) > 1:
+                services.controllers_inform_many(
+                    case,
+                    notice_ids=[notices[c.code].pk for c in batch],
+                    informed_at=informed_at,
+                    acting_user=user,
+                    channel=channel,
+                    reference=f"{case.reference}/INFO-LOT-{informed_at.astimezone(PARIS):%d%H%M}",
+                )
+                continue
+            [client] = batch
             notice = notices[client.code]
             ob = Obligation.objects.get(controller_notice=notice)
             services.controller_inform(

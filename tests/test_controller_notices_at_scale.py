@@ -340,6 +340,7 @@ def test_the_case_page_shows_progress_overdue_first_and_selects(
 ):
     externals(operator, operator_admin, 3, hours=200)
     externals(operator, operator_admin, 1, start=50, hours=2)  # overdue since 01/02 20:00
+    externals(operator, operator_admin, 1, start=60, hours=None)  # without undue delay: the internal target
     ids = listed(processor_case, operator_dpo)
     services.controllers_inform_many(
         processor_case, notice_ids=ids[:1], informed_at=INFORMED - timedelta(hours=5), acting_user=operator_dpo
@@ -349,7 +350,9 @@ def test_the_case_page_shows_progress_overdue_first_and_selects(
     with django_assert_max_num_queries(PAGE_QUERIES):
         body = client.get(url).content.decode()
     body = body[body.index('id="controllers"') :]
-    assert "1 / 4" in body
+    assert "1 / 5" in body
+    # Each row carries its contract's period; one without says so.
+    assert "dans les meilleurs délais" in body and "200" in body
     overdue = body.index("Assureur externe 050")
     assert overdue < body.index("Assureur externe 001") < body.index("Assureur externe 000")
     assert 'class="overdue"' in body
@@ -414,8 +417,19 @@ def test_the_page_refuses_another_organisations_notice_and_writes_nothing(
     assert client.get(pdf).status_code == 404
 
 
+DOWNLOAD_QUERIES = 15
+
+
 def test_the_pdf_is_downloadable_by_each_side_only(
-    processor_case, operator_dpo, on_platform, insurer, insurer_dpo, make_org, make_user, login
+    processor_case,
+    operator_dpo,
+    on_platform,
+    insurer,
+    insurer_dpo,
+    make_org,
+    make_user,
+    login,
+    django_assert_max_num_queries,
 ):
     [notice_id] = listed(processor_case, operator_dpo)
     services.controllers_inform_many(
@@ -432,14 +446,16 @@ def test_the_pdf_is_downloadable_by_each_side_only(
         return b"".join(response.streaming_content)
 
     processor_client = login(operator_dpo)
-    sent = processor_client.get(sent_url)
+    with django_assert_max_num_queries(DOWNLOAD_QUERIES):
+        sent = processor_client.get(sent_url)
     assert sent.status_code == 200 and hashlib.sha256(body(sent)).hexdigest() == notice.notice_sha256
     assert processor_client.get(received_url).status_code == 404
 
     from django.test import Client
 
     controller_client = login(insurer_dpo, Client())
-    got = controller_client.get(received_url)
+    with django_assert_max_num_queries(DOWNLOAD_QUERIES):
+        got = controller_client.get(received_url)
     assert got.status_code == 200 and hashlib.sha256(body(got)).hexdigest() == received.pdf_sha256
     assert controller_client.get(sent_url).status_code == 404
     page = controller_client.get(reverse("cases:inbox_notice", kwargs={"received_id": received.pk})).content.decode()
