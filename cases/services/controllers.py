@@ -36,7 +36,7 @@ from .common import (
     save,
     service,
 )
-from .obligations import complete_locked, sync_obligations
+from .obligations import Source, complete_locked, sync_obligations
 from .relationships import check_notice_period
 
 FACT_FIELDS = (
@@ -132,7 +132,12 @@ def controller_inform(
     if ob is not None and ob.state == Obligation.State.PENDING:
         ob.case = case
         complete_locked(
-            ob, completed_at=informed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
+            ob,
+            completed_at=informed_at,
+            reference=reference,
+            late_reason=late_reason,
+            acting_user=acting_user,
+            source=Source.CONTROLLER_NOTICE,
         )
     if relationship is not None and relationship.is_active and relationship.controller_id is not None:
         _deliver(notice, case, relationship, acting_user=acting_user)
