@@ -227,6 +227,13 @@ def _obligation_row(ob: Obligation, now: datetime, submissions: list[Submission]
     )
 
 
+def _recorded(happened: datetime | None, recorded: datetime | None) -> str:
+    """When a past fact was recorded, shown only when it differs from when it happened (to the minute)."""
+    if happened is None or recorded is None or paris(happened) == paris(recorded):
+        return ""
+    return paris(recorded)
+
+
 def _decisions(case: BreachCase) -> list[dict]:
     def user(u) -> str:
         return (u.get_full_name() or u.get_username()) if u else ""
@@ -239,6 +246,7 @@ def _decisions(case: BreachCase) -> list[dict]:
             "reason": case.notify_authority_reason,
             "by": user(case.notify_authority_decided_by),
             "at": paris(case.notify_authority_decided_at),
+            "recorded_at": _recorded(case.notify_authority_decided_at, case.notify_authority_recorded_at),
             "exemption": "",
         },
         {
@@ -248,6 +256,7 @@ def _decisions(case: BreachCase) -> list[dict]:
             "reason": case.inform_persons_reason,
             "by": user(case.inform_persons_decided_by),
             "at": paris(case.inform_persons_decided_at),
+            "recorded_at": _recorded(case.inform_persons_decided_at, case.inform_persons_recorded_at),
             "exemption": label(BreachCase.Art34Exemption, case.inform_persons_exemption),
         },
     ]
