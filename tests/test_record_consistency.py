@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from cases import regimes, services
 from cases.history import chained_history_models, verify_all
@@ -36,6 +37,13 @@ HIGH_RISK = {
     "severity_cb_malicious": True,
 }
 FILING_ONLY = "only by the filing that fulfils it"
+
+
+@pytest.fixture(autouse=True)
+def _english(_default_language):
+    """The messages are matched in English (the product's default language is French)."""
+    with translation.override("en"):
+        yield
 
 
 def history_size() -> int:
@@ -80,7 +88,7 @@ def test_a_bare_mark_done_is_refused_by_the_service_the_web_and_the_api(open_cas
     assert "obligation" in refused.value.message_dict
     assert snapshot(case) == before
 
-    web = login(dpo, Client())
+    web = login(dpo, Client(HTTP_ACCEPT_LANGUAGE="en"))
     address = reverse("cases:obligation_complete", kwargs={"reference": case.reference, "obligation_id": ob.pk})
     # The page sends the user to the filing form naming the obligation; a forced post is refused.
     assert web.get(address)["Location"].endswith(f"/filings/new/?obligation={ob.pk}")
@@ -89,6 +97,7 @@ def test_a_bare_mark_done_is_refused_by_the_service_the_web_and_the_api(open_cas
     assert snapshot(case) == before
 
     api = bearer(issue_token(dpo)[1])
+    api.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = api.post(
         f"/api/v1/cases/{case.reference}/obligations/{ob.pk}/complete/",
         {"version": ob.version, "completed_at": "2024-02-01T20:00:00+01:00"},

@@ -364,7 +364,9 @@ def _refuse_if_notified(case: BreachCase) -> None:
 def _refuse_if_informed(case: BreachCase) -> None:
     """A decision not to inform the persons cannot stand beside a communication already sent to them."""
     sent = case.communications.exclude(channel=MemberCommunication.Channel.NONE).order_by("sent_at", "pk").first()
-    if sent is not None:
+    done = case.obligations.filter(rule_code="GDPR_34", state=Obligation.State.DONE).first()
+    at = sent.sent_at if sent is not None else done.completed_at if done is not None else None
+    if at is not None:
         raise ValidationError(
             {
                 "inform_persons": [
@@ -372,7 +374,7 @@ def _refuse_if_informed(case: BreachCase) -> None:
                         "A communication to the persons was recorded (sent on %(at)s): a decision not to inform "
                         "them would contradict the register."
                     )
-                    % {"at": common.paris_time(sent.sent_at)}
+                    % {"at": common.paris_time(at)}
                 ]
             }
         )
