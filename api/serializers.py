@@ -144,6 +144,9 @@ class ObligationCompleteSerializer(serializers.Serializer):
 class ObligationNotApplicableSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=0, max_value=COUNT_MAX)
     reason = serializers.CharField(max_length=LONG_TEXT_MAX)
+    decided_at = serializers.DateTimeField(
+        required=False, help_text="When the decision was taken (default now; never in the future)."
+    )
 
 
 class RegisterEntrySerializer(serializers.ModelSerializer):

@@ -167,7 +167,8 @@ class ObligationCompleteView(ObligationActionView):
 
     @extend_schema(request=s.ObligationCompleteSerializer, responses={200: s.ObligationSerializer, **errors(400, 409)})
     def post(self, request, reference: str, obligation_id: int):
-        """Complete an obligation; after its due date `late_reason` is required."""
+        """Mark done an obligation no filing fulfils (the Art. 33(5) register entry); after its due date
+        `late_reason` is required. A filing obligation is refused (400): it is completed only by its filing."""
         obligation = self.obligation()
         data = _valid(s.ObligationCompleteSerializer, request.data)
         version = data.pop("version")
@@ -187,7 +188,11 @@ class ObligationNotApplicableView(ObligationActionView):
         obligation = self.obligation()
         data = _valid(s.ObligationNotApplicableSerializer, request.data)
         services.obligation_mark_not_applicable(
-            obligation, reason=data["reason"], acting_user=request.user, expected_version=data["version"]
+            obligation,
+            reason=data["reason"],
+            decided_at=data.get("decided_at"),
+            acting_user=request.user,
+            expected_version=data["version"],
         )
         return self.answer(obligation)
 

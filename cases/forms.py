@@ -42,7 +42,10 @@ from .models import (
 from .models.relationships import contacts_errors
 from .permissions import WRITE_ROLES
 from .selectors.conflicts import state_at
-from .services.obligations import COMPLETED_ONLY_BY
+from .services.obligations import BARE_COMPLETION_RULES
+
+# Obligations no filing completes: the Art. 34 communication (its own form) and the register entry.
+NOT_BY_A_FILING = frozenset({"GDPR_34"}) | BARE_COMPLETION_RULES
 
 DATETIME_INPUT_FORMATS = [
     "%Y-%m-%dT%H:%M",
@@ -412,9 +415,20 @@ def _decimal_text(value: Decimal) -> str:
 # --- decisions -------------------------------------------------------------------------------
 
 
+def _happened_at(label) -> ParisDateTimeField:
+    """When a fact entered now happened: shown as now, may be set earlier (a past fact entered later)."""
+    return ParisDateTimeField(
+        label=label,
+        required=False,
+        initial=timezone.now,
+        help_text=_("When it happened, which may be earlier than today; its recording time is kept apart."),
+    )
+
+
 class DecisionAuthorityForm(VersionedForm):
     notify_authority = YesNoField(label=_("Notify the supervisory authority (Art. 33)?"))
     notify_authority_reason = _text(_("Reason for the decision"), rows=4)
+    notify_authority_decided_at = _happened_at(_("Decided at (Paris time)"))
 
 
 class DecisionPersonsForm(VersionedForm):
@@ -425,6 +439,7 @@ class DecisionPersonsForm(VersionedForm):
         required=False,
     )
     inform_persons_reason = _text(_("Reason for the decision"), rows=4)
+    inform_persons_decided_at = _happened_at(_("Decided at (Paris time)"))
 
 
 # --- obligations -----------------------------------------------------------------------------
@@ -440,6 +455,7 @@ class ObligationCompleteForm(VersionedForm):
 
 class ObligationNotApplicableForm(VersionedForm):
     not_applicable_reason = _text(_("Why this obligation does not apply"), rows=4)
+    decided_at = _happened_at(_("Decided at (Paris time)"))
 
 
 class ObligationRequestedDueForm(VersionedForm):
@@ -481,7 +497,7 @@ class FilingForm(CheckedForm):
         updatable = {rule.code for rule in regimes.RULES if rule.accepts_updates}
         field.queryset = (
             case.obligations.filter(controller_notice__isnull=True)
-            .exclude(rule_code__in=COMPLETED_ONLY_BY)  # completed by their own record (a communication)
+            .exclude(rule_code__in=NOT_BY_A_FILING)  # completed by their own record (a communication, the closure)
             .filter(Q(state=Obligation.State.PENDING) | Q(state=Obligation.State.DONE, rule_code__in=updatable))
             .order_by("due_at", "pk")
         )
@@ -635,6 +651,10 @@ class ContainForm(VersionedForm):
 
 class ReasonForm(VersionedForm):
     reason = _text(_("Reason"), rows=4)
+
+
+class CloseForm(ReasonForm):
+    closed_at = _happened_at(_("Closed at (Paris time)"))
 
 
 class DossierExportForm(CheckedForm):
@@ -839,6 +859,10 @@ class SubmissionEditForm(SubmissionStepForm):
 
 class SubmissionApproveForm(SubmissionStepForm):
     comment = _text(_("Comment of the review"), help_text=_("Kept with the approval, in the history and the dossier."))
+
+
+class SubmissionSendBackForm(SubmissionStepForm):
+    comment = _text(_("What the author should change"), rows=4)
 
 
 class SubmissionSendForm(SubmissionStepForm):

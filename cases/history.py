@@ -157,11 +157,23 @@ def _kind(field: models.Field) -> int:
 # since the migration: hashed only when they differ from it, so the rows chained before the column
 # existed still verify. Tamper evidence holds: leaving out a column means exactly that value.
 LATE_COLUMNS: dict[str, dict[str, object]] = {
-    "cases.historicalobligation": {"rule_version": "", "latest_update_at": None},
     "cases.historicalorganization": {"dora_authority": "acpr"},
     # The notice sent to a controller, kept as sent (issue 9, item 3): empty for the notices before it.
     "cases.historicalcontrollernotice": {"notice_pdf": "", "notice_sha256": ""},
     "cases.historicalreceivednotice": {"pdf_sha256": ""},
+    # Issue 12: when a decision or a closure was recorded, apart from when it happened; a sent-back review.
+    "cases.historicalbreachcase": {
+        "notify_authority_recorded_at": None,
+        "inform_persons_recorded_at": None,
+        "closed_recorded_at": None,
+    },
+    "cases.historicalobligation": {"rule_version": "", "latest_update_at": None, "decided_recorded_at": None},
+    "cases.historicalsubmission": {
+        "returned_by_id": None,
+        "returned_at": None,
+        "return_comment": "",
+        "communication_id": None,  # the Art. 34 letter's communication
+    },
 }
 _HASHED_ALWAYS = object()
 

@@ -63,6 +63,11 @@ urlpatterns = [
         name="submission_approve",
     ),
     path(
+        "cases/<str:reference>/submissions/<int:submission_id>/send-back/",
+        submissions.submission_send_back,
+        name="submission_send_back",
+    ),
+    path(
         "cases/<str:reference>/submissions/<int:submission_id>/send/",
         submissions.submission_send,
         name="submission_send",

@@ -19,6 +19,7 @@ from accounts.models import SecurityEvent
 from cases import calendar_feed, services
 from cases.models import CalendarFeedToken, Membership, Obligation
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 PAGE = "/calendar/"
 TOKEN_IN_URL = re.compile(r"/calendar/feed/([A-Za-z0-9_-]{43})\.ics")
@@ -176,7 +177,7 @@ def test_a_client_reads_back_exactly_the_texts_written(org, dpo, open_case, logi
 def test_only_running_obligations_are_in_the_feed(org, dpo, open_case, login):
     case = open_case()
     cnil = case.obligations.get(rule_code="GDPR_33_1")
-    services.obligation_complete(cnil, completed_at=paris(2024, 2, 2, 9), reference="CNIL-1", acting_user=dpo)
+    complete_by_filing(cnil, completed_at=paris(2024, 2, 2, 9), reference="CNIL-1", acting_user=dpo)
     token = issue(login(dpo))
 
     uids = {e["UID"].split("@")[0] for e in events(fetch(token).content)}
@@ -431,9 +432,7 @@ def test_the_etag_changes_whenever_a_deadline_in_the_feed_changes(org, dpo, open
     assert changed()
     # One of its deadlines is met: it leaves.
     cnil = other.obligations.get(rule_code="GDPR_33_1")
-    services.obligation_complete(
-        cnil, completed_at=paris(2024, 2, 5, 10, 0), late_reason="Analyse longue.", acting_user=dpo
-    )
+    complete_by_filing(cnil, completed_at=paris(2024, 2, 5, 10, 0), late_reason="Analyse longue.", acting_user=dpo)
     assert changed()
     # The organisation's name is the calendar's name.
     org.name = "Mutuelle Renommée"

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from cases import services
 from cases.models import BreachCase, Obligation
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def apply(operation: str, case: BreachCase, dpo, open_case, step: int) -> None:
         elif operation == "complete_one":
             dated = [o for o in pending(case) if o.due_at]
             if dated:
-                services.obligation_complete(
+                complete_by_filing(
                     dated[0], completed_at=paris(2024, 2, 3, 9, 0), late_reason="Analyse longue.", acting_user=dpo
                 )
         elif operation == "not_applicable_one":

@@ -7,11 +7,11 @@ import re
 
 from pypdf import PdfReader
 
-from cases import services
 from cases.clock_chart import clock_chart
 from cases.deadlines import Status
 from cases.dossier.builder import render_dossier
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 NOW = paris(2024, 2, 6, 12)
 
@@ -19,7 +19,7 @@ NOW = paris(2024, 2, 6, 12)
 def test_each_started_clock_is_a_bar_from_its_start_to_done_or_now(org, dpo, open_case):
     case = open_case()  # aware 1 Feb 18:00: CNIL due 4 Feb 18:00
     cnil = case.obligations.get(rule_code="GDPR_33_1")
-    services.obligation_complete(
+    complete_by_filing(
         cnil, completed_at=paris(2024, 2, 5, 9), reference="CNIL-1", late_reason="Logs analysed first.", acting_user=dpo
     )
     chart = clock_chart(list(case.obligations.all()), now=NOW)

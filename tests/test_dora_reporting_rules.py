@@ -27,6 +27,7 @@ from cases.regimes import Authority, authority_name, get_rule
 from cases.services.common import save
 from reminders.emails import authority_label
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 FIRST_SIGNAL = paris(2025, 2, 6, 8, 0)  # Thursday
 INCIDENT_KNOWN = paris(2025, 2, 6, 9, 0)
@@ -142,11 +143,13 @@ def test_an_updated_intermediate_report_cannot_follow_the_final_report(dora_case
     assert ob(case, "DORA_FINAL").due_at == final.due_at
 
 
-def test_marking_the_intermediate_report_done_twice_points_to_the_updated_report(dora_case):
+def test_marking_the_intermediate_report_done_twice_is_refused_its_update_is_a_filing(dora_case):
     case, dpo = intermediate_filed(dora_case)
 
-    with pytest.raises(ValidationError, match="rapport mis à jour"):
+    # A bare "mark done" is refused (issue 12): the updated report is recorded as a filing on it.
+    with pytest.raises(ValidationError) as refused:
         services.obligation_complete(ob(case, "DORA_INTERMEDIATE"), completed_at=paris(2025, 2, 14, 9), acting_user=dpo)
+    assert "obligation" in refused.value.message_dict
 
 
 def test_the_updated_report_is_recorded_from_the_filing_form(dora_case, login):
@@ -334,9 +337,7 @@ def test_an_initial_notification_before_the_classification_is_refused(dora_case)
     case, dpo = dora_case()
 
     with pytest.raises(ValidationError) as refused:
-        services.obligation_complete(
-            ob(case, "DORA_INITIAL"), completed_at=CLASSIFIED - timedelta(hours=1), acting_user=dpo
-        )
+        complete_by_filing(ob(case, "DORA_INITIAL"), completed_at=CLASSIFIED - timedelta(hours=1), acting_user=dpo)
 
     assert "ne peut précéder sa classification" in " ".join(refused.value.message_dict["completed_at"])
     assert ob(case, "DORA_INITIAL").state == Obligation.State.PENDING

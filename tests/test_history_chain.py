@@ -27,6 +27,7 @@ from cases.history import (
 )
 from cases.models import BreachCase, Obligation, Organization, TimelineEvent
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def worked_case(open_case, dpo):
         case, acting_user=dpo, change_reason="Awareness confirmed by the host's logs.", aware_at=paris(2024, 2, 1, 17)
     )
     ob = case.obligations.get(rule_code="GDPR_33_1")
-    services.obligation_complete(ob, completed_at=paris(2024, 2, 2, 10), reference="CNIL-123", acting_user=dpo)
+    complete_by_filing(ob, completed_at=paris(2024, 2, 2, 10), reference="CNIL-123", acting_user=dpo)
     return BreachCase.objects.get(pk=case.pk)
 
 

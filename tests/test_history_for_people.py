@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from cases import services
 from cases.selectors.history import history_page
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 
 def _named(user, first="Maëlle", last="Payet"):
@@ -30,7 +30,7 @@ def test_each_later_action_is_its_own_entry_with_its_reason(org, dpo, open_case,
     _named(dpo)
     case = open_case()
     cnil = case.obligations.get(rule_code="GDPR_33_1")
-    services.obligation_complete(cnil, completed_at=paris(2024, 2, 2, 9), reference="CNIL-1", acting_user=dpo)
+    complete_by_filing(cnil, completed_at=paris(2024, 2, 2, 9), reference="CNIL-1", acting_user=dpo)
     page = history_page(case, page=1, per_page=200)
     newest = page.activities[0]
     assert newest.who == "Maëlle Payet" and newest.changed
@@ -58,7 +58,7 @@ def test_the_dossier_has_the_activity_log_with_full_names_and_says_how_to_check_
     _named(dpo)
     case = open_case()
     cnil = case.obligations.get(rule_code="GDPR_33_1")
-    services.obligation_complete(cnil, completed_at=paris(2024, 2, 2, 9), reference="CNIL-1", acting_user=dpo)
+    complete_by_filing(cnil, completed_at=paris(2024, 2, 2, 9), reference="CNIL-1", acting_user=dpo)
     reader = PdfReader(io.BytesIO(render_dossier(case, lang="fr").pdf))
     text = re.sub(r"\s+", " ", "".join(page.extract_text() or "" for page in reader.pages))
     log = text[text.index("Journal des actions") :]

@@ -92,7 +92,7 @@ def test_an_edit_on_the_current_version_goes_through(case, dpo):
             lambda case, ob, user, v: services.obligation_complete(
                 ob, completed_at=paris(2024, 2, 2, 9, 0), acting_user=user, expected_version=v
             ),
-            "obligation",
+            "register_entry",
         ),
         (
             lambda case, ob, user, v: services.obligation_mark_not_applicable(
@@ -104,7 +104,8 @@ def test_an_edit_on_the_current_version_goes_through(case, dpo):
     ids=["decision", "close", "complete", "not-applicable"],
 )
 def test_every_edit_service_refuses_a_stale_version(case, dpo, call, record):
-    ob = case.obligations.get(rule_code="GDPR_33_1")
+    # A bare completion is only for the register entry (Art. 33(5)): a filing obligation is completed by its filing.
+    ob = case.obligations.get(rule_code="GDPR_33_5" if record == "register_entry" else "GDPR_33_1")
     target = case if record == "case" else ob
     with pytest.raises(StaleVersionError):
         call(case, ob, dpo, target.version - 1 or 999)
@@ -144,13 +145,13 @@ def test_a_stale_obligation_form_answers_409_with_what_changed(case, dpo, collea
     from django.test import Client
 
     ob = case.obligations.get(rule_code="GDPR_33_1")
-    url = reverse("cases:obligation_complete", kwargs={"reference": case.reference, "obligation_id": ob.pk})
+    url = reverse("cases:obligation_not_applicable", kwargs={"reference": case.reference, "obligation_id": ob.pk})
     b = login(colleague, Client())
     page = b.get(url).content.decode()
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     # Meanwhile A moves the awareness time: the CNIL deadline moves with it.
     services.case_update_facts(case, aware_at=paris(2024, 2, 1, 20, 0), change_reason="Logs re-read.", acting_user=dpo)
-    response = b.post(url, {"version": version, "completed_at": "2024-02-02T09:00", "reference": "CNIL-1"})
+    response = b.post(url, {"version": version, "not_applicable_reason": "CNIL-1"})
     assert response.status_code == 409
     ob.refresh_from_db()
     assert ob.state == ob.State.PENDING

@@ -14,6 +14,7 @@ from cases import services
 from cases.history import HistoryChainHead
 from cases.models import Membership, Obligation, Organization
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 AWARE = paris(2024, 2, 1, 18, 0)
 LATE = AWARE + timedelta(days=4)
@@ -65,7 +66,7 @@ def world(open_case, dpo, make_org, make_user, make_relationship, settings, tmp_
 
 
 REFUSED = {
-    "late completion without a reason": lambda w: services.obligation_complete(
+    "late completion without a reason": lambda w: complete_by_filing(
         w["cnil"], completed_at=LATE, reference="CNIL-1", acting_user=w["dpo"]
     ),
     "late filing without a reason": lambda w: services.filing_record(
@@ -113,7 +114,7 @@ REFUSED = {
     "auditor adding an event": lambda w: services.timeline_event_add(
         w["case"], occurred_at=AWARE, title="t", acting_user=w["auditor"]
     ),
-    "legal completing an obligation": lambda w: services.obligation_complete(
+    "legal completing an obligation": lambda w: complete_by_filing(
         w["cnil"], completed_at=AWARE, acting_user=w["legal"]
     ),
     "auditor granting a role": lambda w: services.membership_grant(
@@ -133,7 +134,7 @@ def test_a_rejected_action_saves_nothing(world, action, tmp_path):
 
 def test_the_snapshot_does_see_a_successful_action(world):
     before = snapshot()
-    services.obligation_complete(world["cnil"], completed_at=LATE, late_reason="Weekend.", acting_user=world["dpo"])
+    complete_by_filing(world["cnil"], completed_at=LATE, late_reason="Weekend.", acting_user=world["dpo"])
     after = snapshot()
     assert after != before
     assert after["counts"]["cases.HistoricalObligation"] > before["counts"]["cases.HistoricalObligation"]

@@ -18,6 +18,7 @@ from reminders.emails import action_url
 from reminders.models import ReminderKind, ReminderPreference, ReminderSent
 from reminders.services import send_due_reminders
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 K = ReminderKind
 AWARE = paris(2024, 2, 1, 18, 0)  # Thursday 18:00: the CNIL clock ends Sunday 4 February 18:00
@@ -246,9 +247,7 @@ def test_a_failed_delivery_is_released_for_the_next_run(cnil, run, settings, cap
 
 
 def test_a_completed_obligation_is_not_reminded(cnil, team, run):
-    services.obligation_complete(
-        cnil, completed_at=paris(2024, 2, 3, 10, 0), reference="CNIL-1", acting_user=team["dpo"]
-    )
+    complete_by_filing(cnil, completed_at=paris(2024, 2, 3, 10, 0), reference="CNIL-1", acting_user=team["dpo"])
     assert run(DUE - timedelta(hours=3)).total_sent == 0
     assert run(DUE + timedelta(hours=3)).total_sent == 0
     assert mail.outbox == []

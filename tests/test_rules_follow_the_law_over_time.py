@@ -19,6 +19,7 @@ from cases.models import Membership, Obligation
 from cases.regimes import RULES, CaseFacts, RuleStatus, Stage, applicable_rules, get_rule, rules_in_force
 from cases.services.common import save
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 CHANGE = date(2024, 3, 1)  # the day a (test) new version of a rule applies
 
@@ -210,7 +211,7 @@ def test_a_case_whose_anchor_moves_across_the_boundary_gets_the_rule_of_its_new_
 def test_a_completed_obligation_keeps_its_rule_when_the_anchor_moves_across_the_boundary(case_at, monkeypatch):
     old, _ = two_versions(monkeypatch, "GDPR_33_1", hours=96, label_fr="Notification v2")
     case, dpo = case_at(paris(2024, 2, 28, 10, 0))
-    services.obligation_complete(cnil(case), completed_at=paris(2024, 3, 1, 12, 0), acting_user=dpo)
+    complete_by_filing(cnil(case), completed_at=paris(2024, 3, 1, 12, 0), acting_user=dpo)
     done = cnil(case)
 
     services.case_update_facts(case, acting_user=dpo, aware_at=paris(2024, 3, 1, 9, 0), change_reason="Re-dated.")

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cases import services
 from cases.models import BreachCase, Filing, Membership, Obligation
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 AWARE = paris(2024, 2, 1, 18, 0)
 DECIDED = paris(2024, 2, 2, 10, 0)
@@ -274,7 +275,7 @@ def write_actions(case, user):
         "case_update_facts": lambda: services.case_update_facts(case, title="New title", acting_user=user),
         "case_contain": lambda: services.case_contain(case, contained_at=AWARE, acting_user=user),
         "case_close": lambda: services.case_close(case, reason="r", acting_user=user),
-        "obligation_complete": lambda: services.obligation_complete(ob, completed_at=AWARE, acting_user=user),
+        "obligation_complete": lambda: complete_by_filing(ob, completed_at=AWARE, acting_user=user),
         "filing_record": lambda: services.filing_record(case, kind="other", sent_at=AWARE, acting_user=user),
         "timeline_event_add": lambda: services.timeline_event_add(case, occurred_at=AWARE, title="t", acting_user=user),
         "evidence_add": lambda: services.evidence_add(case, uploaded_file=_pdf(), acting_user=user),

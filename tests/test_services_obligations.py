@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from cases import regimes, services
 from cases.models import Membership, Obligation, Organization
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 AWARE = paris(2024, 2, 1, 18, 0)  # a Thursday
 FIRST_SIGNAL = paris(2024, 2, 1, 9, 0)
@@ -68,7 +69,7 @@ def test_the_complementary_notification_waits_for_the_initial_one(case_of):
     assert complementary.status(now=AWARE).value == "waiting"
 
     initial_at = AWARE + timedelta(hours=40)
-    services.obligation_complete(obligations(case)["GDPR_33_1"], completed_at=initial_at, acting_user=dpo)
+    complete_by_filing(obligations(case)["GDPR_33_1"], completed_at=initial_at, acting_user=dpo)
     complementary.refresh_from_db()
     assert complementary.anchor_at == initial_at
     assert complementary.due_at == initial_at + timedelta(hours=72)  # CNIL practice
@@ -78,9 +79,7 @@ def test_the_complementary_notification_waits_for_the_initial_one(case_of):
 def test_the_complementary_notification_cannot_precede_the_initial_one(case_of):
     case, dpo = case_of()
     with pytest.raises(ValidationError) as exc:
-        services.obligation_complete(
-            obligations(case)["GDPR_33_4"], completed_at=AWARE + timedelta(hours=1), acting_user=dpo
-        )
+        complete_by_filing(obligations(case)["GDPR_33_4"], completed_at=AWARE + timedelta(hours=1), acting_user=dpo)
     assert "completed_at" in exc.value.message_dict
 
 
@@ -113,7 +112,7 @@ def test_a_nis2_entity_gets_the_24h_72h_chain(case_of):
     assert "NIS2_PROGRESS" not in obs
 
     notified = AWARE_2025 + timedelta(hours=60)
-    services.obligation_complete(obs["NIS2_72H"], completed_at=notified, acting_user=dpo)
+    complete_by_filing(obs["NIS2_72H"], completed_at=notified, acting_user=dpo)
     final = obligations(case)["NIS2_FINAL"]
     assert final.anchor_at == notified
     assert final.due_at == paris(2025, 3, 9, 6, 0)  # one calendar month after 9 Feb 06:00
@@ -168,7 +167,7 @@ def test_a_major_dora_incident_starts_the_dora_chain_from_classification(case_of
     assert obs["DORA_INTERMEDIATE"].due_at is None
 
     initial_at = paris(2025, 2, 6, 23, 0)
-    services.obligation_complete(obs["DORA_INITIAL"], completed_at=initial_at, acting_user=dpo)
+    complete_by_filing(obs["DORA_INITIAL"], completed_at=initial_at, acting_user=dpo)
     # 72 h end on Sunday 9 Feb 23:00: the weekend relief moves it to Monday 12:00.
     assert obligations(case)["DORA_INTERMEDIATE"].due_at == paris(2025, 2, 10, 12, 0)
 
@@ -193,7 +192,7 @@ def test_the_organisation_targets_are_used_for_undue_delay_rules(case_of):
     assert obs["GDPR_33_1"].due_at == AWARE + timedelta(hours=72)  # legal deadlines ignore internal targets
 
     initial_at = AWARE + timedelta(hours=30)
-    services.obligation_complete(obs["GDPR_33_1"], completed_at=initial_at, acting_user=dpo)
+    complete_by_filing(obs["GDPR_33_1"], completed_at=initial_at, acting_user=dpo)
     assert obligations(case)["GDPR_33_4"].due_at == initial_at + timedelta(hours=24)
 
 
@@ -229,7 +228,7 @@ def test_not_applicable_records_who_when_and_why(case_of, make_user):
 def test_a_completed_obligation_cannot_be_marked_not_applicable(case_of):
     case, dpo = case_of()
     ob = obligations(case)["GDPR_33_1"]
-    services.obligation_complete(ob, completed_at=AWARE + timedelta(hours=10), acting_user=dpo)
+    complete_by_filing(ob, completed_at=AWARE + timedelta(hours=10), acting_user=dpo)
     with pytest.raises(ValidationError, match="Une obligation remplie ne peut pas être déclarée sans objet"):
         services.obligation_mark_not_applicable(ob, reason="Changed our mind.", acting_user=dpo)
     ob.refresh_from_db()
@@ -241,7 +240,7 @@ def test_a_not_applicable_obligation_cannot_be_completed(case_of):
     ob = obligations(case)["GDPR_33_1"]
     services.obligation_mark_not_applicable(ob, reason="No risk.", acting_user=dpo)
     with pytest.raises(ValidationError, match="Cette obligation est sans objet"):
-        services.obligation_complete(ob, completed_at=AWARE + timedelta(hours=10), acting_user=dpo)
+        complete_by_filing(ob, completed_at=AWARE + timedelta(hours=10), acting_user=dpo)
 
 
 def test_an_auditor_cannot_mark_an_obligation_not_applicable(case_of, make_user):
@@ -280,9 +279,7 @@ def test_a_withdrawn_obligation_is_reactivated_when_its_rule_applies_again(case_
 def test_an_acted_upon_obligation_is_never_withdrawn_or_deleted(case_of):
     case, dpo = case_of({"is_nis2_entity": True}, **IN_2025)
     early = obligations(case)["NIS2_24H"]
-    services.obligation_complete(
-        early, completed_at=AWARE_2025 + timedelta(hours=5), reference="ANSSI-1", acting_user=dpo
-    )
+    complete_by_filing(early, completed_at=AWARE_2025 + timedelta(hours=5), reference="ANSSI-1", acting_user=dpo)
     decided = obligations(case)["NIS2_INTERMEDIATE"]
     services.obligation_mark_not_applicable(decided, reason="Not requested.", acting_user=dpo)
     services.case_update_facts(case, acting_user=dpo, nis2_significant=False)

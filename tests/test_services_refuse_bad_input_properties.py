@@ -21,6 +21,7 @@ from cases import services
 from cases.history import chained_history_models
 from cases.models import BreachCase
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 PROPERTY_SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -128,7 +129,7 @@ def test_an_obligation_completes_or_is_refused_cleanly(case, dpo, reason, comple
     completed_at = paris(2024, 2, 2, 9, 0) + timedelta(minutes=completed_offset)
     saves_or_refuses_cleanly(
         case,
-        lambda: services.obligation_complete(
+        lambda: complete_by_filing(
             ob, completed_at=completed_at, reference=reference, late_reason=reason, acting_user=dpo
         ),
     )

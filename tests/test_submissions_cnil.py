@@ -529,6 +529,7 @@ def test_every_new_url_answers_404_to_another_organisation_and_403_to_a_wrong_ro
         url("submission_edit", full_case, submission_id=sub.pk): {"legal", "auditor"},
         url("submission_submit", full_case, submission_id=sub.pk): {"legal", "auditor"},
         url("submission_approve", full_case, submission_id=sub.pk): {"auditor"},
+        url("submission_send_back", full_case, submission_id=sub.pk): {"auditor"},
         url("submission_send", full_case, submission_id=sub.pk): {"legal", "auditor"},
     }
     for address, refused in urls.items():
@@ -684,3 +685,42 @@ def test_the_art_34_obligation_is_still_completed_by_a_communication_or_set_asid
         acting_user=dpo,
     )
     assert exempt_case.obligations.get(rule_code="GDPR_34").state == Obligation.State.NOT_APPLICABLE
+
+
+def test_a_reviewer_sends_it_back_to_its_author_with_a_comment_kept_in_the_history(full_case, people, web):
+    sub = draft(full_case, people["admin"])  # an administrator may review, but never their own text
+    sub = services.submission_submit_for_review(sub, acting_user=people["admin"])
+    # Never its author, never a role that may not approve, and a comment is required: nothing saved.
+    version = sub.version
+    with pytest.raises(ValidationError, match="another person reviews it"):
+        services.submission_send_back(sub, comment="À revoir.", acting_user=people["admin"])
+    with pytest.raises(PermissionDenied):  # a DPO, where the organisation has no DPO peer review
+        services.submission_send_back(sub, comment="À revoir.", acting_user=people["dpo"])
+    with pytest.raises(PermissionDenied):
+        services.submission_send_back(sub, comment="À revoir.", acting_user=people["auditor"])
+    with pytest.raises(ValidationError) as refused:
+        services.submission_send_back(sub, comment="  ", acting_user=people["legal"])
+    assert "comment" in refused.value.message_dict
+    sub.refresh_from_db()
+    assert sub.state == Submission.State.IN_REVIEW and sub.version == version
+
+    # On the page: the reviewer has the button, sends it back with a comment; the author sees why.
+    page = web(people["legal"]).get(sub.get_absolute_url()).content.decode()
+    assert 'id="submission-send-back"' in page
+    response = web(people["legal"]).post(
+        url("submission_send_back", full_case, submission_id=sub.pk),
+        {"version": sub.version, "comment": "Préciser les mesures prises."},
+    )
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    assert sub.state == Submission.State.DRAFT and sub.returned_by == people["legal"]
+    assert sub.return_comment == "Préciser les mesures prises."
+    assert sub.history.first().history_change_reason.endswith("Préciser les mesures prises.")
+    assert "Préciser les mesures prises." in web(people["admin"]).get(sub.get_absolute_url()).content.decode()
+    # Only a notification in review goes back.
+    with pytest.raises(ValidationError, match="submitted for review"):
+        services.submission_send_back(sub, comment="Encore.", acting_user=people["legal"])
+    # Resubmitted, it is approved as before.
+    sub = services.submission_submit_for_review(sub, acting_user=people["admin"])
+    sub = services.submission_approve(sub, comment="Conforme.", acting_user=people["legal"])
+    assert sub.state == Submission.State.APPROVED

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from cases import services
 from cases.models import BreachCase, Obligation
 from tests.conftest import paris
+from tests.filing_helpers import complete_by_filing
 
 NOW = paris(2024, 2, 10, 12, 0)
 
@@ -133,7 +134,7 @@ def test_changing_aware_at_recomputes_running_deadlines(open_case, dpo):
 def test_changing_aware_at_leaves_completed_obligations_untouched(open_case, dpo):
     case = open_case()
     cnil = case.obligations.get(rule_code="GDPR_33_1")
-    services.obligation_complete(cnil, completed_at=paris(2024, 2, 3, 12, 0), reference="CNIL-1", acting_user=dpo)
+    complete_by_filing(cnil, completed_at=paris(2024, 2, 3, 12, 0), reference="CNIL-1", acting_user=dpo)
     cnil.refresh_from_db()
     frozen = (cnil.anchor_at, cnil.due_at, cnil.completed_at)
     rows = cnil.history.count()

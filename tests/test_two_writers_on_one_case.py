@@ -62,6 +62,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import BreachCase, Obligation
 from cases.services.common import StaleVersionError, TryAgainError
+from tests.filing_helpers import complete_by_filing
 
 who = os.environ["WHO"]
 user = get_user_model().objects.get(username=who)
@@ -82,7 +83,7 @@ for i in range(int(os.environ["ROUNDS"])):
         else:
             ob = Obligation.objects.filter(case=case, state="pending", due_at__isnull=False).order_by("pk").first()
             if ob is not None:
-                services.obligation_complete(
+                complete_by_filing(
                     ob, completed_at=timezone.now(), late_reason="Course.", acting_user=user
                 )
             case = BreachCase.objects.get()

@@ -227,20 +227,21 @@ def test_an_invalid_date_is_refused_next_to_the_field(case, cnil, dpo, login):
 def test_a_completion_before_the_case_began_is_refused(case, cnil, dpo, login):
     before = history_size()
     response = login(dpo).post(
-        url("obligation_complete", case, obligation_id=cnil.pk), {"completed_at": "2024-01-15T10:00"}
+        url("filing_record", case), {"kind": "cnil_initial", "obligation": cnil.pk, "sent_at": "2024-01-15T10:00"}
     )
-    _refused(response, "completed_at", "avant le premier signalement")
+    _refused(response, "sent_at", "précéder le premier signalement")
     cnil.refresh_from_db()
     assert cnil.state == Obligation.State.PENDING and history_size() == before
 
 
 def test_a_late_completion_needs_its_reasons(case, cnil, dpo, login):
     client = login(dpo)
-    target = url("obligation_complete", case, obligation_id=cnil.pk)
-    _refused(client.post(target, {"completed_at": "2024-02-10T10:00"}), "late_reason", "motifs du retard")
+    target = url("filing_record", case)
+    filing = {"kind": "cnil_initial", "obligation": cnil.pk, "sent_at": "2024-02-10T10:00"}
+    _refused(client.post(target, filing), "late_reason", "motifs du retard")
     cnil.refresh_from_db()
     assert cnil.state == Obligation.State.PENDING
-    response = client.post(target, {"completed_at": "2024-02-10T10:00", "late_reason": "Enquête en cours"})
+    response = client.post(target, {**filing, "late_reason": "Enquête en cours"})
     assert response.status_code == 302
     body = client.get(url("case_detail", case)).content.decode()
     row = body[body.index(f'id="obligation-{cnil.pk}"') :]

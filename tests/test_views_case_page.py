@@ -49,7 +49,8 @@ def test_every_member_reads_the_case_page(role, case, org, make_user, login):
 
 def test_actions_are_offered_only_to_the_roles_allowed(case, org, make_user, login):
     cnil = case.obligations.get(rule_code="GDPR_33_1")
-    complete = reverse("cases:obligation_complete", kwargs={"reference": case.reference, "obligation_id": cnil.pk})
+    # A filing obligation is completed by its filing: the page offers the filing form, never a bare "mark done".
+    complete = reverse("cases:filing_record", kwargs={"reference": case.reference}) + f"?obligation={cnil.pk}"
     not_applicable = reverse(
         "cases:obligation_not_applicable", kwargs={"reference": case.reference, "obligation_id": cnil.pk}
     )

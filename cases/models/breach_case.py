@@ -109,7 +109,8 @@ class BreachCase(AuditedModel):
     occurred_to = models.DateTimeField(_("breach ended"), null=True, blank=True)
     ongoing = models.BooleanField(_("still ongoing"), default=False)
     contained_at = models.DateTimeField(_("contained at"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)  # when it was closed (may be past)
+    closed_recorded_at = models.DateTimeField(_("closure recorded at"), null=True, blank=True)
 
     nature = models.CharField(_("nature"), max_length=20, choices=Nature.choices, default=Nature.ESTABLISHED)
     breach_confidentiality = models.BooleanField(_("loss of confidentiality"), default=False)
@@ -154,10 +155,13 @@ class BreachCase(AuditedModel):
     severity_score = models.DecimalField(_("severity score"), max_digits=4, decimal_places=2, null=True, blank=True)
     severity_level = models.CharField(_("severity level"), max_length=20, choices=SeverityLevel.choices, blank=True)
 
-    # Human decisions, with who, when and why.
+    # Human decisions, with who, when and why. `*_decided_at` is when the decision was taken (it may be
+    # entered later, never in the future); `*_recorded_at` when it was recorded in the register (empty
+    # for a decision recorded before the two were told apart: it was recorded when it was taken).
     notify_authority = models.BooleanField(_("notify the authority"), null=True, blank=True)
     notify_authority_reason = models.TextField(_("reason (authority)"), blank=True, max_length=LONG_TEXT_MAX)
     notify_authority_decided_at = models.DateTimeField(null=True, blank=True)
+    notify_authority_recorded_at = models.DateTimeField(_("decision (authority) recorded at"), null=True, blank=True)
     notify_authority_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -167,6 +171,7 @@ class BreachCase(AuditedModel):
         _("Art. 34(3) ground"), max_length=10, choices=Art34Exemption.choices, blank=True
     )
     inform_persons_decided_at = models.DateTimeField(null=True, blank=True)
+    inform_persons_recorded_at = models.DateTimeField(_("decision (persons) recorded at"), null=True, blank=True)
     inform_persons_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

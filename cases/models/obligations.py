@@ -58,7 +58,8 @@ class Obligation(CaseChild):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)  # when the decision was taken (may be in the past)
+    decided_recorded_at = models.DateTimeField(_("decision recorded at"), null=True, blank=True)
 
     history = audited_history()
 

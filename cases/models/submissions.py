@@ -76,6 +76,12 @@ class Submission(CaseChild):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     submitted_at = models.DateTimeField(_("submitted for review at"), null=True, blank=True)
+    # The last time a reviewer sent it back to its author (in review -> draft), and why.
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    returned_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
+    return_comment = models.TextField(_("why it was sent back"), blank=True, max_length=LONG_TEXT_MAX)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

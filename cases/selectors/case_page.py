@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
@@ -96,6 +97,19 @@ class CasePage:
     severity_level: str = ""
     drafts: list[DraftLine] = field(default_factory=list)  # what proposals would change: never a deadline
     clock_chart: Chart | None = None  # the picture of the clocks (cases.clock_chart)
+    next_action: NextAction | None = None  # what to do first: the first running deadline's next step
+
+
+@dataclass
+class NextAction:
+    """The sentence the case page leads with: "CNIL notification due in 1 d 17 h: draft it"."""
+
+    obligation: Obligation
+    text: str  # what is due and when ("… due in 1 d 17 h" or "… overdue by 2 d")
+    action: str  # the step ("draft it", "review it", "record it as sent"...)
+    url: str  # where the step is taken
+    writers_only: bool  # the step is a form only writers may open (the others see the sentence only)
+    overdue: bool
 
 
 def notices_by_urgency(notices: list[ControllerNotice], *, now: datetime | None = None) -> list[ControllerNotice]:
@@ -161,7 +175,58 @@ def case_page(case: BreachCase, *, lang: str = "fr", now: datetime | None = None
         severity_level=label(BreachCase.SeverityLevel, case.severity_level),
         drafts=draft_lines(case, obligations, notices),
         clock_chart=clock_chart(obligations, now=now, label=lambda ob: ob.title(lang)),
+        next_action=None
+        if case.status == BreachCase.Status.CLOSED
+        else next_action(case, obligations, submissions, lang, now),
     )
+
+
+def next_action(
+    case: BreachCase, obligations: list[Obligation], submissions: dict[int, list[Submission]], lang: str, now: datetime
+) -> NextAction | None:
+    """The next step on the first running deadline (pending, with a due date, earliest first); reads no database."""
+    from ..templatetags.deadline_tags import duration  # the page's own wording of a duration
+
+    running = [
+        ob
+        for ob in obligations
+        if ob.state == Obligation.State.PENDING and ob.due_at is not None and ob.rule_code != "GDPR_33_5"
+    ]
+    if not running:
+        return None
+    ob = min(running, key=lambda o: (o.due_at, o.pk))
+    case_ref = case.reference
+    seconds = (ob.due_at - now).total_seconds()
+    title = ob.title(lang)
+    if seconds >= 0:
+        text = _("%(obligation)s due in %(duration)s") % {"obligation": title, "duration": duration(seconds)}
+    else:
+        text = _("%(obligation)s overdue by %(duration)s") % {"obligation": title, "duration": duration(-seconds)}
+    open_sub = next((sub for sub in submissions.get(ob.pk, []) if sub.state != Submission.State.SENT), None)
+    writers_only = True
+    if open_sub is not None:
+        action = {
+            Submission.State.DRAFT: _("finish the draft and submit it for review"),
+            Submission.State.IN_REVIEW: _("review it (another person than its author approves it)"),
+            Submission.State.APPROVED: _("record it as sent"),
+        }[Submission.State(open_sub.state)]
+        url, writers_only = (
+            reverse("cases:submission_detail", kwargs={"reference": case_ref, "submission_id": open_sub.pk}),
+            False,
+        )
+    elif ob.rule_code in KIND_FOR_RULE and ob.controller_notice_id is None:
+        action = _("draft it")
+        url = reverse("cases:submission_start", kwargs={"reference": case_ref, "obligation_id": ob.pk})
+    elif ob.rule_code == "GDPR_34":
+        action = _("record the communication")
+        url = reverse("cases:communication_record", kwargs={"reference": case_ref})
+    elif ob.controller_notice_id is not None:
+        action = _("record the notice")
+        url = reverse("cases:controller_inform", kwargs={"reference": case_ref, "notice_id": ob.controller_notice_id})
+    else:
+        action = _("record the filing")
+        url = reverse("cases:filing_record", kwargs={"reference": case_ref}) + f"?obligation={ob.pk}"
+    return NextAction(obligation=ob, text=text, action=action, url=url, writers_only=writers_only, overdue=seconds < 0)
 
 
 def _obligation_row(ob: Obligation, now: datetime, submissions: list[Submission]) -> ObligationRow:
@@ -182,6 +247,13 @@ def _obligation_row(ob: Obligation, now: datetime, submissions: list[Submission]
     )
 
 
+def _recorded(happened: datetime | None, recorded: datetime | None) -> str:
+    """When a past fact was recorded, shown only when it differs from when it happened (to the minute)."""
+    if happened is None or recorded is None or paris(happened) == paris(recorded):
+        return ""
+    return paris(recorded)
+
+
 def _decisions(case: BreachCase) -> list[dict]:
     def user(u) -> str:
         return (u.get_full_name() or u.get_username()) if u else ""
@@ -194,6 +266,7 @@ def _decisions(case: BreachCase) -> list[dict]:
             "reason": case.notify_authority_reason,
             "by": user(case.notify_authority_decided_by),
             "at": paris(case.notify_authority_decided_at),
+            "recorded_at": _recorded(case.notify_authority_decided_at, case.notify_authority_recorded_at),
             "exemption": "",
         },
         {
@@ -203,6 +276,7 @@ def _decisions(case: BreachCase) -> list[dict]:
             "reason": case.inform_persons_reason,
             "by": user(case.inform_persons_decided_by),
             "at": paris(case.inform_persons_decided_at),
+            "recorded_at": _recorded(case.inform_persons_decided_at, case.inform_persons_recorded_at),
             "exemption": label(BreachCase.Art34Exemption, case.inform_persons_exemption),
         },
     ]

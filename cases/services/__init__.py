@@ -52,6 +52,7 @@ from .submissions import (
     submission_draft,
     submission_edit,
     submission_mark_sent,
+    submission_send_back,
     submission_submit_for_review,
 )
 from .timeline import timeline_event_add
@@ -92,6 +93,7 @@ __all__ = [
     "submission_draft",
     "submission_edit",
     "submission_mark_sent",
+    "submission_send_back",
     "submission_submit_for_review",
     "sync_obligations",
     "timeline_event_add",

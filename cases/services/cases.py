@@ -14,6 +14,8 @@ from .. import deadlines, severity
 from ..models import (
     BreachCase,
     DataCategory,
+    Filing,
+    MemberCommunication,
     Obligation,
     Organization,
     SubjectCategory,
@@ -325,13 +327,77 @@ def case_update_facts(
     return case
 
 
+def _happened_at(case: BreachCase, field: str, value: datetime | None) -> datetime:
+    """When a fact entered now happened: `value` (already checked aware), or now; never in the future
+    nor before the case's first signal."""
+    if value is None:
+        return common.now()
+    errors: dict = {}
+    check_not_future(errors, field, value)
+    if not errors and value < case.first_signal_at:
+        errors[field] = [
+            _("This cannot precede the case's first signal (%(at)s).") % {"at": common.paris_time(case.first_signal_at)}
+        ]
+    raise_errors(errors)
+    return value
+
+
+def _refuse_if_notified(case: BreachCase) -> None:
+    """A decision not to notify the authority cannot stand beside a notification already made."""
+    filing = case.filings.filter(kind__in=[Filing.Kind.CNIL_INITIAL, Filing.Kind.CNIL_COMPLEMENTARY]).first()
+    done = case.obligations.filter(rule_code__in=["GDPR_33_1", "GDPR_33_4"], state=Obligation.State.DONE).first()
+    at = filing.sent_at if filing is not None else done.completed_at if done is not None else None
+    if at is not None:
+        raise ValidationError(
+            {
+                "notify_authority": [
+                    _(
+                        "The authority was notified on %(at)s: a decision not to notify it would contradict the "
+                        "register. Record a complementary notification instead if the assessment changed."
+                    )
+                    % {"at": common.paris_time(at)}
+                ]
+            }
+        )
+
+
+def _refuse_if_informed(case: BreachCase) -> None:
+    """A decision not to inform the persons cannot stand beside a communication already sent to them."""
+    sent = case.communications.exclude(channel=MemberCommunication.Channel.NONE).order_by("sent_at", "pk").first()
+    done = case.obligations.filter(rule_code="GDPR_34", state=Obligation.State.DONE).first()
+    at = sent.sent_at if sent is not None else done.completed_at if done is not None else None
+    if at is not None:
+        raise ValidationError(
+            {
+                "inform_persons": [
+                    _(
+                        "A communication to the persons was recorded (sent on %(at)s): a decision not to inform "
+                        "them would contradict the register."
+                    )
+                    % {"at": common.paris_time(at)}
+                ]
+            }
+        )
+
+
 @service
 def decision_notify_authority(
-    case: BreachCase, *, notify: bool, reason: str, acting_user, expected_version: int | None = None
+    case: BreachCase,
+    *,
+    notify: bool,
+    reason: str,
+    acting_user,
+    decided_at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> BreachCase:
-    """Record the decision to notify the supervisory authority, or not, with its reason."""
+    """Record the decision to notify the supervisory authority, or not, with its reason.
+
+    `decided_at` is when it was taken (default now; it may be in the past, never in the future);
+    when it was recorded is kept apart (`notify_authority_recorded_at`).
+    """
     require_role(acting_user, case.organization, DECISION_ROLES)
     errors: dict = {}
+    check_aware(errors, "notify_authority_decided_at", decided_at)
     if not isinstance(notify, bool):
         errors["notify_authority"] = [_("Decide yes or no.")]
     if blank(reason):
@@ -339,10 +405,14 @@ def decision_notify_authority(
     raise_errors(errors)
     case = lock_open_case(case)
     check_version(case, expected_version)
+    decided_at = _happened_at(case, "notify_authority_decided_at", decided_at)
+    if notify is False:
+        _refuse_if_notified(case)
     reason = reason.strip()
     case.notify_authority = notify
     case.notify_authority_reason = reason
-    case.notify_authority_decided_at = common.now()
+    case.notify_authority_decided_at = decided_at
+    case.notify_authority_recorded_at = common.now()
     case.notify_authority_decided_by = acting_user
     save(case, acting_user=acting_user, reason=_("Decision on notifying the authority: %(r)s") % {"r": reason})
     rules = ["GDPR_33_1", "GDPR_33_4"]
@@ -353,7 +423,7 @@ def decision_notify_authority(
     sync_obligations(case, acting_user=acting_user, reason=_("Decision recorded."))
     if not notify:
         for ob in case.obligations.filter(rule_code__in=rules, state=Obligation.State.PENDING):
-            mark_not_applicable_locked(ob, reason=reason, acting_user=acting_user)
+            mark_not_applicable_locked(ob, reason=reason, acting_user=acting_user, decided_at=decided_at)
     return case
 
 
@@ -365,11 +435,17 @@ def decision_inform_persons(
     reason: str,
     acting_user,
     exemption: str = "",
+    decided_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> BreachCase:
-    """Record the decision to inform the persons (Art. 34), or the ground for not doing so."""
+    """Record the decision to inform the persons (Art. 34), or the ground for not doing so.
+
+    `decided_at` is when it was taken (default now; never in the future), kept apart from when it
+    was recorded (`inform_persons_recorded_at`).
+    """
     require_role(acting_user, case.organization, DECISION_ROLES)
     errors: dict = {}
+    check_aware(errors, "inform_persons_decided_at", decided_at)
     if not isinstance(inform, bool):
         errors["inform_persons"] = [_("Decide yes or no.")]
     if blank(reason):
@@ -381,11 +457,15 @@ def decision_inform_persons(
     raise_errors(errors)
     case = lock_open_case(case)
     check_version(case, expected_version)
+    decided_at = _happened_at(case, "inform_persons_decided_at", decided_at)
+    if inform is False:
+        _refuse_if_informed(case)
     reason = reason.strip()
     case.inform_persons = inform
     case.inform_persons_reason = reason
     case.inform_persons_exemption = exemption
-    case.inform_persons_decided_at = common.now()
+    case.inform_persons_decided_at = decided_at
+    case.inform_persons_recorded_at = common.now()
     case.inform_persons_decided_by = acting_user
     save(case, acting_user=acting_user, reason=_("Decision on informing the persons: %(r)s") % {"r": reason})
     if inform:
@@ -398,7 +478,7 @@ def decision_inform_persons(
         # (BreachCase.decision_conflict); a case that is not high risk has the rule withdrawn by the sync.
         ground = BreachCase.Art34Exemption(exemption).label
         for ob in case.obligations.filter(rule_code="GDPR_34", state=Obligation.State.PENDING):
-            mark_not_applicable_locked(ob, reason=f"{ground}: {reason}", acting_user=acting_user)
+            mark_not_applicable_locked(ob, reason=f"{ground}: {reason}", acting_user=acting_user, decided_at=decided_at)
     return case
 
 
@@ -442,13 +522,38 @@ def case_contain(
 
 
 @service
-def case_close(case: BreachCase, *, reason: str, acting_user, expected_version: int | None = None) -> BreachCase:
-    """Close a case once every obligation is done or decided; completes the Art. 33(5) register entry."""
+def case_close(
+    case: BreachCase,
+    *,
+    reason: str,
+    acting_user,
+    closed_at: datetime | None = None,
+    expected_version: int | None = None,
+) -> BreachCase:
+    """Close a case once every obligation is done or decided; completes the Art. 33(5) register entry.
+
+    `closed_at` is when it was closed (default now; a past closure may be entered later, never a
+    future one, nor one before the last completion); when it was recorded is `closed_recorded_at`.
+    """
     require_role(acting_user, case.organization, WRITE_ROLES)
+    errors: dict = {}
     if blank(reason):
-        raise ValidationError({"reason": [_("Say why the case can be closed.")]})
+        errors["reason"] = [_("Say why the case can be closed.")]
+    check_aware(errors, "closed_at", closed_at)
+    raise_errors(errors)
     case = lock_open_case(case)
     check_version(case, expected_version)
+    closed_at = _happened_at(case, "closed_at", closed_at)
+    last = case.obligations.filter(completed_at__isnull=False).order_by("-completed_at").first()
+    if last is not None and closed_at < last.completed_at:
+        raise ValidationError(
+            {
+                "closed_at": [
+                    _("The case cannot be closed before its last completed obligation (%(at)s).")
+                    % {"at": common.paris_time(last.completed_at)}
+                ]
+            }
+        )
     open_obligations = [
         o
         for o in case.obligations.filter(state=Obligation.State.PENDING).select_related("controller_notice")
@@ -465,12 +570,12 @@ def case_close(case: BreachCase, *, reason: str, acting_user, expected_version: 
             % {"list": "; ".join(listed)},
             code="obligations_pending",
         )
-    now = common.now()
     for ob in case.obligations.filter(rule_code="GDPR_33_5", state=Obligation.State.PENDING):
-        ob.state, ob.completed_at, ob.completed_by = Obligation.State.DONE, now, acting_user
+        ob.state, ob.completed_at, ob.completed_by = Obligation.State.DONE, closed_at, acting_user
         ob.reference = case.reference
         save(ob, acting_user=acting_user, reason=_("Register entry completed at closure."))
-    case.closed_at = now
+    case.closed_at = closed_at
+    case.closed_recorded_at = common.now()
     _transition(case, BreachCase.Status.CLOSED, acting_user=acting_user, reason=reason.strip())
     return case
 
@@ -484,5 +589,6 @@ def case_reopen(case: BreachCase, *, reason: str, acting_user, expected_version:
     case = lock_case(case)
     check_version(case, expected_version)
     case.closed_at = None
+    case.closed_recorded_at = None
     _transition(case, BreachCase.Status.OPEN, acting_user=acting_user, reason=reason.strip())
     return case

@@ -14,7 +14,7 @@ from ..models import (
 )
 from ..permissions import WRITE_ROLES, require_role
 from .common import blank, check_aware, check_not_future, lock_open_case, raise_errors, save, service
-from .obligations import complete_locked, mark_not_applicable_locked
+from .obligations import Source, complete_locked, mark_not_applicable_locked
 
 
 @service
@@ -35,6 +35,12 @@ def member_communication_record(
 
     A communication sent completes the case's pending Art. 34 obligation; an exemption
     relied on instead marks it not applicable, with the ground and its reasoning.
+
+    It never contradicts the Art. 34 decision on record: a communication sent while the decision
+    says the persons are not informed, or an exemption relied on while it says they are, is
+    refused (record the new decision first: who decided, when and why stays in the register,
+    e.g. an Art. 34(4) order of the authority). An undecided case may record either; the
+    decision taken later must then agree with it (`decision_inform_persons`).
     """
     require_role(acting_user, case.organization, WRITE_ROLES)
     case = lock_open_case(case)
@@ -59,6 +65,21 @@ def member_communication_record(
             errors["recipients_count"] = [_("Enter the number of recipients.")]
     if evidence is not None and evidence.case_id != case.pk:
         errors["evidence"] = [_("This evidence belongs to another case.")]
+    if channel == MemberCommunication.Channel.NONE and case.inform_persons is True:
+        errors["channel"] = [
+            _(
+                "The decision on record is to inform the persons: an exemption contradicts it. "
+                "Record the new decision (with its Art. 34(3) ground) instead."
+            )
+        ]
+    elif channel in set(MemberCommunication.Channel.values) - {"none"} and case.inform_persons is False:
+        errors["channel"] = [
+            _(
+                "The decision on record is not to inform the persons (%(reason)s): record the new decision "
+                "first (for instance the authority's order, Art. 34(4)), then the communication."
+            )
+            % {"reason": case.inform_persons_reason}
+        ]
     check_aware(errors, "sent_at", sent_at)
     raise_errors(errors)
     check_not_future(errors, "sent_at", sent_at)
@@ -87,6 +108,13 @@ def member_communication_record(
         ground = BreachCase.Art34Exemption(exemption).label
         mark_not_applicable_locked(ob, reason=f"{ground}: {communication.exemption_reason}", acting_user=acting_user)
     elif ob is not None:
-        complete_locked(ob, completed_at=sent_at, reference="", late_reason=late_reason, acting_user=acting_user)
+        complete_locked(
+            ob,
+            completed_at=sent_at,
+            reference="",
+            late_reason=late_reason,
+            acting_user=acting_user,
+            source=Source.COMMUNICATION,
+        )
     save(communication, acting_user=acting_user, reason=_("Communication to persons recorded."))
     return communication

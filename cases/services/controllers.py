@@ -43,7 +43,7 @@ from .common import (
     save_many,
     service,
 )
-from .obligations import complete_locked, sync_obligations
+from .obligations import Source, complete_locked, sync_obligations
 from .relationships import check_notice_period
 
 FACT_FIELDS = (
@@ -144,7 +144,12 @@ def controller_inform(
     if ob is not None and ob.state == Obligation.State.PENDING:
         ob.case = case
         complete_locked(
-            ob, completed_at=informed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
+            ob,
+            completed_at=informed_at,
+            reference=reference,
+            late_reason=late_reason,
+            acting_user=acting_user,
+            source=Source.CONTROLLER_NOTICE,
         )
     if _delivered_to(relationship):
         save(_received(notice, case, relationship, document), acting_user=acting_user, reason=str(DELIVERED))

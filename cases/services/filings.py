@@ -14,7 +14,28 @@ from ..models import (
 )
 from ..permissions import WRITE_ROLES, require_role
 from .common import check_aware, check_not_future, lock_child, lock_open_case, raise_errors, save, service
-from .obligations import check_completion_source, complete_locked, record_update_locked
+from .obligations import Source, complete_locked, record_update_locked
+
+# Filings that tell the supervisory authority (Art. 33): they contradict a decision not to notify it.
+AUTHORITY_KINDS = frozenset({Filing.Kind.CNIL_INITIAL, Filing.Kind.CNIL_COMPLEMENTARY})
+
+
+def filing_kind_for(rule_code: str) -> str:
+    """The kind of filing that fulfils a rule's obligation (the filing form's default, the migration's inference)."""
+    exact = {"GDPR_33_1": Filing.Kind.CNIL_INITIAL, "GDPR_33_4": Filing.Kind.CNIL_COMPLEMENTARY}
+    if rule_code in exact:
+        return exact[rule_code].value
+    for prefix, kind in (
+        ("NIS2_", Filing.Kind.NIS2),
+        ("NIS1_", Filing.Kind.ANSSI),
+        ("OIV", Filing.Kind.ANSSI),
+        ("HEALTH_", Filing.Kind.HEALTH),
+        ("DORA_", Filing.Kind.DORA),
+        ("COMPLAINT_", Filing.Kind.COMPLAINT),
+    ):
+        if rule_code.startswith(prefix):
+            return kind.value
+    return Filing.Kind.OTHER.value
 
 
 @service
@@ -52,6 +73,14 @@ def filing_record(
     elif obligation is not None and obligation.controller_notice_id is not None:
         # Informing a controller also starts its own clocks: only controller_inform does both.
         errors["obligation"] = [_("Record the notice to a controller from the list of controllers to inform.")]
+    if kind in AUTHORITY_KINDS and case.notify_authority is False:
+        errors["kind"] = [
+            _(
+                "The decision on record is not to notify the authority (%(reason)s): record the new decision "
+                "first, then the notification."
+            )
+            % {"reason": case.notify_authority_reason}
+        ]
     if evidence is not None and evidence.case_id != case.pk:
         errors["evidence"] = [_("This evidence belongs to another case.")]
     raise_errors(errors)
@@ -69,12 +98,16 @@ def filing_record(
     )
     if obligation is not None:
         ob = lock_child(Obligation, case, obligation.pk)
-        check_completion_source(ob)
         if ob.state == Obligation.State.DONE and ob.rule.accepts_updates:
             record_update_locked(ob, sent_at=sent_at, acting_user=acting_user)
         else:
             complete_locked(
-                ob, completed_at=sent_at, reference=reference, late_reason=late_reason, acting_user=acting_user
+                ob,
+                completed_at=sent_at,
+                reference=reference,
+                late_reason=late_reason,
+                acting_user=acting_user,
+                source=Source.FILING,
             )
     save(filing, acting_user=acting_user, reason=_("Filing recorded."))
     return filing

@@ -202,8 +202,10 @@ def _copy_wording(ob: Obligation, rule: regimes.Rule) -> None:
 
 
 def complete_locked(
-    ob: Obligation, *, completed_at: datetime, reference: str, late_reason: str, acting_user
+    ob: Obligation, *, completed_at: datetime, reference: str, late_reason: str, acting_user, source: str
 ) -> Obligation:
+    """Complete a locked obligation by the record `source` names (refused unless that record fulfils it)."""
+    check_completion_source(ob, source)
     errors: dict = {}
     check_aware(errors, "completed_at", completed_at)
     raise_errors(errors)
@@ -242,22 +244,49 @@ def complete_locked(
     return ob
 
 
-# Obligations that only a record of their own kind may complete, so the register cannot say "done" with
-# nothing behind it (issue 12, item 3): the Art. 34 communication is completed by the communication
-# recorded (`member_communication_record`), or set aside by an Art. 34(3) exemption decision.
-COMPLETED_ONLY_BY = {
-    "GDPR_34": _lazy(
-        "The Art. 34 obligation is completed only by the communication to the persons (record it, with the "
-        "text sent) or set aside by an Art. 34(3) exemption: it cannot simply be marked done."
-    ),
-}
+class Source:
+    """What completes an obligation (issue 12, item 3): the register never says "done" with nothing behind it."""
+
+    FILING = "filing"  # a Filing recorded through `filing_record` (a sent Submission records one)
+    COMMUNICATION = "communication"  # a MemberCommunication recorded through `member_communication_record`
+    CONTROLLER_NOTICE = "controller_notice"  # a processor's notice to a controller (`controller_inform`)
+    CLOSURE = "closure"  # the Art. 33(5) register entry, completed when the case is closed
+    BARE = "bare"  # "mark done" with only a date and a reference (`obligation_complete`)
 
 
-def check_completion_source(ob: Obligation) -> None:
-    """Refuse completing `ob` other than by the record that fulfils it (`COMPLETED_ONLY_BY`)."""
-    message = COMPLETED_ONLY_BY.get(ob.rule_code)
-    if message is not None:
-        raise ValidationError({"obligation": [str(message)]})
+# Rules a bare "mark done" may still complete: the Art. 33(5) documentation, which is the register itself.
+BARE_COMPLETION_RULES = frozenset({"GDPR_33_5"})
+
+_FILING_ONLY = _lazy(
+    "A filing obligation is completed only by the filing that fulfils it (record what was sent, when and its "
+    "reference, or send the notification drafted in the register), or set aside by a recorded decision not to "
+    "file, with its reason (mark it not applicable): it cannot simply be marked done."
+)
+_COMMUNICATION_ONLY = _lazy(
+    "The Art. 34 obligation is completed only by the communication to the persons (record it, with the "
+    "text sent) or set aside by an Art. 34(3) exemption: it cannot simply be marked done."
+)
+
+
+def completion_sources(ob: Obligation) -> frozenset[str]:
+    """The records that may complete `ob`."""
+    if ob.controller_notice_id is not None:
+        return frozenset({Source.CONTROLLER_NOTICE})
+    if ob.rule_code == "GDPR_34":
+        return frozenset({Source.COMMUNICATION})
+    if ob.rule_code in BARE_COMPLETION_RULES:
+        return frozenset({Source.CLOSURE, Source.BARE})
+    return frozenset({Source.FILING})
+
+
+def completed_only_by_message(ob: Obligation) -> str:
+    return str(_COMMUNICATION_ONLY if ob.rule_code == "GDPR_34" else _FILING_ONLY)
+
+
+def check_completion_source(ob: Obligation, source: str = Source.BARE) -> None:
+    """Refuse completing `ob` other than by the record that fulfils it (every write path goes through here)."""
+    if source not in completion_sources(ob):
+        raise ValidationError({"obligation": [completed_only_by_message(ob)]})
 
 
 @service
@@ -270,13 +299,18 @@ def obligation_complete(
     late_reason: str = "",
     expected_version: int | None = None,
 ) -> Obligation:
-    """Complete an obligation; after its due date a written reason for the delay is required."""
+    """Mark done an obligation no filing fulfils (the Art. 33(5) register entry); a filing obligation is
+    refused (completed only by its filing, `filing_record`); after its due date a reason for the delay is required."""
     require_role(acting_user, obligation.case.organization, WRITE_ROLES)
     ob = lock_child(Obligation, lock_case(obligation.case_id), obligation.pk)
     check_version(ob, expected_version)
-    check_completion_source(ob)
     return complete_locked(
-        ob, completed_at=completed_at, reference=reference, late_reason=late_reason, acting_user=acting_user
+        ob,
+        completed_at=completed_at,
+        reference=reference,
+        late_reason=late_reason,
+        acting_user=acting_user,
+        source=Source.BARE,
     )
 
 
@@ -324,7 +358,11 @@ def reactivate_locked(ob: Obligation, *, reason: str, acting_user) -> None:
     save(ob, acting_user=acting_user, reason=_("Applies again after a new decision: %(r)s") % {"r": reason})
 
 
-def mark_not_applicable_locked(ob: Obligation, *, reason: str, acting_user) -> Obligation:
+def mark_not_applicable_locked(
+    ob: Obligation, *, reason: str, acting_user, decided_at: datetime | None = None
+) -> Obligation:
+    """Record the decision not to file (or that the rule does not apply): who, when it was taken
+    (`decided_at`, default now) and when it was recorded."""
     if ob.state == Obligation.State.DONE:
         raise ValidationError(_("A completed obligation cannot be marked not applicable."))
     if ob.state == Obligation.State.NOT_APPLICABLE:
@@ -332,22 +370,37 @@ def mark_not_applicable_locked(ob: Obligation, *, reason: str, acting_user) -> O
     ob.state = Obligation.State.NOT_APPLICABLE
     ob.not_applicable_reason = reason
     ob.decided_by = acting_user
-    ob.decided_at = common.now()
+    ob.decided_recorded_at = common.now()
+    ob.decided_at = decided_at or ob.decided_recorded_at
     save(ob, acting_user=acting_user, reason=_("Marked not applicable: %(r)s") % {"r": reason})
     return ob
 
 
 @service
 def obligation_mark_not_applicable(
-    obligation: Obligation, *, reason: str, acting_user, expected_version: int | None = None
+    obligation: Obligation,
+    *,
+    reason: str,
+    acting_user,
+    decided_at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Obligation:
-    """Record the decision that an obligation does not apply: who, when and why."""
+    """Record the decision that an obligation does not apply (for a filing: the decision not to file):
+    who, when it was taken (default now, never in the future) and why."""
     require_role(acting_user, obligation.case.organization, DECISION_ROLES)
+    errors: dict = {}
     if not (reason or "").strip():
-        raise ValidationError({"not_applicable_reason": [_("Say why this obligation does not apply.")]})
+        errors["not_applicable_reason"] = [_("Say why this obligation does not apply.")]
+    check_aware(errors, "decided_at", decided_at)
+    raise_errors(errors)
     ob = lock_child(Obligation, lock_open_case(obligation.case_id), obligation.pk)
     check_version(ob, expected_version)
-    return mark_not_applicable_locked(ob, reason=reason.strip(), acting_user=acting_user)
+    if decided_at is not None:
+        check_not_future(errors, "decided_at", decided_at)
+        if not errors and decided_at < ob.case.first_signal_at:
+            errors["decided_at"] = [_("A decision cannot precede the case's first signal.")]
+        raise_errors(errors)
+    return mark_not_applicable_locked(ob, reason=reason.strip(), acting_user=acting_user, decided_at=decided_at)
 
 
 @service

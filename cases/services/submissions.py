@@ -20,6 +20,7 @@ from ..models import BreachCase, Evidence, MemberCommunication, Membership, Obli
 from ..models.submissions import content_hash
 from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
 from .common import (
+    blank,
     check_aware,
     check_not_future,
     check_version,
@@ -152,6 +153,38 @@ def submission_approve(
     sub.approved_at = now()
     sub.approval_comment = (comment or "").strip()
     save(sub, acting_user=acting_user, reason=_("Notification approved."))
+    return sub
+
+
+@service
+def submission_send_back(
+    submission: Submission, *, comment: str, acting_user, expected_version: int | None = None
+) -> Submission:
+    """A reviewer sends the notification back to its author (in review -> draft) with what to change.
+
+    The same people as for approval (`may_approve`), never its author; the comment is required, kept
+    on the submission and in the history's reason.
+    """
+    role = require_role(acting_user, submission.case.organization, DECISION_ROLES)
+    if blank(comment):
+        raise ValidationError({"comment": [_("Say what the author should change.")]})
+    sub = _lock(submission)
+    if not may_approve(role, sub.case.organization):
+        raise PermissionDenied(
+            _(
+                "A legal member or an administrator reviews a notification "
+                "(another DPO only if the organisation allows it)."
+            )
+        )
+    check_version(sub, expected_version)
+    if sub.state != Submission.State.IN_REVIEW:
+        raise ValidationError(_("Only a notification submitted for review can be sent back to its author."))
+    if acting_user.pk in {sub.author_id, sub.last_edited_by_id}:
+        raise ValidationError(_("You wrote this notification: another person reviews it (four-eyes review)."))
+    comment = comment.strip()
+    sub.state = Submission.State.DRAFT
+    sub.returned_by, sub.returned_at, sub.return_comment = acting_user, now(), comment
+    save(sub, acting_user=acting_user, reason=_("Sent back to its author: %(comment)s") % {"comment": comment})
     return sub
 
 

@@ -24,6 +24,7 @@ from .. import services
 from ..access import case_view
 from ..forms import (
     CaseFactsForm,
+    CloseForm,
     CommunicationForm,
     ContainForm,
     ControllerAddForm,
@@ -46,6 +47,8 @@ from ..permissions import DECISION_ROLES, WRITE_ROLES
 from ..selectors.case_page import lang_of, notices_by_urgency, paris
 from ..selectors.conflicts import changes_since
 from ..services.common import StaleVersionError, TryAgainError
+from ..services.filings import filing_kind_for
+from ..services.obligations import BARE_COMPLETION_RULES
 
 FORM_METHODS = ("GET", "POST")
 
@@ -182,10 +185,14 @@ def case_close(request: HttpRequest, case: BreachCase, *, role: str) -> HttpResp
     return _form_page(
         request,
         case,
-        form_class=ReasonForm,
+        form_class=CloseForm,
         record=case,
         perform=lambda d: services.case_close(
-            case, reason=d["reason"], acting_user=request.user, expected_version=d["version"]
+            case,
+            reason=d["reason"],
+            closed_at=d.get("closed_at"),
+            acting_user=request.user,
+            expected_version=d["version"],
         ),
         title=_("Close the case"),
         intro=_("Every obligation must be done or decided not applicable first."),
@@ -228,6 +235,7 @@ def decision_authority(request: HttpRequest, case: BreachCase, *, role: str) -> 
             case,
             notify=d["notify_authority"],
             reason=d["notify_authority_reason"],
+            decided_at=d.get("notify_authority_decided_at"),
             acting_user=request.user,
             expected_version=d["version"],
         ),
@@ -251,6 +259,7 @@ def decision_persons(request: HttpRequest, case: BreachCase, *, role: str) -> Ht
             inform=d["inform_persons"],
             reason=d["inform_persons_reason"],
             exemption=d["inform_persons_exemption"],
+            decided_at=d.get("inform_persons_decided_at"),
             acting_user=request.user,
             expected_version=d["version"],
         ),
@@ -280,6 +289,11 @@ def _obligation_subject(ob) -> str:
 @case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
 def obligation_complete(request: HttpRequest, case: BreachCase, obligation_id: int, *, role: str) -> HttpResponse:
     ob = get_object_or_404(case.obligations.select_related("case__organization"), pk=obligation_id)
+    if request.method == "GET" and ob.rule_code not in BARE_COMPLETION_RULES and ob.controller_notice_id is None:
+        # A filing obligation is completed only by its filing (issue 12): the filing form, naming it.
+        target = "communication_record" if ob.rule_code == "GDPR_34" else "filing_record"
+        query = "" if ob.rule_code == "GDPR_34" else f"?obligation={ob.pk}"
+        return redirect(reverse(f"cases:{target}", kwargs={"reference": case.reference}) + query)
     return _form_page(
         request,
         case,
@@ -295,7 +309,7 @@ def obligation_complete(request: HttpRequest, case: BreachCase, obligation_id: i
         record=ob,
         title=_("Complete an obligation"),
         subject=_obligation_subject(ob),
-        intro=_("To keep the proof, record the filing that satisfies it instead (with its receipt)."),
+        intro=_("The register entry (Art. 33(5)) is the register itself: mark it done with its date."),
         success=_("Obligation completed."),
         anchor=f"obligation-{ob.pk}",
         form_id="obligation-complete-form",
@@ -311,7 +325,11 @@ def obligation_not_applicable(request: HttpRequest, case: BreachCase, obligation
         form_class=ObligationNotApplicableForm,
         record=ob,
         perform=lambda d: services.obligation_mark_not_applicable(
-            ob, reason=d["not_applicable_reason"], acting_user=request.user, expected_version=d["version"]
+            ob,
+            reason=d["not_applicable_reason"],
+            decided_at=d.get("decided_at"),
+            acting_user=request.user,
+            expected_version=d["version"],
         ),
         title=_("Mark an obligation not applicable"),
         subject=_obligation_subject(ob),
@@ -390,9 +408,7 @@ def filing_record(request: HttpRequest, case: BreachCase, *, role: str) -> HttpR
         ob = case.obligations.filter(pk=obligation_id).first()
         if ob is not None:
             initial["obligation"] = ob.pk
-            kind = {"GDPR_33_1": "cnil_initial", "GDPR_33_4": "cnil_complementary"}.get(ob.rule_code)
-            if kind:
-                initial["kind"] = kind
+            initial["kind"] = filing_kind_for(ob.rule_code)
     return _form_page(
         request,
         case,

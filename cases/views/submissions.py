@@ -20,6 +20,7 @@ from ..forms import (
     Art34SendForm,
     SubmissionApproveForm,
     SubmissionEditForm,
+    SubmissionSendBackForm,
     SubmissionSendForm,
     SubmissionStartForm,
     SubmissionStepForm,
@@ -34,7 +35,9 @@ from .actions import FORM_METHODS, _form_page, _obligation_subject
 
 def _submission(case: BreachCase, submission_id: int) -> Submission:
     sub = get_object_or_404(
-        case.submissions.select_related("obligation", "author", "last_edited_by", "approved_by", "sent_by", "receipt"),
+        case.submissions.select_related(
+            "obligation", "author", "last_edited_by", "approved_by", "returned_by", "sent_by", "receipt"
+        ),
         pk=submission_id,
     )
     sub.case = case
@@ -186,6 +189,36 @@ def submission_approve(request: HttpRequest, case: BreachCase, submission_id: in
         anchor="filings",
         form_id="submission-approve-form",
         submit_label=_("Approve"),
+    )
+
+
+def _send_back(sub: Submission, data: dict, user) -> Submission:
+    try:
+        return services.submission_send_back(
+            sub, comment=data["comment"], acting_user=user, expected_version=data["version"]
+        )
+    except PermissionDenied as refused:
+        raise ValidationError(str(refused) or _("Your role does not allow reviewing it.")) from refused
+
+
+@case_view(roles=DECISION_ROLES, methods=FORM_METHODS)
+def submission_send_back(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+    sub = _submission(case, submission_id)
+    return _form_page(
+        request,
+        case,
+        form_class=SubmissionSendBackForm,
+        record=sub,
+        perform=lambda d: _send_back(sub, d, request.user),
+        title=_("Send back to its author"),
+        subject=_subject(sub),
+        intro=_("The notification goes back to draft; your comment tells its author what to change."),
+        success=_("Notification sent back to its author."),
+        success_url=_page_url(sub),
+        cancel_url=sub.get_absolute_url(),
+        anchor="filings",
+        form_id="submission-send-back-form",
+        submit_label=_("Send back"),
     )
 
 

@@ -35,7 +35,13 @@ def entries(ctx: Context) -> list[tuple]:
             ),
             (case.inform_persons_decided_at, gettext("Decision on informing the persons"), case.inform_persons_reason),
             (case.contained_at, gettext("Incident contained"), ""),
-            (case.closed_at, gettext("Case closed"), ""),
+            (
+                case.closed_at,
+                gettext("Case closed"),
+                gettext("Recorded at %(when)s") % {"when": ctx.dt(case.closed_recorded_at)}
+                if case.closed_recorded_at and case.closed_recorded_at != case.closed_at
+                else "",
+            ),
         ]
     ):
         if when is not None:

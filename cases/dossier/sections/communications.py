@@ -30,6 +30,7 @@ def build(ctx: Context) -> list[Flowable]:
                     (gettext("Exemption (Art. 34(3))"), ctx.choice(BreachCase.Art34Exemption, c.exemption)),
                     (gettext("Reasoning of the exemption"), c.exemption_reason),
                     (gettext("Receipt / proof"), proof),
+                    (gettext("Recorded at"), ctx.dt(c.created_at)),
                     (gettext("Who"), ctx.data.username(c.created_by_id)),
                     (gettext("Text sent"), c.text),
                 ]

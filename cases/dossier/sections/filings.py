@@ -30,6 +30,7 @@ def build(ctx: Context) -> list[Flowable]:
                 [
                     (gettext("Kind"), ctx.choice(Filing.Kind, f.kind)),
                     (gettext("Sent at"), ctx.dt(f.sent_at)),
+                    (gettext("Recorded at"), ctx.dt(f.created_at)),
                     (gettext("Channel"), f.channel),
                     (gettext("Recipient"), f.recipient),
                     (gettext("Reference"), f.reference),
@@ -55,8 +56,12 @@ def submission_annex(ctx: Context, sub: Submission) -> list[Flowable]:
         kv_table(
             [
                 (gettext("Drafted by"), ctx.data.username(sub.author_id)),
+                (gettext("Submitted for review at"), ctx.dt(sub.submitted_at, empty="—")),
                 (gettext("Approved by"), approval),
                 (gettext("Comment of the review"), sub.approval_comment),
+                (gettext("Channel"), sub.channel),
+                (gettext("Recipient"), sub.recipient),
+                (gettext("Reference given by the authority"), sub.authority_reference),
                 (gettext("Sent at"), ctx.dt(sub.sent_at)),
                 (
                     gettext("Sending recorded at"),

@@ -59,6 +59,8 @@ def build(ctx: Context) -> list[Flowable]:
         decided = ""
         if ob.decided_at:
             decided = f"{ctx.data.username(ob.decided_by_id)} — {ctx.dt(ob.decided_at)}"
+            if ob.decided_recorded_at and ob.decided_recorded_at != ob.decided_at:
+                decided += " " + gettext("(recorded at %(when)s)") % {"when": ctx.dt(ob.decided_recorded_at)}
         out.append(CondPageBreak(120))
         out.extend(
             kv_table(

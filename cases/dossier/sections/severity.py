@@ -51,6 +51,10 @@ def build(ctx: Context) -> list[Flowable]:
                 (gettext("Reason"), case.notify_authority_reason),
                 (gettext("Decided by"), ctx.data.username(case.notify_authority_decided_by_id)),
                 (gettext("Decided at"), ctx.dt(case.notify_authority_decided_at, empty="—")),
+                (
+                    gettext("Recorded at"),
+                    ctx.dt(case.notify_authority_recorded_at or case.notify_authority_decided_at, empty="—"),
+                ),
             ]
         ),
         spacer(6),
@@ -64,6 +68,10 @@ def build(ctx: Context) -> list[Flowable]:
                 (gettext("Reason"), case.inform_persons_reason),
                 (gettext("Decided by"), ctx.data.username(case.inform_persons_decided_by_id)),
                 (gettext("Decided at"), ctx.dt(case.inform_persons_decided_at, empty="—")),
+                (
+                    gettext("Recorded at"),
+                    ctx.dt(case.inform_persons_recorded_at or case.inform_persons_decided_at, empty="—"),
+                ),
             ]
         ),
     ]
