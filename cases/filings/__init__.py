@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from .base import FilingForm, FormField, FormSection, content_errors, missing_fields, prefill
 from .cnil import CNIL_COMPLEMENTARY, CNIL_INITIAL, EDPB_SECTIONS
+from .dora import DORA_FORMS
 
 # The form of each kind of submission.
-FORMS: dict[str, FilingForm] = {form.kind: form for form in (CNIL_INITIAL, CNIL_COMPLEMENTARY)}
+FORMS: dict[str, FilingForm] = {form.kind: form for form in (CNIL_INITIAL, CNIL_COMPLEMENTARY, *DORA_FORMS)}
 # The kind of submission that fulfils each filing obligation (rule code).
 KIND_FOR_RULE: dict[str, str] = {form.rule_code: form.kind for form in FORMS.values()}
 

@@ -47,6 +47,11 @@ class FilingForm:
     sections: tuple[FormSection, ...]
     # Loads, in a bounded number of queries, what the fields' `source`s read: (case, kind) -> sources.
     sources: Callable[[Any, str], Any]
+    # The `Filing.Kind` the sent submission is recorded as ("": the submission's own kind).
+    filing_kind: str = ""
+    # Why the answers cannot be sent as they stand, beyond blank answers (e.g. a schema the authority
+    # validates against): (kind, content) -> messages; None: nothing more to check.
+    send_errors: Callable[[str, dict], list[str]] | None = None
 
     def fields_of(self, section: FormSection) -> list[FormField]:
         return [f for f in section.fields if f.applies_to(self.kind)]

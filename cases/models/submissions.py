@@ -41,6 +41,9 @@ class Submission(CaseChild):
         # Other authorities (ANSSI, DORA, complaint, Art. 34 letter) extend this list.
         CNIL_INITIAL = "cnil_initial", _("CNIL initial notification")
         CNIL_COMPLEMENTARY = "cnil_complementary", _("CNIL complementary notification")
+        DORA_INITIAL = "dora_initial", _("DORA initial notification")
+        DORA_INTERMEDIATE = "dora_intermediate", _("DORA intermediate report")
+        DORA_FINAL = "dora_final", _("DORA final report")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")

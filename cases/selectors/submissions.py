@@ -60,7 +60,7 @@ def submission_page(submission: Submission, *, user, role: str) -> SubmissionPag
                     answer=text,
                     required=f.required,
                     missing=is_missing,
-                    edpb=str(EDPB_SECTIONS[f.edpb]),
+                    edpb=str(EDPB_SECTIONS[f.edpb]) if f.edpb else "",
                 )
             )
         sections.append(SectionRows(section.key, str(section.title), rows))

@@ -27,6 +27,7 @@ from .controllers import (
     received_dismiss,
     received_open_case,
 )
+from .dora import dora_facts_update
 from .evidence import evidence_add
 from .exports import dossier_export_request, run_dossier_export
 from .filings import filing_record
@@ -68,6 +69,7 @@ __all__ = [
     "controller_inform",
     "decision_inform_persons",
     "decision_notify_authority",
+    "dora_facts_update",
     "dossier_export_request",
     "evidence_add",
     "filing_record",

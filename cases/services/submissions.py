@@ -176,10 +176,18 @@ def submission_mark_sent(
         errors["receipt"] = [_("This evidence belongs to another case.")]
     raise_errors(errors)
     form = FORMS[sub.kind]
+    refused = form.send_errors(sub.kind, sub.content) if form.send_errors else []
+    if refused:
+        raise ValidationError(
+            [
+                _("The report does not validate against the authority's schema; correct the answers first:"),
+                *refused[:20],
+            ]
+        )
     digest = content_hash(sub.content)
     filing = filing_record(
         sub.case,
-        kind=sub.kind,
+        kind=form.filing_kind or sub.kind,
         sent_at=sent_at,
         obligation=sub.obligation,
         reference=authority_reference,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from .. import services
 from ..access import case_view
 from ..filings import FORMS
+from ..filings.dora import KINDS as DORA_KINDS
 from ..forms import (
     SubmissionApproveForm,
     SubmissionEditForm,
@@ -77,10 +78,20 @@ def submission_start(request: HttpRequest, case: BreachCase, obligation_id: int,
 def submission_detail(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
     sub = _submission(case, submission_id)
     page = submission_page(sub, user=request.user, role=role)
+    form = page.form
     return render(
         request,
         "cases/submission_detail.html",
-        {"case": case, "page": page, "sub": sub, "lang": lang_of(get_language()), "title": str(page.form.title)},
+        {
+            "case": case,
+            "page": page,
+            "sub": sub,
+            "lang": lang_of(get_language()),
+            "title": str(form.title),
+            # What the authority's schema refuses in the answers as they stand (None: no schema to check).
+            "send_errors": form.send_errors(sub.kind, sub.content) if form.send_errors and not sub.is_sent else None,
+            "dora_report": sub.kind in DORA_KINDS,
+        },
     )
 
 
