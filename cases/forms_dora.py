@@ -24,6 +24,8 @@ def _field(model_field: models.Field) -> forms.Field:
         return YesNoField(label=label, allow_unknown=True)
     if isinstance(model_field, models.DateTimeField):
         return ParisDateTimeField(label=label, required=False)
+    if model_field.name == "currency":  # ITS field 1.15, always given (an empty post saves nothing)
+        return forms.ChoiceField(label=label, choices=model_field.choices, initial="EUR")
     if model_field.choices:
         return forms.ChoiceField(label=label, choices=[("", "—"), *model_field.choices], required=False)
     field = model_field.formfield(required=False)

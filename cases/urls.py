@@ -70,12 +70,12 @@ urlpatterns = [
     # DORA: the case's DORA facts, and each DORA report as the ESAs' JSON and as PDF
     path("cases/<str:reference>/dora/", dora.dora_facts_edit, name="dora_facts_edit"),
     path(
-        "cases/<str:reference>/submissions/<int:submission_id>/dora.json",
+        "cases/<str:reference>/dora/reports/<int:report_id>.json",
         dora.submission_dora_json,
         name="submission_dora_json",
     ),
     path(
-        "cases/<str:reference>/submissions/<int:submission_id>/dora.pdf",
+        "cases/<str:reference>/dora/reports/<int:report_id>.pdf",
         dora.submission_dora_pdf,
         name="submission_dora_pdf",
     ),

@@ -468,3 +468,51 @@ def test_dora_pages_cost_a_bounded_number_of_queries(as_user, full_case, people,
     c.get(reverse(f"cases:{name}", args=args))  # warm caches (session, site settings)
     with django_assert_max_num_queries(12):
         assert c.get(reverse(f"cases:{name}", args=args)).status_code == 200
+
+
+# --- the PDF and the dossier ---------------------------------------------------------------------
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
+
+
+def test_the_pdf_reads_each_numbered_field_in_the_page_language(full_case, people):
+    from django.utils import translation
+
+    from cases.filings.dora_pdf import render
+
+    sub = sent(full_case, "DORA_INITIAL", people, INITIAL_SENT)
+    text = _pdf_text(render(sub))
+    for expected in (
+        "DORA initial notification",
+        "1.3 LEI of the entity submitting the report",
+        "969500ABCDEFGHIJKL12",
+        "2.7 How the incident was discovered",
+        "monitoring systems",
+        "ACPR-1",
+        "dora-legal",
+    ):
+        assert expected in text, expected
+    assert sub.content_sha256[:32] in text.replace(" ", "")
+    with translation.override("fr"):
+        french = _pdf_text(render(sub))
+    assert "DORA : notification initiale" in french.replace("\u00a0", " ")
+    assert "2.4 Description de l'incident" in french
+
+
+def test_the_dossier_annexes_the_dora_report_as_sent(full_case, people, settings, tmp_path):
+    from cases.dossier.builder import build_dossier
+
+    settings.MEDIA_ROOT = tmp_path
+    sub = sent(full_case, "DORA_INITIAL", people, INITIAL_SENT)
+    text = _pdf_text(build_dossier(full_case, lang="en"))
+    for expected in ("Content as sent (annex)", "2.5 Classification criteria met", "ACPR-1", "dora-legal"):
+        assert expected in text, expected
+    assert sub.content_sha256[:32] in text.replace(" ", "")

@@ -58,10 +58,10 @@ def dora_facts_edit(request: HttpRequest, case: BreachCase, *, role: str) -> Htt
     )
 
 
-def _report(case: BreachCase, submission_id: int) -> Submission:
+def _report(case: BreachCase, report_id: int) -> Submission:
     sub = get_object_or_404(
         case.submissions.select_related("author", "approved_by"),
-        pk=submission_id,
+        pk=report_id,
         kind__in=dora_filings.KINDS,
     )
     sub.case = case
@@ -79,9 +79,9 @@ def _log(request, case: BreachCase, sub: Submission, what: str) -> None:
 
 
 @case_view(roles=READ_ROLES)
-def submission_dora_json(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
+def submission_dora_json(request: HttpRequest, case: BreachCase, report_id: int, *, role: str) -> HttpResponse:
     """The report in the ESAs' JSON structure (whether or not it validates yet: the page says)."""
-    sub = _report(case, submission_id)
+    sub = _report(case, report_id)
     doc, _problems = dora_filings.report_json(sub.kind, sub.content)
     response = HttpResponse(
         json.dumps(doc, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
@@ -91,8 +91,8 @@ def submission_dora_json(request: HttpRequest, case: BreachCase, submission_id: 
 
 
 @case_view(roles=READ_ROLES)
-def submission_dora_pdf(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
-    sub = _report(case, submission_id)
+def submission_dora_pdf(request: HttpRequest, case: BreachCase, report_id: int, *, role: str) -> HttpResponse:
+    sub = _report(case, report_id)
     response = HttpResponse(render_pdf(sub), content_type="application/pdf")
     _log(request, case, sub, "pdf")
     return _attachment(response, _safe(f"{case.reference}-{sub.kind}-{sub.pk}.pdf"))
