@@ -534,3 +534,24 @@ def test_the_dossier_annexes_the_dora_report_as_sent(full_case, people, settings
     for expected in ("Content as sent (annex)", "2.5 Classification criteria met", "ACPR-1", "dora-legal"):
         assert expected in text, expected
     assert sub.content_sha256[:32] in text.replace(" ", "")
+
+
+def test_the_send_page_names_the_dora_authority_and_refuses_a_report_the_schema_refuses(as_user, full_case, people):
+    sub = draft(full_case, "DORA_INITIAL", people["dpo"])
+    sub = services.submission_edit(
+        sub, content={"general": {"currency": "FRF"}}, acting_user=people["dpo"], expected_version=sub.version
+    )
+    sub = approve(sub, people)
+    c = as_user(people["dpo"])
+    detail = c.get(sub.get_absolute_url()).content.decode()
+    assert "submission-dora-json" in detail and "&#x27;FRF&#x27; is not one of" in detail
+    url = reverse("cases:submission_send", args=[full_case.reference, sub.pk])
+    page = c.get(url).content.decode()
+    assert 'value="ACPR"' in page and "DORA reporting portal" in page
+    response = c.post(
+        url, {"sent_at": "2026-03-02T14:00", "recipient": "ACPR", "channel": "portal", "version": sub.version}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and "does not validate against the authority" in body.replace("&#x27;", "'")
+    sub.refresh_from_db()
+    assert sub.state == Submission.State.APPROVED and not Filing.objects.exists()
