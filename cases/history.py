@@ -854,4 +854,5 @@ OBJECT_LABELS = {
     "membercommunication": gettext_lazy("Communication"),
     "controllernotice": pgettext_lazy("dossier", "Controller to inform"),
     "submission": gettext_lazy("Notification drafted in the register"),
+    "dorafacts": gettext_lazy("DORA facts"),
 }

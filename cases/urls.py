@@ -6,7 +6,7 @@ Every URL with a `reference` resolves the case through the user's memberships
 
 from django.urls import path
 
-from .views import actions, board, case_page, downloads, exports, feeds, public, relationships, submissions
+from .views import actions, board, case_page, dora, downloads, exports, feeds, public, relationships, submissions
 
 app_name = "cases"
 
@@ -81,6 +81,18 @@ urlpatterns = [
         "cases/<str:reference>/submissions/<int:submission_id>/merge-fields.csv",
         submissions.submission_merge_fields,
         name="submission_merge_fields",
+    ),
+    # DORA: the case's DORA facts, and each DORA report as the ESAs' JSON and as PDF
+    path("cases/<str:reference>/dora/", dora.dora_facts_edit, name="dora_facts_edit"),
+    path(
+        "cases/<str:reference>/dora/reports/<int:report_id>.json",
+        dora.submission_dora_json,
+        name="submission_dora_json",
+    ),
+    path(
+        "cases/<str:reference>/dora/reports/<int:report_id>.pdf",
+        dora.submission_dora_pdf,
+        name="submission_dora_pdf",
     ),
     path("cases/<str:reference>/events/new/", actions.event_add, name="event_add"),
     path("cases/<str:reference>/evidence/new/", actions.evidence_add, name="evidence_add"),

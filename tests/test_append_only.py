@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def every_history_table(settings, tmp_path, make_org, make_user, make_relationship):
     """At least one row in every history table, written through the services."""
     settings.MEDIA_ROOT = tmp_path
-    processor = make_org(name="Hébergeur", code="host", kind=Organization.Kind.PROCESSOR)
+    processor = make_org(name="Hébergeur", code="host", kind=Organization.Kind.PROCESSOR, is_dora_entity=True)
     controller = make_org(name="Client", code="client", kind=Organization.Kind.CONTROLLER)
     dpo = make_user(processor, Membership.Role.DPO)
     case = services.case_open(
@@ -38,6 +38,7 @@ def every_history_table(settings, tmp_path, make_org, make_user, make_relationsh
     notice = services.controller_add(
         case, relationship=make_relationship(processor, controller), acting_user=dpo, notice_period_hours=24
     )
+    services.dora_facts_update(case, lei="969500ABCDEFGHIJKL12", acting_user=dpo)  # a DORA financial entity
     # A received notice (the controller's inbox) too.
     services.controller_inform(notice, informed_at=paris(2024, 3, 4, 13, 0), acting_user=dpo)
     services.timeline_event_add(case, occurred_at=paris(2024, 3, 4, 12, 0), title="Bucket closed", acting_user=dpo)
@@ -92,7 +93,7 @@ def _refused(sql: str, params: list) -> None:
 def test_every_history_model_is_covered():
     tracked = {model.instance_type for model in chained_history_models()}
     assert {BreachCase, Obligation, Organization, Membership} <= tracked
-    assert len(tracked) == 12, "a new history model: extend the every_history_table fixture"
+    assert len(tracked) == 13, "a new history model: extend the every_history_table fixture"
 
 
 def test_every_history_table_has_the_triggers():

@@ -117,30 +117,41 @@ def params_of(pattern: URLPattern) -> tuple[list[str], bool]:
 @pytest.fixture
 def world(db, make_org, make_user, make_relationship, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    home = make_org(name="Mutuelle A", code="muta", kind=Organization.Kind.BOTH)
+    home = make_org(name="Mutuelle A", code="muta", kind=Organization.Kind.BOTH, is_dora_entity=True)
     other = make_org(name="Mutuelle B", code="mutb", kind=Organization.Kind.BOTH)
     client_org = make_org(name="Assureur client", code="client")
     users = {role: make_user(home, role, f"a-{role}") for role in ROLES}
     outsider = make_user(other, Membership.Role.DPO, "b-dpo")
     outsider_admin = make_user(other, Membership.Role.ADMIN, "b-admin")
 
-    def a_case(org, user, canary):
+    def a_case(org, user, canary, year=2024, **facts):
         case = services.case_open(
             organization=org,
             title=f"Intrusion {canary}",
-            first_signal_at=paris(2024, 2, 1, 9, 0),
-            aware_at=paris(2024, 2, 1, 18, 0),
+            first_signal_at=paris(year, 2, 1, 9, 0),
+            aware_at=paris(year, 2, 1, 18, 0),
             aware_justification="Logs confirm data were read.",
             acting_user=user,
+            **facts,
         )
-        services.timeline_event_add(case, occurred_at=paris(2024, 2, 1, 19), title="Coupure", acting_user=user)
+        services.timeline_event_add(case, occurred_at=paris(year, 2, 1, 19), title="Coupure", acting_user=user)
         return case
 
-    case_a = a_case(home, users["dpo"], "CANARY-A-7f3")
+    # A's case is also a major ICT-related incident (A is a DORA financial entity, DORA applies from
+    # 17 January 2025): its DORA pages are walked.
+    case_a = a_case(
+        home,
+        users["dpo"],
+        "CANARY-A-7f3",
+        year=2025,
+        incident_known_at=paris(2025, 2, 1, 9, 0),
+        dora_major=True,
+        dora_classified_at=paris(2025, 2, 1, 12, 0),
+    )
     case_b = a_case(other, outsider, "CANARY-B-9d1")
     notice = services.controller_add(case_a, relationship=make_relationship(home, client_org), acting_user=users["dpo"])
     # Informed, so that its PDF (cases:controller_notice_pdf) exists for the walk.
-    services.controller_inform(notice, informed_at=paris(2024, 2, 1, 20, 0), acting_user=users["dpo"])
+    services.controller_inform(notice, informed_at=paris(2025, 2, 1, 20, 0), acting_user=users["dpo"])
     # Organisation A's inbox holds a notice from its own processor; B has its own relationships and notice.
     received_a = _received_notice(make_org, make_user, make_relationship, home, "presta")
     received_b = _received_notice(make_org, make_user, make_relationship, other, "prestb")
@@ -157,6 +168,9 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
     )
     letter = case_a.obligations.get(rule_code="GDPR_34")
     submission = services.submission_draft(case_a, obligation=letter, acting_user=users["dpo"])
+    dora_report = services.submission_draft(
+        case_a, obligation=case_a.obligations.get(rule_code="DORA_INITIAL"), acting_user=users["dpo"]
+    )
     export = services.dossier_export_request(case_a, lang="fr", acting_user=users["auditor"])
     services.run_dossier_export(export.pk)
     history_row = case_a.history.first()
@@ -175,6 +189,7 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
             "reference": case_a.reference,
             "obligation_id": obligation.pk,
             "submission_id": submission.pk,
+            "report_id": dora_report.pk,
             "evidence_id": evidence.pk,
             "notice_id": notice.pk,
             "relationship_id": notice.relationship_id,

@@ -12,11 +12,20 @@ from .art34 import ART34_LETTER
 from .base import FilingForm, FormField, FormSection, content_errors, missing_fields, prefill
 from .cnil import CNIL_COMPLEMENTARY, CNIL_INITIAL, EDPB_SECTIONS
 from .complaint import COMPLAINT_PROSECUTOR, COMPLAINT_STATION
+from .dora import DORA_FORMS
 
 # The form of each kind of submission.
 FORMS: dict[str, FilingForm] = {
     form.kind: form
-    for form in (CNIL_INITIAL, CNIL_COMPLEMENTARY, *ANSSI_FORMS, COMPLAINT_PROSECUTOR, COMPLAINT_STATION, ART34_LETTER)
+    for form in (
+        CNIL_INITIAL,
+        CNIL_COMPLEMENTARY,
+        *ANSSI_FORMS,
+        *DORA_FORMS,
+        COMPLAINT_PROSECUTOR,
+        COMPLAINT_STATION,
+        ART34_LETTER,
+    )
 }
 # The kinds of submission that may fulfil each filing obligation (rule code), the first one by default
 # (a complaint: the letter to the prosecutor, or the record of a complaint lodged at a station).

@@ -55,6 +55,9 @@ class FilingForm:
     filing_kind: str = ""
     # Whether a required answer still missing refuses approval and sending (the Art. 34(2) letter).
     blocks_when_missing: bool = False
+    # Why the answers cannot be sent as they stand, beyond blank answers (e.g. a schema the authority
+    # validates against): (kind, content) -> messages; None: nothing more to check.
+    send_errors: Callable[[str, dict], list[str]] | None = None
 
     @property
     def rule_codes(self) -> tuple[str, ...]:

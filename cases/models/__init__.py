@@ -12,6 +12,7 @@ from .breach_case import BreachCase, CaseChild, DataCategory, SubjectCategory
 from .checkpoints import Checkpoint, CheckpointLeaf, CheckpointTimestamp
 from .communications import MemberCommunication
 from .controllers import ControllerNotice
+from .dora import DoraFacts
 from .evidence import Evidence
 from .exports import DossierExport
 from .feeds import CalendarFeedToken
@@ -35,6 +36,7 @@ __all__ = [
     "CheckpointTimestamp",
     "ControllerNotice",
     "DataCategory",
+    "DoraFacts",
     "DossierExport",
     "Evidence",
     "Filing",

@@ -57,6 +57,9 @@ class Submission(CaseChild):
         # The Art. 34 letter to the persons, produced for mail merge (cases.filings.art34): sending it
         # records the communication to the persons, which alone completes the Art. 34 obligation.
         ART34_LETTER = "art34_letter", _("Art. 34 letter to the persons (mail merge)")
+        DORA_INITIAL = "dora_initial", _("DORA initial notification")
+        DORA_INTERMEDIATE = "dora_intermediate", _("DORA intermediate report")
+        DORA_FINAL = "dora_final", _("DORA final report")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -28,6 +28,7 @@ from .controllers import (
     received_dismiss,
     received_open_case,
 )
+from .dora import dora_facts_update
 from .evidence import evidence_add
 from .exports import dossier_export_request, run_dossier_export
 from .filings import filing_record
@@ -71,6 +72,7 @@ __all__ = [
     "controllers_inform_many",
     "decision_inform_persons",
     "decision_notify_authority",
+    "dora_facts_update",
     "dossier_export_request",
     "evidence_add",
     "filing_record",

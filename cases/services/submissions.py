@@ -222,6 +222,14 @@ def submission_mark_sent(
     raise_errors(errors)
     form = FORMS[sub.kind]
     check_complete(sub)
+    refused = form.send_errors(sub.kind, sub.content) if form.send_errors else []
+    if refused:
+        raise ValidationError(
+            [
+                _("The report does not validate against the authority's schema; correct the answers first:"),
+                *refused[:20],
+            ]
+        )
     digest = content_hash(sub.content)
     if sub.kind == Submission.Kind.ART34_LETTER:
         sub.communication = _record_communication(

@@ -16,6 +16,7 @@ from .. import clock_chart, services
 from ..access import case_view
 from ..deadlines import STATUS_LABELS
 from ..forms import CaseOpenForm, apply_service_errors, link_errors, writable_organizations
+from ..models import DoraFacts
 from ..permissions import DECISION_ROLES, WRITE_ROLES
 from ..selectors.case_page import case_page, lang_of
 from ..selectors.history import history_page
@@ -41,6 +42,9 @@ def case_detail(request: HttpRequest, case, *, role: str) -> HttpResponse:
         "now": now,
         "reminders": reminders_for_case(case),
         "tab": "case",
+        # A DORA financial entity's case shows its DORA facts (one query, only for them).
+        "is_dora": case.organization.is_dora_entity,
+        "dora_facts": DoraFacts.objects.filter(case_id=case.pk).first() if case.organization.is_dora_entity else None,
         **_role_flags(role),
     }
     return render(request, "cases/case_detail.html", context)

@@ -16,6 +16,7 @@ from ..access import case_view
 from ..dossier.submission_documents import DOCUMENTS, merge_fields_csv
 from ..filings import FORMS, KINDS_FOR_RULE
 from ..filings.art34 import MERGE_FIELDS
+from ..filings.dora import KINDS as DORA_KINDS
 from ..forms import (
     Art34SendForm,
     SubmissionApproveForm,
@@ -87,6 +88,7 @@ def submission_start(request: HttpRequest, case: BreachCase, obligation_id: int,
 def submission_detail(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
     sub = _submission(case, submission_id)
     page = submission_page(sub, user=request.user, role=role)
+    form = page.form
     return render(
         request,
         "cases/submission_detail.html",
@@ -95,9 +97,12 @@ def submission_detail(request: HttpRequest, case: BreachCase, submission_id: int
             "page": page,
             "sub": sub,
             "lang": lang_of(get_language()),
-            "title": str(page.form.title),
+            "title": str(form.title),
             "document": DOCUMENTS[sub.kind][2] if sub.kind in DOCUMENTS else "",
             "merge_fields": MERGE_FIELDS if sub.kind == Submission.Kind.ART34_LETTER else (),
+            # What the authority's schema refuses in the answers as they stand (None: no schema to check).
+            "send_errors": form.send_errors(sub.kind, sub.content) if form.send_errors and not sub.is_sent else None,
+            "dora_report": sub.kind in DORA_KINDS,
         },
     )
 
@@ -250,6 +255,14 @@ def _send(case: BreachCase, sub: Submission, data: dict, user) -> Submission:
         if evidence is not None and evidence.file.name:
             evidence.file.storage.delete(evidence.file.name)
         raise
+
+
+def _send_initial(sub: Submission) -> dict:
+    """Who usually receives this kind of filing, and how (the user may change both)."""
+    if sub.kind in DORA_KINDS:
+        authority = (sub.case.organization.dora_authority or "acpr").upper()
+        return {"recipient": authority, "channel": _("Competent authority's DORA reporting portal")}
+    return {"recipient": "CNIL", "channel": _("CNIL online notification service")}
 
 
 @case_view(roles=WRITE_ROLES, methods=FORM_METHODS)

@@ -1,0 +1,58 @@
+"""The DORA facts of a case (`DoraFacts`): entered once, then kept up to date as the incident unfolds.
+
+One record per case, created by its first edit. Only a DORA financial entity's case has them. The
+reports drafted afterwards read them (`cases.filings.dora`); a report already drafted keeps its own
+answers (edit the report, or start the next one, to carry a change into it).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from ..models import BreachCase, DoraFacts
+from ..permissions import WRITE_ROLES, require_role
+from .common import check_aware, check_not_future, check_version, differs, lock_open_case, raise_errors, save, service
+
+# Every fact a user enters (the case it belongs to and its version are not).
+EDITABLE = tuple(
+    f.name for f in DoraFacts._meta.concrete_fields if f.editable and f.name not in {"id", "case", "version"}
+)
+INSTANTS = tuple(f.name for f in DoraFacts._meta.concrete_fields if f.get_internal_type() == "DateTimeField")
+
+
+@service
+def dora_facts_update(case: BreachCase, *, acting_user, expected_version: int | None = None, **changes) -> DoraFacts:
+    """Set DORA facts of the case (any subset of `EDITABLE`); `expected_version` is the facts' version
+    as the user read them (None when they did not exist yet)."""
+    require_role(acting_user, case.organization, WRITE_ROLES)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"Unknown DORA facts: {', '.join(sorted(unknown))}")
+    case = lock_open_case(case)
+    if not case.organization.is_dora_entity:
+        raise ValidationError(_("Only a DORA financial entity's case has DORA facts."))
+    facts = DoraFacts.objects.select_for_update().filter(case_id=case.pk).first()
+    if facts is None:
+        facts = DoraFacts(case=case)
+    else:
+        facts.case = case
+        check_version(facts, expected_version)
+    errors: dict = {}
+    for name in INSTANTS:
+        check_aware(errors, name, changes.get(name))
+    raise_errors(errors)
+    for name in INSTANTS:
+        check_not_future(errors, name, changes.get(name))
+    raise_errors(errors)
+    changed = {k: v for k, v in changes.items() if differs(getattr(facts, k), v)}
+    if not changed and facts.pk is not None:
+        return facts
+    for name, value in changed.items():
+        setattr(facts, name, value.strip() if isinstance(value, str) else value)
+    save(
+        facts,
+        acting_user=acting_user,
+        reason=_("DORA facts recorded.") if facts.pk is None else _("DORA facts updated."),
+    )
+    return facts
