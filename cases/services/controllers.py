@@ -14,6 +14,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from webhooks import events as webhook_events
+
 from ..models import (
     BreachCase,
     ControllerNotice,
@@ -152,6 +154,7 @@ def _deliver(notice: ControllerNotice, case: BreachCase, relationship: Processin
         received_at=now(),
     )
     save(received, acting_user=acting_user, reason=_("Notice delivered to the controller's inbox."))
+    webhook_events.notice_received(received)
     return received
 
 
