@@ -322,10 +322,10 @@ class EvidenceListView(ApiMixin, APIView):
 @extend_schema(tags=["evidence"])
 class EvidenceDownloadView(ApiMixin, APIView):
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **errors()},
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **errors()},
     )
     def get(self, request, reference: str, evidence_id: int):
-        """The file as uploaded (its SHA-256 in the `Digest`-like header `X-Content-SHA256`); logged as an export."""
+        """The file as uploaded (header `X-Content-SHA256`: its SHA-256); logged as an export."""
         case = self.case()
         evidence = get_object_or_404(case.evidence, pk=evidence_id)
         response = FileResponse(
