@@ -7,6 +7,19 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from cases.history import install_append_only_triggers, remove_append_only_triggers
+
+# The endpoints' history is append-only like every other (cases/migrations/0002).
+HISTORY_TABLES = ["webhooks_historicalwebhookendpoint"]
+
+
+def forwards(apps, schema_editor):
+    install_append_only_triggers(schema_editor, HISTORY_TABLES)
+
+
+def backwards(apps, schema_editor):
+    remove_append_only_triggers(schema_editor, HISTORY_TABLES)
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -207,4 +220,5 @@ class Migration(migrations.Migration):
             model_name="webhookdelivery",
             constraint=models.UniqueConstraint(fields=("event", "endpoint"), name="webhook_delivery_once"),
         ),
+        migrations.RunPython(forwards, backwards),
     ]
