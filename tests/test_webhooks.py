@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases import services
 from cases.models import Membership
@@ -73,6 +73,13 @@ def receiver():
     r = Receiver()
     yield r
     r.close()
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in English (the catalogue translates them: French by default)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -361,7 +368,7 @@ def test_two_processes_draining_at_once_deliver_once(race_database):
             "-c",
             f"""
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from cases.models import Organization
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 with transaction.atomic():
