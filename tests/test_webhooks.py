@@ -13,10 +13,12 @@ import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -28,6 +30,7 @@ from reminders.services import send_due_reminders
 from webhooks import delivery, signing
 from webhooks import services as webhook_services
 from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.tasks import deliver_webhooks
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.django_db
@@ -171,6 +174,10 @@ def test_two_drains_deliver_an_event_once(open_case, endpoint, receiver, django_
     later = timezone.now() + timedelta(seconds=1)
     assert delivery.drain(now=later).delivered == 1
     assert delivery.drain(now=later).delivered == 0
+    assert deliver_webhooks.delay().get() == 0  # the beat's task: nothing left either
+    out = StringIO()
+    call_command("deliver_webhooks", stdout=out)
+    assert out.getvalue().startswith("delivered 0,")
     assert len(receiver.requests) == 1
 
 
@@ -370,6 +377,7 @@ def test_two_processes_draining_at_once_deliver_once(race_database):
 from django.db import transaction
 from django.utils import timezone, translation
 from cases.models import Organization
+from webhooks.tasks import deliver_webhooks
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 with transaction.atomic():
     org = Organization(name="Course", code="course")
