@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from cases.inputs import LONG_TEXT_MAX
-from cases.models import BreachCase, Obligation, Organization, TimelineEvent
+from cases.models import (
+    BreachCase,
+    ControllerNotice,
+    Evidence,
+    Filing,
+    Obligation,
+    Organization,
+    Submission,
+    TimelineEvent,
+)
 
 # The facts the API reads and changes (a subset of services.cases.UPDATABLE_FACTS: plain values).
 FACT_FIELDS = (
@@ -203,3 +212,65 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         fields = ("id", "occurred_at", "kind", "title", "description", "created_at", "version")
         read_only_fields = ("id", "created_at", "version")
         extra_kwargs = {"kind": {"required": False}, "description": {"required": False}}
+
+
+class FilingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Filing
+        fields = ("id", "obligation", "kind", "sent_at", "channel", "recipient", "reference", "evidence", "created_at")
+        read_only_fields = fields
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    content = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = Submission
+        fields = (
+            "id",
+            "obligation",
+            "kind",
+            "state",
+            "version",
+            "content",
+            "created_at",
+            "submitted_at",
+            "approved_at",
+            "sent_at",
+            "channel",
+            "recipient",
+            "authority_reference",
+            "content_sha256",
+            "filing",
+        )
+        read_only_fields = fields
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Evidence
+        fields = ("id", "original_name", "description", "sha256", "size", "content_type", "uploaded_at")
+        read_only_fields = fields
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class ControllerNoticeSerializer(serializers.ModelSerializer):
+    recipients = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = ControllerNotice
+        fields = (
+            "id",
+            "controller_name",
+            "notice_period_hours",
+            "informed_at",
+            "channel",
+            "reference",
+            "recipients",
+            "version",
+        )
+        read_only_fields = fields

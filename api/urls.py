@@ -23,6 +23,24 @@ urlpatterns = [
         name="obligation_not_applicable",
     ),
     path("v1/cases/<str:reference>/timeline/", views.TimelineView.as_view(), name="timeline"),
+    path("v1/cases/<str:reference>/filings/", views.FilingListView.as_view(), name="filing_list"),
+    path("v1/cases/<str:reference>/submissions/", views.SubmissionListView.as_view(), name="submission_list"),
+    path(
+        "v1/cases/<str:reference>/submissions/<int:submission_id>/",
+        views.SubmissionDetailView.as_view(),
+        name="submission_detail",
+    ),
+    path("v1/cases/<str:reference>/evidence/", views.EvidenceListView.as_view(), name="evidence_list"),
+    path(
+        "v1/cases/<str:reference>/evidence/<int:evidence_id>/",
+        views.EvidenceDownloadView.as_view(),
+        name="evidence_download",
+    ),
+    path(
+        "v1/cases/<str:reference>/controller-notices/",
+        views.ControllerNoticeListView.as_view(),
+        name="controller_notice_list",
+    ),
     path("v1/deadlines/", views.DeadlineListView.as_view(), name="deadline_list"),
     path("v1/register/", views.RegisterView.as_view(), name="register"),
     # Pages (login and second factor, like every page).

@@ -4,12 +4,14 @@ pages; writes call the same services (roles, organisation, history, versions, va
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -270,3 +272,85 @@ class RegisterView(ApiMixin, generics.GenericAPIView):
             detail=f"breach register API ({len(page)} cases)",
         )
         return self.get_paginated_response(s.RegisterEntrySerializer(page, many=True).data)
+
+
+@extend_schema(tags=["filings"])
+class FilingListView(ApiMixin, APIView):
+    @extend_schema(responses={200: s.FilingSerializer(many=True), **errors()})
+    def get(self, request, reference: str):
+        """What was sent for a case (to an authority, a controller, the persons), oldest first."""
+        return Response(s.FilingSerializer(self.case().filings.order_by("sent_at", "pk"), many=True).data)
+
+
+@extend_schema(tags=["filings"])
+class SubmissionListView(ApiMixin, APIView):
+    @extend_schema(responses={200: s.SubmissionSerializer(many=True), **errors()})
+    def get(self, request, reference: str):
+        """The drafted notifications of a case (draft, in review, approved, sent)."""
+        return Response(s.SubmissionSerializer(self.case().submissions.order_by("pk"), many=True).data)
+
+
+@extend_schema(tags=["filings"])
+class SubmissionDetailView(ApiMixin, APIView):
+    @extend_schema(responses={200: s.SubmissionSerializer, **errors()})
+    def get(self, request, reference: str, submission_id: int):
+        """One drafted notification, with its content."""
+        submission = get_object_or_404(self.case().submissions, pk=submission_id)
+        return Response(s.SubmissionSerializer(submission).data)
+
+
+@extend_schema(tags=["evidence"])
+class EvidenceListView(ApiMixin, APIView):
+    method_roles = {"GET": READ_ROLES, "POST": WRITE_ROLES}
+    parser_classes = [MultiPartParser, JSONParser]  # JSON only to answer a clear 400 (no file)
+
+    @extend_schema(responses={200: s.EvidenceSerializer(many=True), **errors()})
+    def get(self, request, reference: str):
+        """The evidence files of a case, with their SHA-256."""
+        return Response(s.EvidenceSerializer(self.case().evidence.order_by("uploaded_at", "pk"), many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.EvidenceUploadSerializer},
+        responses={201: s.EvidenceSerializer, **errors(400, 409)},
+    )
+    def post(self, request, reference: str):
+        """Upload a proof file (multipart `file`, optional `description`); stored with its SHA-256, type
+        checked from its content (PDF, images, text, e-mail, CSV, office files)."""
+        case = self.case()
+        data = _valid(s.EvidenceUploadSerializer, request.data)
+        evidence = services.evidence_add(
+            case, uploaded_file=data["file"], description=data.get("description", ""), acting_user=request.user
+        )
+        return Response(s.EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["evidence"])
+class EvidenceDownloadView(ApiMixin, APIView):
+    @extend_schema(
+        responses={(200, "*/*"): OpenApiTypes.BINARY, **errors()},
+    )
+    def get(self, request, reference: str, evidence_id: int):
+        """The file as uploaded (header `X-Content-SHA256`: its SHA-256); logged as an export."""
+        case = self.case()
+        evidence = get_object_or_404(case.evidence, pk=evidence_id)
+        response = FileResponse(
+            evidence.file.open("rb"), content_type=evidence.content_type, as_attachment=True, filename="evidence"
+        )
+        response["X-Content-SHA256"] = evidence.sha256
+        record(
+            LOG_KIND,
+            request._request,
+            user=request.user,
+            organization=case.organization,
+            detail=f"evidence {evidence.sha256[:12]} of {case.reference} (API)",
+        )
+        return response
+
+
+@extend_schema(tags=["controller notices"])
+class ControllerNoticeListView(ApiMixin, APIView):
+    @extend_schema(responses={200: s.ControllerNoticeSerializer(many=True), **errors()})
+    def get(self, request, reference: str):
+        """The controllers this case's processor has to inform, and when each was informed."""
+        notices = self.case().controller_notices.order_by("pk")
+        return Response(s.ControllerNoticeSerializer(notices, many=True).data)

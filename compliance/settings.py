@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -372,6 +373,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "reminders.tasks.send_reminders", "schedule": 300.0},
     "requeue-stale-jobs": {"task": "cases.tasks.requeue_stale_jobs", "schedule": 60.0},
+    "deliver-webhooks": {"task": "webhooks.tasks.deliver_webhooks", "schedule": 60.0},
 }
 # How long a worker's claim on a job lasts without news from it (cases/tasks.py): after that,
 # the job is given to another worker. Workers renew their claim while they work.
@@ -385,3 +387,12 @@ LOGGING = {
     # django-axes logs every attempt at INFO; the security log keeps what matters.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Signed webhooks (webhooks/delivery.py). Targets: https only, public addresses only, except on this
+# machine (LOCAL: a receiver on localhost for the demo and the tests).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", LOCAL)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", LOCAL)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "10"))  # per delivery: 30 s ... about 4 h
+WEBHOOK_DISABLE_AFTER = int(os.environ.get("WEBHOOK_DISABLE_AFTER", "15"))  # consecutive failed attempts
+WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("WEBHOOK_BACKOFF_SECONDS", "30"))

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.models import BreachCase, Membership, Obligation
+from webhooks import events as webhook_events
 
 from .emails import build_message
 from .models import ReminderKind, ReminderPreference, ReminderSent
@@ -199,6 +200,8 @@ def send_due_reminders(now: datetime | None = None, *, dry_run: bool = False) ->
         report.obligations = len(obligations)
         if not obligations:
             return report
+        if not dry_run:
+            webhook_events.deadline_events(obligations, kinds_due, now)
         candidates = _candidates(obligations, now, report)
         done = _already_sent(obligations)
         todo = [c for c in candidates if c.key not in done]

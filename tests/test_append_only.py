@@ -16,6 +16,7 @@ from cases.history import (
 )
 from cases.models import BreachCase, Membership, Obligation, Organization
 from tests.conftest import paris
+from webhooks import services as webhook_services
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,12 @@ def every_history_table(settings, tmp_path, make_org, make_user, make_relationsh
     )
     submission = services.submission_submit_for_review(submission, acting_user=controller_dpo)
     services.submission_approve(submission, comment="OK", acting_user=make_user(controller, Membership.Role.LEGAL))
+    webhook_services.endpoint_create(
+        organization=controller,
+        url="https://siem.example/hook",
+        events=["case.opened"],
+        acting_user=make_user(controller, Membership.Role.ADMIN),
+    )
     return case
 
 
@@ -93,7 +100,7 @@ def _refused(sql: str, params: list) -> None:
 def test_every_history_model_is_covered():
     tracked = {model.instance_type for model in chained_history_models()}
     assert {BreachCase, Obligation, Organization, Membership} <= tracked
-    assert len(tracked) == 13, "a new history model: extend the every_history_table fixture"
+    assert len(tracked) == 14, "a new history model: extend the every_history_table fixture"
 
 
 def test_every_history_table_has_the_triggers():

@@ -26,9 +26,11 @@ from cases.models import (
     ReceivedNotice,
 )
 from tests.conftest import paris
+from webhooks import services as webhook_services
+from webhooks.models import EventType, WebhookDelivery, WebhookEvent
 
 # Measured: 22 on SQLite for 5 as for 80 controllers (one executemany per table, not one insert per row).
-INFORM_MANY_QUERIES = 24
+INFORM_MANY_QUERIES = 30  # with the webhook events of both sides (3 + 3 queries)
 
 AWARE = paris(2024, 2, 1, 18, 0)
 INFORMED = AWARE + timedelta(hours=6)
@@ -303,9 +305,17 @@ def test_eighty_controllers_cost_the_same_queries_as_five(
     operator, operator_admin, operator_dpo, make_org, make_user, django_assert_max_num_queries
 ):
     # A mix as in the seed incident: external insurers and insurers on the platform (their inbox).
+    # Every organisation listens to its webhooks: the events cost no query per controller either.
+    every_event = [t.value for t in EventType]
+    webhook_services.endpoint_create(
+        organization=operator, url="https://siem.example/hook", events=every_event, acting_user=operator_admin
+    )
     for n in range(4):
         org = make_org(name=f"Mutuelle {n}", code=f"mut{n}", kind=Organization.Kind.CONTROLLER)
         admin = make_user(org, Membership.Role.ADMIN, f"mut{n}-admin")
+        webhook_services.endpoint_create(
+            organization=org, url=f"https://mut{n}.example/hook", events=every_event, acting_user=admin
+        )
         rel = services.relationship_create(
             processor=operator, controller_name=org.name, on_platform=True, acting_user=operator_admin
         )
@@ -328,6 +338,11 @@ def test_eighty_controllers_cost_the_same_queries_as_five(
     assert ControllerNotice.objects.filter(case=large, informed_at__isnull=False).count() == 80
     assert ReceivedNotice.objects.filter(notice__case=large).count() == 4
     assert ReceivedNotice.objects.filter(notice__case=small).count() == 4
+    # One "completed" event per controller informed (5 + 80) for the processor, one "notice received"
+    # per on-platform controller and case (4 + 4) in the controllers' own organisations.
+    assert WebhookEvent.objects.filter(organization=operator, type=EventType.COMPLETED).count() == 85
+    assert WebhookEvent.objects.filter(type=EventType.NOTICE_RECEIVED).exclude(organization=operator).count() == 8
+    assert WebhookDelivery.objects.count() == 2 + 85 + 8  # with the two "case opened"
 
 
 # --- pages and downloads ------------------------------------------------------------------------------

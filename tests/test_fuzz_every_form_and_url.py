@@ -202,7 +202,15 @@ def tracked_state() -> str:
             parts.append(f"{table}:{cursor.fetchone()}")
     audited = {m.instance_type for m in history if hasattr(m, "instance_type")}
     for model in apps.get_models():
-        if model._meta.app_label not in {"cases", "reminders", "accounts", "auth", "otp_totp", "otp_static"}:
+        if model._meta.app_label not in {
+            "cases",
+            "reminders",
+            "accounts",
+            "auth",
+            "otp_totp",
+            "otp_static",
+            "webhooks",
+        }:
             continue
         if model in audited or model is SecurityEvent or model._meta.db_table.startswith("cases_historical"):
             continue  # security events are written for refused logins by design (lockout counting)

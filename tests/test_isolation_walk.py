@@ -27,6 +27,7 @@ from cases import services
 from cases.history import chained_history_models
 from cases.models import Membership, Organization
 from tests.conftest import paris
+from webhooks import services as webhook_services
 
 ROLES = ("dpo", "legal", "auditor", "admin")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -68,6 +69,13 @@ USER_SCOPED = {
     "api:tokens": {"get": set(ROLES), "post": True},
     "api:token_revoke": {"get": set(), "post": True},
     "api:docs": {"get": set(ROLES), "post": False},
+    # Webhooks (webhooks/views.py): the endpoints and delivery log of the organisations the user
+    # administers; other roles 403. Disable/enable need the version read (empty POST: 400, nothing
+    # changed); another organisation's endpoint 404 (tests/test_webhooks.py).
+    "webhooks:endpoints": {"get": {"admin"}, "post": True},
+    "webhooks:endpoint_disable": {"get": set(), "post": True},
+    "webhooks:endpoint_enable": {"get": set(), "post": True},
+    "webhooks:deliveries": {"get": {"admin"}, "post": False},
 }
 # The URLs whose ids name a relationship or a received notice: another organisation's ids answer 404.
 OBJECT_URLS = {
@@ -174,6 +182,9 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
     export = services.dossier_export_request(case_a, lang="fr", acting_user=users["auditor"])
     services.run_dossier_export(export.pk)
     history_row = case_a.history.first()
+    endpoint, _secret = webhook_services.endpoint_create(
+        organization=home, url="https://siem.example/hook", events=["case.opened"], acting_user=users["admin"]
+    )
     return {
         "users": users,
         "outsider": outsider,
@@ -197,6 +208,7 @@ def world(db, make_org, make_user, make_relationship, settings, tmp_path):
             "export_id": export.pk,
             "token": "not-a-token",
             "token_id": 999_999,
+            "endpoint_id": endpoint.pk,
             # admin
             "app_label": "cases",
             "object_id": str(case_a.pk),
@@ -232,7 +244,7 @@ def snapshot() -> dict[str, int]:
     models = [
         m
         for m in apps.get_models()
-        if m._meta.app_label in {"cases", "reminders", "auth", "otp_totp", "otp_static", "api"}
+        if m._meta.app_label in {"cases", "reminders", "auth", "otp_totp", "otp_static", "api", "webhooks"}
     ]
     models += chained_history_models()
     counts = {m._meta.db_table: m._default_manager.count() for m in set(models)}

@@ -10,6 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from webhooks import events as webhook_events
+
 from .. import deadlines, severity
 from ..models import (
     BreachCase,
@@ -272,6 +274,7 @@ def case_open(
     raise_errors(_severity_errors(case))
     save_new_case(case, acting_user=acting_user, reason=_("Case opened."))
     sync_obligations(case, acting_user=acting_user, reason=_("Case opened."))
+    webhook_events.case_opened(case)
     return case
 
 

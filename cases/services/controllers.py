@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
+from webhooks import events as webhook_events
+
 from .. import deadlines
 from ..dossier.notice import build_notice
 from ..models import (
@@ -152,7 +154,9 @@ def controller_inform(
             source=Source.CONTROLLER_NOTICE,
         )
     if _delivered_to(relationship):
-        save(_received(notice, case, relationship, document), acting_user=acting_user, reason=str(DELIVERED))
+        received = _received(notice, case, relationship, document)
+        save(received, acting_user=acting_user, reason=str(DELIVERED))
+        webhook_events.notice_received(received)
     return notice
 
 
@@ -501,4 +505,6 @@ def controllers_inform_many(
         for name, value in BreachCase.store_list_fields(case.pk).items():
             setattr(case, name, value)
     save_many(received, acting_user=acting_user, reason=str(DELIVERED), key="notice_id")
+    webhook_events.obligations_completed(completed)
+    webhook_events.notices_received(received)
     return InformResult(informed=todo, skipped=skipped)

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from webhooks import events as webhook_events
+
 from ..models import (
     BreachCase,
     Evidence,
@@ -110,4 +112,5 @@ def filing_record(
                 source=Source.FILING,
             )
     save(filing, acting_user=acting_user, reason=_("Filing recorded."))
+    webhook_events.filing_sent(filing)
     return filing

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from webhooks import events as webhook_events
+
 from .. import deadlines, regimes
 from ..models import (
     BreachCase,
@@ -241,6 +243,7 @@ def complete_locked(
     # due_at is deliberately left as it is: lateness is frozen at completion.
     save(ob, acting_user=acting_user, reason=_("Obligation completed."))
     sync_obligations(ob.case, acting_user=acting_user, reason=_("Preceding filing completed."))
+    webhook_events.obligation_completed(ob)
     return ob
 
 

@@ -15,6 +15,7 @@ from .. import services
 from ..access import case_view
 from ..dossier.submission_documents import DOCUMENTS, merge_fields_csv
 from ..filings import FORMS, KINDS_FOR_RULE
+from ..filings.anssi import ANSSI_FORMS
 from ..filings.art34 import MERGE_FIELDS
 from ..filings.dora import KINDS as DORA_KINDS
 from ..forms import (
@@ -82,6 +83,9 @@ def submission_start(request: HttpRequest, case: BreachCase, obligation_id: int,
         form_id="submission-start-form",
         submit_label=_("Draft the notification"),
     )
+
+
+ANSSI_KINDS = frozenset(form.kind for form in ANSSI_FORMS)
 
 
 @case_view(roles=READ_ROLES)
@@ -297,6 +301,12 @@ def submission_send(request: HttpRequest, case: BreachCase, submission_id: int, 
 
 
 def _send_initial(sub: Submission) -> dict:
+    """Who usually receives this kind of filing, and how (the user may change both)."""
+    if sub.kind in DORA_KINDS:
+        authority = (sub.case.organization.dora_authority or "acpr").upper()
+        return {"recipient": authority, "channel": _("Competent authority's DORA reporting portal")}
+    if sub.kind in ANSSI_KINDS:
+        return {"recipient": "ANSSI / CERT-FR", "channel": _("ANSSI incident declaration service")}
     if sub.kind == Submission.Kind.COMPLAINT_PROSECUTOR:
         return {"recipient": _("Public prosecutor"), "channel": _("Registered letter with acknowledgement of receipt")}
     if sub.kind == Submission.Kind.COMPLAINT_STATION:
