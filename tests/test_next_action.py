@@ -65,8 +65,10 @@ def test_an_art_34_duty_and_a_plain_filing_point_to_their_own_forms(open_case, d
     ]
     first = min(running, key=lambda o: (o.due_at, o.pk))
     assert page.next_action.obligation == first
-    if first.rule_code.startswith("COMPLAINT"):
-        assert page.next_action.url.endswith(f"/filings/new/?obligation={first.pk}")
+    if first.rule_code.startswith("COMPLAINT"):  # drafted in the register, as the CNIL notification
+        assert page.next_action.url == reverse(
+            "cases:submission_start", kwargs={"reference": case.reference, "obligation_id": first.pk}
+        )
 
 
 def test_the_page_shows_it_with_a_link_for_writers_only_and_nothing_once_closed(open_case, dpo, make_user, org, login):
