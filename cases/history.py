@@ -331,7 +331,7 @@ class _Layout:
     jsons: tuple[int, ...]
     others: tuple[tuple[int, models.Field], ...]
     json_columns: tuple[str, ...]
-    # Whether the database sends instants already spelled and JSON as text (see `select`).
+    # Whether the database sends instants already spelled, decimals and JSON as text (see `select`).
     formatted: bool
     # (position, value) of the LATE_COLUMNS: left out of the canonical form while they hold that value.
     late: tuple[tuple[int, object], ...] = ()
@@ -345,10 +345,11 @@ class _Layout:
                 value = hashed[i]
                 if value is not None:
                     hashed[i] = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-        for i, quantum in self.decimals:
-            value = hashed[i]
-            if value is not None:
-                hashed[i] = str(value.quantize(quantum))
+        if not self.formatted:
+            for i, quantum in self.decimals:
+                value = hashed[i]
+                if value is not None:
+                    hashed[i] = str(value.quantize(quantum))
         for i in self.jsons:
             value = hashed[i]
             if value is not None:
@@ -374,7 +375,7 @@ class _Layout:
 
     def select(self) -> list:
         """What to select for `values_list`: the columns, or on PostgreSQL the instants already
-        spelled in UTC ISO 8601 (the text canonical_values writes) and JSON as text: decoding
+        spelled in UTC ISO 8601 (the text canonical_values writes), decimals and JSON as text: decoding
         timestamps into Python objects only to spell them again costs more than the hashing."""
         if not self.formatted:
             return list(self.columns)
@@ -384,6 +385,9 @@ class _Layout:
             if kind == _DATETIME:
                 selected.append(Func(F(field.attname), template=_PG_UTC_ISO, output_field=models.CharField()))
             elif kind == _JSON:
+                selected.append(Cast(field.attname, models.TextField()))
+            elif kind == _DECIMAL:
+                # numeric(p, s) as text has exactly s decimals: str(Decimal.quantize(...)), spelled by the database.
                 selected.append(Cast(field.attname, models.TextField()))
             else:
                 selected.append(field.attname)
@@ -481,6 +485,8 @@ class ChainVerifier:
         self.error = ""
         self.anchor = anchor
         self.sink = sink
+        # row_mac without reading the setting for each row.
+        self.mac_key = settings.HISTORY_CHAIN_KEY.encode()
 
     def _describe(self, model: type[models.Model], history_id: int, seq: int) -> str:
         return f"{model._meta.label} history_id={history_id} (chain {self.key}, position {seq})"
@@ -509,7 +515,7 @@ class ChainVerifier:
         elif chained != public_hash(self.prev, canonical := layout.canonical(values)):
             where = self._describe(layout.model, values[layout.history_id], seq)
             self.error = f"{where} was altered: its content no longer matches its hash"
-        elif values[layout.chain_mac] != row_mac(chained):
+        elif values[layout.chain_mac] != hmac.digest(self.mac_key, chained.encode(), "sha256").hex():
             where = self._describe(layout.model, values[layout.history_id], seq)
             self.error = f"{where} was rewritten without HISTORY_CHAIN_KEY: its keyed seal does not match"
         elif self.anchor is not None and self.anchor[0] == seq and self.anchor[2] and chained != self.anchor[1]:
