@@ -234,7 +234,7 @@ def _format_calendar_feed(runs: list[dict]) -> str:
 
 
 def figure_send_reminders() -> dict:
-    """`send_reminders` at an instant when REMINDER_OBLIGATIONS pending obligations are due within 24 h or overdue.
+    """`send_reminders` at the instant when 10,000 pending obligations (or all there are) are due within 24 h or overdue.
 
     The benchmark DPO, a legal member and an admin of every organisation (granted through the services
     on the first run) have e-mail addresses; the messages go to Django's in-memory backend, which
@@ -251,7 +251,7 @@ def figure_send_reminders() -> dict:
     from reminders.models import ReminderSent
     from reminders.services import send_due_reminders
 
-    wanted = 10_000  # REMINDER_OBLIGATIONS
+    wanted = 10_000
     users = get_user_model().objects
     users.filter(username="bench-dpo").update(email="dpo@bench.example")
     for username, role in (("bench-legal", Membership.Role.LEGAL), ("bench-admin", Membership.Role.ADMIN)):
