@@ -234,7 +234,7 @@ def _format_calendar_feed(runs: list[dict]) -> str:
 
 
 def figure_send_reminders() -> dict:
-    """`send_reminders` at the instant when 10,000 pending obligations (or all there are) are due within 24 h or overdue.
+    """`send_reminders` when 10,000 pending obligations (or all there are) are due within 24 h or overdue.
 
     The benchmark DPO, a legal member and an admin of every organisation (granted through the services
     on the first run) have e-mail addresses; the messages go to Django's in-memory backend, which
