@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, translation
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext, pgettext
+from django.utils.translation import gettext_noop, ngettext, pgettext, pgettext_lazy
 
 from cases.deadlines import PARIS
 from cases.models import Membership, Obligation
@@ -112,5 +117,137 @@ def build_message(
         text = render_to_string("reminders/email/reminder.txt", context)
         html = render_to_string("reminders/email/reminder.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+# How many reminders an e-mail carries (a digest lists several), for mail filters and audits.
+COUNT_HEADER = "X-Reminder-Count"
+# The order of a digest's sections: what is most late first.
+DIGEST_ORDER = (ReminderKind.ESCALATION, ReminderKind.OVERDUE, ReminderKind.DUE_4H, ReminderKind.DUE_24H)
+SECTION_TITLES = {
+    ReminderKind.ESCALATION: pgettext_lazy("reminders", "Escalations: deadlines missed"),
+    ReminderKind.OVERDUE: pgettext_lazy("reminders", "Overdue"),
+    ReminderKind.DUE_4H: pgettext_lazy("reminders", "Due within 4 hours"),
+    ReminderKind.DUE_24H: pgettext_lazy("reminders", "Due within 24 hours"),
+}
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One reminder of a digest: the obligation, why the recipient gets it (role) and which reminder."""
+
+    obligation: Obligation
+    role: str
+    kind: str
+
+
+class DigestPrinter:
+    """Prints a run's digest lines, caching what many reminders share (the case link's pattern, a day's name)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        marker = "REFERENCE"
+        self.case_url = f"{settings.SITE_URL}{reverse('cases:case_detail', kwargs={'reference': marker})}"
+        self.marker = marker
+        self.days: dict[tuple, str] = {}
+        self.lines: dict[tuple, tuple[str, str]] = {}
+
+    def url(self, obligation: Obligation) -> str:
+        """`action_url` without resolving the URL per reminder (the same string, see the tests)."""
+        reference = quote(obligation.case.reference, safe=RFC3986_SUBDELIMS + "/~:@")
+        return f"{self.case_url.replace(self.marker, reference, 1)}#obligation-{obligation.pk}"
+
+    def due(self, instant: datetime) -> str:
+        local = instant.astimezone(PARIS)
+        key = (translation.get_language(), local.date())
+        day = self.days.get(key)
+        if day is None:
+            day = self.days[key] = formats.date_format(local, "l j F Y")
+        return _("%(date)s at %(time)s (Paris time)") % {"date": day, "time": local.strftime("%H:%M")}
+
+    def line(self, obligation: Obligation, kind: str) -> tuple[str, str]:
+        """(plain text, HTML) of one reminder in the active language, once per language and run."""
+        key = (translation.get_language(), obligation.pk, kind)
+        printed = self.lines.get(key)
+        if printed is not None:
+            return printed
+        case = obligation.case
+        overdue = kind in {ReminderKind.OVERDUE, ReminderKind.ESCALATION}
+        delay = duration(self.now - obligation.due_at if overdue else obligation.due_at - self.now)
+        what = f"{obligation.label(translation.get_language())} ({obligation.rule_code}), {authority_label(obligation)}"
+        if obligation.controller_notice:
+            what += f", {obligation.controller_notice.controller.name}"
+        when = f"{self.due(obligation.due_at)}, {delay}"
+        url = self.url(obligation)
+        heading = f"{case.reference} — {case.title}"
+        text = f"* {heading}\n  {what}\n  {when}\n  {url}\n"
+        html = f'<li><a href="{escape(url)}">{escape(heading)}</a><br>{escape(what)}<br>{escape(when)}</li>'
+        printed = self.lines[key] = (text, html)
+        return printed
+
+
+def build_digest(
+    *,
+    items: list[DigestItem],
+    recipient,
+    email: str,
+    language: str,
+    now: datetime,
+    printer: DigestPrinter | None = None,
+) -> EmailMultiAlternatives:
+    """One e-mail listing every reminder a run sends to one person, in `language`.
+
+    A single reminder is the usual reminder e-mail (`build_message`). A digest's frame comes from
+    its templates and its lines are printed in Python: with thousands of reminders, a template loop
+    would cost more than everything else. Pass the run's `printer` so that recipients share its lines.
+    """
+    if len(items) == 1:
+        item = items[0]
+        message = build_message(
+            obligation=item.obligation,
+            recipient=recipient,
+            email=email,
+            role=item.role,
+            kind=item.kind,
+            language=language,
+            now=now,
+        )
+        message.extra_headers[COUNT_HEADER] = "1"
+        return message
+    printer = printer or DigestPrinter(now)
+    with translation.override(language):
+        by_kind: dict[str, list[tuple[str, str]]] = {kind: [] for kind in DIGEST_ORDER}
+        for item in sorted(items, key=lambda i: (i.obligation.due_at, i.obligation.pk)):
+            by_kind[item.kind].append(printer.line(item.obligation, item.kind))
+        sections = []
+        for kind in DIGEST_ORDER:
+            lines = by_kind[kind]
+            if lines:
+                title = f"{SECTION_TITLES[kind]} ({len(lines)})"
+                sections.append(
+                    {
+                        "text": "".join(text for text, _html in lines),
+                        "html": mark_safe(f"<h2>{escape(title)}</h2>\n<ul>{''.join(html for _t, html in lines)}</ul>"),  # noqa: S308 - escaped above
+                        "title": title,
+                    }
+                )
+        memberships = sorted({(i.obligation.case.organization.name, i.role) for i in items})
+        overdue = len(by_kind[ReminderKind.OVERDUE]) + len(by_kind[ReminderKind.ESCALATION])
+        context = {
+            "recipient_name": recipient.get_full_name() or recipient.get_username(),
+            "sections": sections,
+            "memberships": [(organisation, role_label(role)) for organisation, role in memberships],
+            "preferences_url": preferences_url(),
+        }
+        count = len(items)
+        subject = ngettext(
+            "%(count)d deadline reminder, %(overdue)d overdue",
+            "%(count)d deadline reminders, %(overdue)d overdue",
+            count,
+        ) % {"count": count, "overdue": overdue}
+        text = render_to_string("reminders/email/digest.txt", context)
+        html = render_to_string("reminders/email/digest.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[email], headers={COUNT_HEADER: str(count)})
     message.attach_alternative(html, "text/html")
     return message

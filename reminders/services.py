@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
 
 from cases.models import BreachCase, Membership, Obligation
 from webhooks import events as webhook_events
 
-from .emails import build_message
+from .emails import DigestItem, DigestPrinter, build_digest
 from .models import ReminderKind, ReminderPreference, ReminderSent
 
 logger = logging.getLogger(__name__)
@@ -157,24 +157,39 @@ def _claim(candidates: list[_Candidate], now: datetime) -> dict[tuple, int]:
     return {(ob_id, user_id, kind, due): pk for pk, ob_id, user_id, kind, due in rows}
 
 
-def _deliver(messages: list[tuple[int, EmailMultiAlternatives]], report: ReminderReport) -> None:
-    """Send after the commit; a failed delivery releases its claim so that the next run retries it."""
-    failed = []
+def _deliver(claims: list[tuple[int, _Candidate]], now: datetime, report: ReminderReport) -> None:
+    """After the commit: one e-mail per recipient listing every reminder this run claimed for them, all
+    over one connection to the mail server. A digest that cannot be built or delivered releases its
+    claims, so that the next run retries them."""
+    by_recipient: dict[int, list[tuple[int, _Candidate]]] = defaultdict(list)
+    for pk, candidate in claims:
+        by_recipient[candidate.membership.user_id].append((pk, candidate))
+    failed: list[int] = []
     connection = get_connection()
     try:
         connection.open()
     except Exception:
-        logger.exception("Reminders: could not connect to the mail server; %d reminders released.", len(messages))
-        failed = [pk for pk, _message in messages]
+        logger.exception("Reminders: could not connect to the mail server; %d reminders released.", len(claims))
+        failed = [pk for pk, _candidate in claims]
     else:
+        printer = DigestPrinter(now)  # each reminder's lines printed once per language, for all its recipients
         try:
-            for pk, message in messages:
-                message.connection = connection
+            for recipient_claims in by_recipient.values():
+                user = recipient_claims[0][1].membership.user
                 try:
+                    message = build_digest(
+                        items=[DigestItem(c.obligation, c.membership.role, c.kind) for _pk, c in recipient_claims],
+                        recipient=user,
+                        email=user.email,
+                        language=ReminderPreference.for_user(user).language,
+                        now=now,
+                        printer=printer,
+                    )
+                    message.connection = connection
                     message.send()
                 except Exception:
-                    logger.exception("Reminders: delivery to %s failed; released for the next run.", message.to)
-                    failed.append(pk)
+                    logger.exception("Reminders: delivery to %s failed; released for the next run.", user.email)
+                    failed.extend(pk for pk, _candidate in recipient_claims)
         finally:
             connection.close()
     if failed:
@@ -211,22 +226,12 @@ def send_due_reminders(now: datetime | None = None, *, dry_run: bool = False) ->
             return report
         claimed = _claim(todo, now)
         report.already_sent += len(todo) - len(claimed)
-        messages = []
+        claims = []
         for c in todo:
             pk = claimed.get(c.key)
-            if pk is None:
-                continue
-            report.sent[c.kind] += 1
-            user = c.membership.user
-            message = build_message(
-                obligation=c.obligation,
-                recipient=user,
-                email=user.email,
-                role=c.membership.role,
-                kind=c.kind,
-                language=ReminderPreference.for_user(user).language,
-                now=now,
-            )
-            messages.append((pk, message))
-        transaction.on_commit(partial(_deliver, messages, report))
+            if pk is not None:
+                report.sent[c.kind] += 1
+                claims.append((pk, c))
+        # The e-mails are built and sent once the claims are committed, outside the transaction.
+        transaction.on_commit(partial(_deliver, claims, now, report))
     return report

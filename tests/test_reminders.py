@@ -110,7 +110,11 @@ def test_3_hours_before_the_4_hour_reminder_follows_the_24_hour_one(cnil, run):
 def test_a_24_hour_reminder_missed_by_the_runs_is_sent_with_the_4_hour_one(cnil, run):
     report = run(DUE - timedelta(hours=3))
     assert report.sent == {K.DUE_24H: 2, K.DUE_4H: 2}
-    assert len(mail.outbox) == 4
+    # One digest per person listing both reminders, not one e-mail per reminder.
+    assert sorted(m.to[0] for m in mail.outbox) == ["dpo@mutex.example", "legal@mutex.example"]
+    body = next(m for m in mail.outbox if m.to == ["dpo@mutex.example"]).body
+    assert "== Échéance dans moins de 4 heures (1) ==" in body
+    assert "== Échéance dans moins de 24 heures (1) ==" in body
 
 
 def test_once_overdue_the_team_is_told_and_the_admins_get_an_escalation(cnil, run):
@@ -372,7 +376,9 @@ def test_the_query_count_does_not_grow_with_the_number_of_obligations(
         report = send_due_reminders(now=DUE + timedelta(hours=1))
     assert report.obligations == 2 * cases
     assert report.total_sent == 6 * cases
-    assert len(mail.outbox) == 6 * cases
+    # One digest per person (DPO, legal, admin), each listing all of that person's reminders.
+    assert sorted(m.to[0] for m in mail.outbox) == ["admin@mutex.example", "dpo@mutex.example", "legal@mutex.example"]
+    assert mail.outbox[0].body.count("#obligation-") == 2 * cases
     inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
     # Savepoint, obligations, members, reminders already sent, read-back of the claims, release.
     assert len(captured) - len(inserts) == 7  # + 1: the organisations' subscribed webhook endpoints
@@ -397,3 +403,36 @@ def test_the_command_sends_and_prints_counts(cnil, capsys, django_capture_on_com
     assert len(mail.outbox) == 3
     call_command("send_reminders")
     assert "sent 0 reminders" in capsys.readouterr().out
+
+
+# --- the digest -----------------------------------------------------------------------------------
+
+
+def test_several_reminders_go_to_each_person_as_one_digest(team, open_case, run, settings):
+    settings.SITE_URL = "https://registre.example"
+    ReminderPreference.objects.create(user=team["legal"], language="en")
+    cases = [
+        only_the_cnil_clock(open_case(aware_at=AWARE, title=title), team["dpo"])
+        for title in ("Accès frauduleux au portail", "<script>alert(1)</script> & co")
+    ]
+    obligations = [c.obligations.get(rule_code="GDPR_33_1") for c in cases]
+    report = run(DUE - timedelta(hours=23))
+    assert report.sent == {K.DUE_24H: 4}
+    assert sorted(m.to[0] for m in mail.outbox) == ["dpo@mutex.example", "legal@mutex.example"]
+    french = next(m for m in mail.outbox if m.to == ["dpo@mutex.example"])
+    assert french.subject == "2 rappels d'échéance, dont 0 en retard"
+    assert french.extra_headers["X-Reminder-Count"] == "2"
+    assert "== Échéance dans moins de 24 heures (2) ==" in french.body
+    for ob in obligations:
+        # The digest prints the same link as a single reminder, without resolving it per reminder.
+        assert action_url(ob) in french.body
+        assert f'<a href="{action_url(ob)}">' in french.alternatives[0][0]
+    assert "dimanche 4 février 2024 à 18:00 (heure de Paris), 23 heures" in french.body
+    assert "<script>alert(1)</script> & co" in french.body
+    html = french.alternatives[0][0]
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+    assert "délégué à la protection des données, Mutuelle Exemple" in french.body
+    english = next(m for m in mail.outbox if m.to == ["legal@mutex.example"])
+    assert english.subject == "2 deadline reminders, 0 overdue"
+    assert "Sunday 4 February 2024 at 18:00 (Paris time), 23 hours" in english.body
+    assert '<html lang="en">' in english.alternatives[0][0]
