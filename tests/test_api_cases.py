@@ -162,7 +162,7 @@ def test_a_filing_obligation_cannot_be_marked_done_through_the_api(api, open_cas
     ob = case.obligations.get(rule_code="GDPR_33_1")
     url = f"{CASES}{case.reference}/obligations/{ob.pk}/complete/"
     data = {"version": ob.version, "completed_at": "2024-02-02T10:00:00+01:00", "late_reason": "x"}
-    response = api.post(url, data, format="json")
+    response = api.post(url, data, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and "only by the filing" in response.json()["obligation"][0]
     ob.refresh_from_db()
     assert ob.state == Obligation.State.PENDING and ob.version == 1
