@@ -15,6 +15,7 @@ raises `StaleVersionError` (views answer 409 and show what changed since), never
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ from django.utils.translation import gettext as _
 from ..deadlines import PARIS
 from ..inputs import instant_error
 from ..models import BreachCase, Obligation, Organization
+
+logger = logging.getLogger(__name__)
 
 # Clock skew tolerated for instants entered "now" from a browser.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -68,29 +71,62 @@ def is_transient(error: OperationalError) -> bool:
     return "database is locked" in str(error)
 
 
+# Files a service stored (storage, name) before it failed: a rolled-back action leaves no file behind.
+_stored_files: ContextVar[list | None] = ContextVar("stored_files", default=None)
+
+
+def discard_if_rolled_back(field_file) -> None:
+    """Delete the file just stored in `field_file` if the service storing it fails (its rows roll back)."""
+    stored = _stored_files.get()
+    if stored is not None and field_file.name:
+        stored.append((field_file.storage, field_file.name))
+
+
+def _discard_stored(stored: list) -> None:
+    for storage, name in stored:
+        try:
+            storage.delete(name)
+        except Exception:  # the action's own error matters more than a leftover file
+            logger.exception("could not delete %s stored by a failed action", name)
+    stored.clear()
+
+
 def service(func: F) -> F:
     """Run a service in one transaction; the outermost call retries a deadlock or serialization failure.
 
     Inside a caller's transaction the service joins it (the caller owns the retry); on its own it
     is attempted up to ATTEMPTS times, then `TryAgainError` says so clearly instead of a server error.
+    The outermost service call deletes the files stored during a failed attempt (`discard_if_rolled_back`).
     """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if transaction.get_connection().in_atomic_block:
+        if _stored_files.get() is not None:  # inside another service: it owns the stored files
             with transaction.atomic():
                 return func(*args, **kwargs)
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
+        stored: list = []
+        token = _stored_files.set(stored)
+        try:
+            if transaction.get_connection().in_atomic_block:
                 with transaction.atomic():
                     return func(*args, **kwargs)
-            except OperationalError as error:
-                if not is_transient(error):
-                    raise
-                if attempt == ATTEMPTS:
-                    raise TryAgainError(str(error)) from error
-                time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    with transaction.atomic():
+                        return func(*args, **kwargs)
+                except OperationalError as error:
+                    if not is_transient(error):
+                        raise
+                    _discard_stored(stored)
+                    if attempt == ATTEMPTS:
+                        raise TryAgainError(str(error)) from error
+                    time.sleep(0.05 * attempt)
+            raise AssertionError("unreachable")  # pragma: no cover
+        except BaseException:
+            _discard_stored(stored)
+            raise
+        finally:
+            _stored_files.reset(token)
 
     return wrapper  # type: ignore[return-value]
 

@@ -36,6 +36,7 @@ from .common import (
     check_aware,
     check_not_future,
     check_version,
+    discard_if_rolled_back,
     lock_child,
     lock_open_case,
     now,
@@ -200,6 +201,7 @@ def _record_informed(
     notice.notice_sha256 = document.sha256
     # The stored name is ours (hash and time), never the controller's name.
     notice.notice_pdf.save(f"{document.sha256[:16]}-{now():%Y%m%d%H%M%S%f}.pdf", ContentFile(document.pdf), save=False)
+    discard_if_rolled_back(notice.notice_pdf)
     return document
 
 
