@@ -24,6 +24,11 @@ ORGANISATION_CONTACTS = {
     ("Organization", "legal_rep_name"),
     ("Organization", "legal_rep_email"),
     ("Organization", "address"),
+    # The financial entity's contacts for the supervisor's questions (DORA ITS 2025/302, fields 1.7-1.12).
+    ("DoraFacts", "contact_email"),
+    ("DoraFacts", "contact_phone"),
+    ("DoraFacts", "second_contact_email"),
+    ("DoraFacts", "second_contact_phone"),
 }
 
 
