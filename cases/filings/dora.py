@@ -22,6 +22,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft7Validator, Draft202012Validator, validators
+from jsonschema.exceptions import best_match
 
 from .. import dora_schema as ds
 from ..deadlines import PARIS
@@ -978,13 +979,28 @@ def report_json(kind: str, content: dict) -> tuple[dict, list[str]]:
 _Validator = validators.extend(Draft202012Validator, {"dependencies": Draft7Validator.VALIDATORS["dependencies"]})
 
 
+MESSAGE_MAX = 200  # a schema message quotes the value it refuses: a whole report, for an "anyOf"
+
+
+def _leaf(error):
+    """The most relevant failure under an "anyOf"/"oneOf" (which only says none of its branches matched)."""
+    while error.context:
+        error = best_match(error.context)
+    return error
+
+
 def schema_errors(doc: dict) -> list[str]:
-    """Why `doc` does not validate against the ESAs' schema (empty when it does)."""
+    """Why `doc` does not validate against the ESAs' schema (empty when it does), one readable line each:
+    where in the report, then the schema's reason, cut short where it would quote a whole object."""
     validator = _Validator(ds.schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    messages = []
+    messages: list[str] = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
-        where = "/".join(str(p) for p in error.absolute_path) or gettext("report")
-        messages.append(f"{where}: {error.message}")
+        leaf = _leaf(error)
+        where = "/".join(str(p) for p in leaf.absolute_path) or gettext("report")
+        text = leaf.message if len(leaf.message) <= MESSAGE_MAX else leaf.message[: MESSAGE_MAX - 1] + "…"
+        line = f"{where}: {text}"
+        if line not in messages:
+            messages.append(line)
     return messages
 
 
