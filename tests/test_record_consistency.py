@@ -126,6 +126,29 @@ def test_the_filing_completes_it_and_a_decision_not_to_file_sets_it_aside(open_c
         services.filing_record(other, kind="cnil_initial", sent_at=AWARE, obligation=ob, acting_user=dpo)
 
 
+@pytest.mark.parametrize("kind", ["dora", "other", "complaint", "cnil_complementary"])
+def test_a_filing_of_another_kind_does_not_complete_the_obligation(open_case, dpo, kind):
+    """A DORA report (or an 'other' filing) never completes the CNIL notification: refused, nothing saved."""
+    case = open_case()
+    with pytest.raises(ValidationError) as refused:
+        services.filing_record(
+            case, kind=kind, sent_at=AWARE + timedelta(hours=5), obligation=cnil(case), acting_user=dpo
+        )
+    assert "does not fulfil this obligation" in str(refused.value.message_dict["kind"])
+    assert cnil(case).state == Obligation.State.PENDING and not case.filings.exists()
+
+
+def test_each_filing_rule_accepts_the_kind_its_form_records():
+    from cases.filings import FORMS
+    from cases.services.filings import filing_kinds_for
+
+    for form in FORMS.values():
+        recorded = form.filing_kind or form.kind
+        for code in form.rule_codes:
+            if code != "GDPR_34":  # completed by the communication the letter records, not a filing
+                assert recorded in filing_kinds_for(code), (form.kind, code)
+
+
 def test_the_register_entry_is_still_completed_by_the_closure(open_case, dpo):
     case = open_case()
     services.decision_notify_authority(case, notify=False, reason="Risque improbable.", acting_user=dpo)

@@ -40,6 +40,16 @@ def filing_kind_for(rule_code: str) -> str:
     return Filing.Kind.OTHER.value
 
 
+def filing_kinds_for(rule_code: str) -> frozenset[str]:
+    """The kinds of filing that may fulfil a rule's obligation: its default, and what the forms drafted
+    in the register record when sent (`cases.filings`)."""
+    from ..filings import FORMS
+
+    kinds = {filing_kind_for(rule_code)}
+    kinds.update(form.filing_kind or form.kind for form in FORMS.values() if rule_code in form.rule_codes)
+    return frozenset(kinds)
+
+
 @service
 def filing_record(
     case: BreachCase,
@@ -75,6 +85,12 @@ def filing_record(
     elif obligation is not None and obligation.controller_notice_id is not None:
         # Informing a controller also starts its own clocks: only controller_inform does both.
         errors["obligation"] = [_("Record the notice to a controller from the list of controllers to inform.")]
+    elif obligation is not None and kind in Filing.Kind.values and kind not in filing_kinds_for(obligation.rule_code):
+        # A filing completes only the obligation it fulfils: a DORA report never completes the CNIL's.
+        expected = ", ".join(sorted(str(Filing.Kind(k).label) for k in filing_kinds_for(obligation.rule_code)))
+        errors["kind"] = [
+            _("This kind of filing does not fulfil this obligation (expected: %(kinds)s).") % {"kinds": expected}
+        ]
     if kind in AUTHORITY_KINDS and case.notify_authority is False:
         errors["kind"] = [
             _(
