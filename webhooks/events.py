@@ -22,9 +22,28 @@ from .models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 logger = logging.getLogger(__name__)
 
 
-def _subscribed(organization_id: int, event_type: str) -> list[WebhookEndpoint]:
-    endpoints = WebhookEndpoint.objects.filter(organization_id=organization_id, is_active=True).only("pk", "events")
-    return [e for e in endpoints if event_type in e.event_list]
+def _subscribers(organization_ids) -> dict[int, list[WebhookEndpoint]]:
+    """The active endpoints of these organisations, by organisation (one query)."""
+    endpoints: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in WebhookEndpoint.objects.filter(organization_id__in=set(organization_ids), is_active=True).only(
+        "pk", "organization_id", "events"
+    ):
+        endpoints.setdefault(endpoint.organization_id, []).append(endpoint)
+    return endpoints
+
+
+def _deliver_after_commit(recorded: list[tuple[WebhookEvent, list[WebhookEndpoint]]]) -> None:
+    """One delivery row per recorded event and subscribed endpoint (one insert); sent after the commit."""
+    now = timezone.now()
+    WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(event=event, endpoint=e, next_attempt_at=now)
+            for event, endpoints in recorded
+            for e in endpoints
+        ]
+    )
+    for event, _ in recorded:
+        transaction.on_commit(partial(_request_delivery, event.pk))
 
 
 def _request_delivery(event_id: int) -> None:
@@ -40,7 +59,7 @@ def emit(organization, event_type: str, data: dict, *, key: str | None = None, a
     """Record one event for `organization` (a model or its id); returns it, or None if nobody subscribes
     (or, with a `key`, if an event with that key was already recorded)."""
     organization_id = getattr(organization, "pk", organization)
-    endpoints = _subscribed(organization_id, event_type)
+    endpoints = [e for e in _subscribers({organization_id}).get(organization_id, ()) if event_type in e.event_list]
     if not endpoints:
         return None
     at = at or timezone.now()
@@ -55,10 +74,7 @@ def emit(organization, event_type: str, data: dict, *, key: str | None = None, a
                 event.save()
         except IntegrityError:  # another run recorded it meanwhile
             return None
-    WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=timezone.now()) for endpoint in endpoints]
-    )
-    transaction.on_commit(partial(_request_delivery, event.pk))
+    _deliver_after_commit([(event, endpoints)])
     return event
 
 
@@ -68,11 +84,7 @@ def emit_many(items: list[tuple[int, str, dict]]) -> int:
     events, one of their deliveries. Returns how many events were recorded."""
     if not items:
         return 0
-    endpoints: dict[int, list[WebhookEndpoint]] = {}
-    for endpoint in WebhookEndpoint.objects.filter(
-        organization_id__in={org for org, _type, _data in items}, is_active=True
-    ).only("pk", "organization_id", "events"):
-        endpoints.setdefault(endpoint.organization_id, []).append(endpoint)
+    endpoints = _subscribers(org for org, _type, _data in items)
     at = timezone.now()
     recorded = []
     for organization_id, event_type, data in items:
@@ -84,19 +96,10 @@ def emit_many(items: list[tuple[int, str, dict]]) -> int:
         return 0
     WebhookEvent.objects.bulk_create([event for event, _ in recorded])
     if any(event.pk is None for event, _ in recorded):  # a database that does not return the new ids
-        ids = WebhookEvent.objects.filter(uid__in=[event.uid for event, _ in recorded])
-        by_public = dict(ids.values_list("uid", "pk"))
+        ids = dict(WebhookEvent.objects.filter(uid__in=[e.uid for e, _ in recorded]).values_list("uid", "pk"))
         for event, _ in recorded:
-            event.pk = by_public[event.uid]
-    WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(event=event, endpoint=e, next_attempt_at=at)
-            for event, subscribed in recorded
-            for e in subscribed
-        ]
-    )
-    for event, _ in recorded:
-        transaction.on_commit(partial(_request_delivery, event.pk))
+            event.pk = ids[event.uid]
+    _deliver_after_commit(recorded)
     return len(recorded)
 
 
@@ -184,11 +187,7 @@ def deadline_events(obligations, kinds_due, now: datetime) -> int:
     (type, obligation, due date) is the claim, as the reminders' rows are theirs.
     """
     organisations = {ob.case.organization_id for ob in obligations}
-    subscribed = set(
-        WebhookEndpoint.objects.filter(organization_id__in=organisations, is_active=True).values_list(
-            "organization_id", flat=True
-        )
-    )
+    subscribed = set(_subscribers(organisations))
     candidates = []
     for ob in obligations:
         if ob.case.organization_id not in subscribed:
