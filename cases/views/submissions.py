@@ -170,14 +170,12 @@ def submission_submit(request: HttpRequest, case: BreachCase, submission_id: int
     )
 
 
-def _approve(sub: Submission, data: dict, user) -> Submission:
+def _review(service, sub: Submission, data: dict, user) -> Submission:
+    """Approve or send back; a member whose role may read but not review is told why, next to the form."""
     try:
-        return services.submission_approve(
-            sub, comment=data["comment"], acting_user=user, expected_version=data["version"]
-        )
+        return service(sub, comment=data["comment"], acting_user=user, expected_version=data["version"])
     except PermissionDenied as refused:
-        # A member of the organisation whose role may read but not approve: say why, next to the form.
-        raise ValidationError(str(refused) or _("Your role does not allow approving it.")) from refused
+        raise ValidationError(str(refused) or _("Your role does not allow reviewing it.")) from refused
 
 
 @case_view(roles=DECISION_ROLES, methods=FORM_METHODS)
@@ -188,7 +186,7 @@ def submission_approve(request: HttpRequest, case: BreachCase, submission_id: in
         case,
         form_class=SubmissionApproveForm,
         record=sub,
-        perform=lambda d: _approve(sub, d, request.user),
+        perform=lambda d: _review(services.submission_approve, sub, d, request.user),
         title=_("Approve the notification"),
         subject=_subject(sub),
         intro=_("Approve the text as it stands; any later edit needs a new approval."),
@@ -201,15 +199,6 @@ def submission_approve(request: HttpRequest, case: BreachCase, submission_id: in
     )
 
 
-def _send_back(sub: Submission, data: dict, user) -> Submission:
-    try:
-        return services.submission_send_back(
-            sub, comment=data["comment"], acting_user=user, expected_version=data["version"]
-        )
-    except PermissionDenied as refused:
-        raise ValidationError(str(refused) or _("Your role does not allow reviewing it.")) from refused
-
-
 @case_view(roles=DECISION_ROLES, methods=FORM_METHODS)
 def submission_send_back(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
     sub = _submission(case, submission_id)
@@ -218,7 +207,7 @@ def submission_send_back(request: HttpRequest, case: BreachCase, submission_id: 
         case,
         form_class=SubmissionSendBackForm,
         record=sub,
-        perform=lambda d: _send_back(sub, d, request.user),
+        perform=lambda d: _review(services.submission_send_back, sub, d, request.user),
         title=_("Send back to its author"),
         subject=_subject(sub),
         intro=_("The notification goes back to draft; your comment tells its author what to change."),
