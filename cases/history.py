@@ -33,8 +33,12 @@ import heapq
 import hmac
 import json
 import operator
+import os
+import re
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,6 +46,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection, connections, models, router
 from django.db.models import Exists, F, Func, OuterRef
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.db.models.signals import class_prepared, pre_save
 from django.dispatch import receiver
@@ -379,6 +384,10 @@ class _Layout:
             pairs = (pair for i, pair in enumerate(pairs) if i not in left_out)
         return _encode(dict(pairs))
 
+    def respell(self, values: tuple) -> str | None:
+        """Python already spelled the row (see `_SpelledLayout.respell`)."""
+        return None
+
     def as_dict(self, values: tuple) -> dict:
         """The row as attname -> value, JSON columns parsed back when the database sent them as text."""
         row = dict(zip(self.columns, values, strict=True))
@@ -458,6 +467,108 @@ def _layout(model: type[models.Model], formatted: bool = False) -> _Layout:
     )
 
 
+# What `_SpelledLayout` selects before the spelled row, in this order.
+_SPELLED_COLUMNS = ("history_id", "chain_key", "chain_seq", "chain_prev", "chain_hash", "chain_mac")
+_NAME = re.compile(r"^[a-z0-9_.]+$")
+
+
+@dataclass(frozen=True)
+class _SpelledLayout:
+    """On PostgreSQL, a historical model whose rows the database spells in canonical JSON itself.
+
+    The verification pass then reads, per row, its chain columns and one text, and Python only
+    hashes that text: decoding a row's thirty to seventy columns into Python objects to spell them
+    again costs several times the SHA-256 and the HMAC together. The database writes the row with
+    `row_to_json` over the hashed columns in canonical order, each as canonical_values spells it
+    (instants in UTC ISO 8601 to the microsecond, decimals as text, arrays compact); the LATE_COLUMNS
+    that hold their old value are then taken out of the text (`late`).
+
+    Sound because that text is a faithful spelling of the row: a text that hashes to the row's
+    `chain_hash` is the canonical form the row was chained with, so the row holds exactly what was
+    chained. A value the database spells otherwise (a JSON column holding objects or numbers, a
+    decimal written -0, an escape spelled differently by another PostgreSQL version) only fails to
+    hash: the row is then read again and spelled in Python (`respell`), which decides.
+    """
+
+    model: type[models.Model]
+    sql: str
+    # (member as spelled, what replaces it) for each LATE_COLUMNS value left out of the canonical form.
+    late: tuple[tuple[str, str], ...]
+    history_id: int = 0
+    chain_key: int = 1
+    chain_seq: int = 2
+    chain_prev: int = 3
+    chain_hash: int = 4
+    chain_mac: int = 5
+    spelled: int = 6
+
+    def query(self) -> models.QuerySet:
+        spelled = RawSQL(self.sql, (), output_field=models.TextField())  # noqa: S611 - our own column names
+        return self.model._default_manager.annotate(canonical_text=spelled).values_list(
+            *_SPELLED_COLUMNS, "canonical_text"
+        )
+
+    def canonical(self, values: tuple) -> str:
+        text = values[self.spelled]
+        for member, replacement in self.late:
+            text = text.replace(member, replacement, 1)
+        return text
+
+    def respell(self, values: tuple) -> str | None:
+        """The row spelled in Python from its column values, read again."""
+        layout = _layout(self.model, formatted=True)
+        rows = self.model._default_manager.filter(history_id=values[self.history_id]).values_list(*layout.select())
+        found = rows.first()
+        return None if found is None else layout.canonical(found)
+
+
+def _spelled_value(column: str, kind: int) -> str | None:
+    """SQL for one column's value as canonical_values spells it, for row_to_json; None if not spelled here."""
+    if kind in (_TEXT, _INT, _BOOL):
+        return column
+    if kind == _DATETIME:
+        return _PG_UTC_ISO % {"expressions": column}
+    if kind == _DECIMAL:
+        # numeric(p, s) as text has exactly s decimals: str(Decimal.quantize(...)).
+        return f"{column}::text"
+    if kind == _JSON:
+        # jsonb writes an array of strings as ["a", "b"]: '", "' only ever sits between two elements
+        # (a quote inside a string is escaped), so dropping its space gives the compact form. Any
+        # other JSON keeps a space somewhere and fails to hash: Python spells that row.
+        return f"replace({column}::text, '\", \"', '\",\"')::json"
+    return None
+
+
+@functools.cache
+def _spelled_layout(model: type[models.Model]) -> _SpelledLayout | None:
+    """The database-spelled layout of a live historical model on PostgreSQL, or None if Python spells its
+    rows: a model with a JSON column holding objects (most of its rows would be spelled twice) or a column
+    of another kind."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    entries = _hashed_columns(model)
+    selected, late = [], []
+    for position, (attname, field, kind, _, left_out) in enumerate(entries):
+        if not _NAME.match(attname) or (field is None and not _NAME.match(kind)):
+            return None
+        if field is None:
+            selected.append(f"'{kind}'::text AS \"{attname}\"")  # the model label
+            continue
+        if isinstance(field, models.JSONField) and field.default is not list:
+            return None
+        value = _spelled_value(f"{table}.{connection.ops.quote_name(field.column)}", kind)
+        if value is None:
+            return None
+        selected.append(f'{value} AS "{attname}"')
+        if left_out is not _HASHED_ALWAYS:
+            if left_out is not None and not isinstance(left_out, str):
+                return None
+            member = f"{_encode(attname)}:{_encode(left_out)}"
+            # Members are unique and a quote inside a string is escaped: the member is found only as itself.
+            late.append((f"{{{member}," if position == 0 else f",{member}", "{" if position == 0 else ""))
+    sql = f"SELECT row_to_json(spelled)::text FROM (SELECT {', '.join(selected)}) AS spelled"  # noqa: S608 - names checked
+    return _SpelledLayout(model=model, sql=sql, late=tuple(late))
+
+
 def chain_rows(key: str, *, chunk_size: int = 5000) -> Iterator[tuple[type[models.Model], dict]]:
     """Every history row of a chain, in chain order, as (historical model, its column values).
 
@@ -527,7 +638,7 @@ class ChainVerifier:
         elif values[layout.chain_prev] != self.prev:
             where = self._describe(layout.model, values[layout.history_id], seq)
             self.error = f"{where} does not link to the previous row"
-        elif chained != public_hash(self.prev, canonical := layout.canonical(values)):
+        elif (canonical := self._content(layout, values, chained)) is None:
             where = self._describe(layout.model, values[layout.history_id], seq)
             self.error = f"{where} was altered: its content no longer matches its hash"
         elif values[layout.chain_mac] != hmac.digest(self.mac_key, chained.encode(), "sha256").hex():
@@ -542,6 +653,17 @@ class ChainVerifier:
                 self.sink(canonical, chained)
             return True
         return False
+
+    def _content(self, layout, values: tuple, chained: str) -> str | None:
+        """The row's canonical JSON if it hashes to `chained` after the previous row, else None."""
+        canonical = layout.canonical(values)
+        if canonical is not None and public_hash(self.prev, canonical) == chained:
+            return canonical
+        # The database spells a few values otherwise than Python (see `_SpelledLayout`): Python decides.
+        canonical = layout.respell(values)
+        if canonical is not None and public_hash(self.prev, canonical) == chained:
+            return canonical
+        return None
 
     def result(self, head: tuple[int, str] | None | bool = False) -> ChainResult:
         """The verdict, the recorded head included (dropping the last rows is detected there).
@@ -596,24 +718,46 @@ def ordered_chain_keys(history_models: list | None = None, head_model: type | No
     return {key: rank for rank, (key,) in enumerate(keys)}
 
 
-def all_rows(rank: dict[str, int], *, chunk_size: int = 2000, history_models: list | None = None) -> Iterator[tuple]:
+def all_rows(
+    rank: dict[str, int],
+    *,
+    chunk_size: int = 2000,
+    history_models: list | None = None,
+    between: tuple[str, str] | None = None,
+) -> Iterator[tuple]:
     """(rank, seq, stream, layout, values) for every history row, in chain order across tables:
-    one streaming query per table, ordered by (chain_key, chain_seq), merged."""
+    one streaming query per table, ordered by (chain_key, chain_seq), merged. `between`: only the
+    chains whose keys lie in that closed range."""
+    # The live models' rows are spelled by PostgreSQL (`_SpelledLayout`); a migration's models by Python.
+    spelled = history_models is None and connection.vendor == "postgresql"
     history_models = chained_history_models() if history_models is None else history_models
 
     def stream(index: int, model: type[models.Model]) -> Iterator[tuple]:
         layout = _layout(model, formatted=connection.vendor == "postgresql")
+        rows = model._default_manager.values_list(*layout.select())
+        if spelled and (spelled_layout := _spelled_layout(model)) is not None:
+            layout, rows = spelled_layout, spelled_layout.query()
+        if between is not None:
+            rows = rows.filter(chain_key__gte=between[0], chain_key__lte=between[1])
         key_at, seq_at = layout.chain_key, layout.chain_seq
-        rows = model._default_manager.order_by("chain_key", "chain_seq").values_list(*layout.select())
-        for values in rows.iterator(chunk_size=chunk_size):
+        for values in rows.order_by("chain_key", "chain_seq").iterator(chunk_size=chunk_size):
             yield rank[values[key_at]], values[seq_at], index, layout, values
 
     # Ties (one position written twice) are broken by the stream index, never by the layouts.
     return heapq.merge(*(stream(i, m) for i, m in enumerate(history_models)))
 
 
+def verify_workers() -> int:
+    """How many connections `iter_verify_all` reads with by default: on PostgreSQL, one per core (up to 4),
+    whose backends spell the rows side by side; one inside a transaction, whose uncommitted rows the other
+    connections could not see, and on SQLite."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def iter_verify_all(
-    *, anchors: dict[str, tuple[int, str, str]] | None = None, chunk_size: int = 2000
+    *, anchors: dict[str, tuple[int, str, str]] | None = None, chunk_size: int = 2000, workers: int | None = None
 ) -> Iterator[ChainResult]:
     """Every chain's verdict in key order, plus the rule that every tracked record has a history.
 
@@ -621,7 +765,9 @@ def iter_verify_all(
 
     One streaming pass per history table, ordered by (chain_key, chain_seq) and merged:
     memory stays flat whatever the number of rows, and the query count does not grow with
-    the number of chains.
+    the number of chains. With `workers` > 1 (default `verify_workers()`), the chains are cut
+    into consecutive key ranges, each read on a connection of its own in a thread, and the
+    verdicts still come in key order.
     """
     anchors = anchors or {}
     missing: dict[str, str] = {}
@@ -634,7 +780,41 @@ def iter_verify_all(
     }
     rank = ordered_chain_keys()
     keys = list(rank)
-    position = 0
+    workers = verify_workers() if workers is None else workers
+
+    def verify_range(first: int, end: int, threaded: bool) -> Iterator[ChainResult]:
+        try:
+            between = (keys[first], keys[end - 1]) if threaded else None
+            rows = all_rows(rank, chunk_size=chunk_size, between=between) if end > first else ()
+            yield from _verify_ranks(keys, first, end, rows, heads=heads, missing=missing, anchors=anchors)
+        finally:
+            if threaded:
+                connection.close()  # the thread's own connection
+
+    if workers <= 1 or len(keys) < 2:
+        yield from verify_range(0, len(keys), threaded=False)
+    else:
+        # Several ranges per worker so one long chain does not leave the others idle; a bounded window
+        # of ranges in flight, so memory holds a few ranges' verdicts, not every chain's.
+        parts = min(len(keys), workers * 4)
+        bounds = [len(keys) * i // parts for i in range(parts + 1)]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify-history") as pool:
+            pending: deque = deque()
+            for i in range(parts):
+                pending.append(pool.submit(lambda a, b: list(verify_range(a, b, True)), bounds[i], bounds[i + 1]))
+                if len(pending) > workers:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+    for key in sorted(missing):
+        yield ChainResult(key, 0, GENESIS, missing[key])
+
+
+def _verify_ranks(
+    keys: list[str], first: int, end: int, rows: Iterable[tuple], *, heads: dict, missing: dict, anchors: dict
+) -> Iterator[ChainResult]:
+    """The verdicts of the chains ranked first..end-1, fed their rows (`all_rows`) in chain order."""
+    position = first
     verifier: ChainVerifier | None = None
 
     def finish(checker: ChainVerifier) -> ChainResult:
@@ -644,7 +824,7 @@ def iter_verify_all(
             return ChainResult(result.chain_key, result.rows, result.head_hash, error)
         return result
 
-    for key_rank, _, _, layout, values in all_rows(rank, chunk_size=chunk_size):
+    for key_rank, _, _, layout, values in rows:
         if verifier is None or key_rank != position:
             if verifier is not None:
                 yield finish(verifier)
@@ -658,11 +838,9 @@ def iter_verify_all(
     if verifier is not None:
         yield finish(verifier)
         position += 1
-    while position < len(keys):
+    while position < end:
         yield finish(ChainVerifier(keys[position], anchor=anchors.get(keys[position])))
         position += 1
-    for key in sorted(missing):
-        yield ChainResult(key, 0, GENESIS, missing[key])
 
 
 def all_chain_keys() -> list[str]:
