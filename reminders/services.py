@@ -11,6 +11,7 @@ from functools import partial
 
 from django.core.mail import get_connection
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cases.models import BreachCase, Membership, Obligation
@@ -166,8 +167,11 @@ def _candidates(obligations: list[Obligation], now: datetime, report: ReminderRe
 
 
 def _already_sent(obligations: list[Obligation]) -> set[tuple]:
+    ids: list[int] | RawSQL = [ob.pk for ob in obligations]
+    if connection.vendor == "postgresql":  # one array parameter, not one per obligation
+        ids = RawSQL(f"SELECT unnest(%s::{Obligation._meta.pk.db_type(connection)}[])", [ids])  # noqa: S611 - the ids are a parameter
     return set(
-        ReminderSent.objects.filter(obligation__in=[ob.pk for ob in obligations]).values_list(
+        ReminderSent.objects.filter(obligation_id__in=ids).values_list(
             "obligation_id", "recipient_id", "kind", "due_at_when_sent"
         )
     )
@@ -212,28 +216,38 @@ def _claim_returning(candidates: list[_Candidate], now: datetime, run_id: uuid.U
     quote = connection.ops.quote_name
     arrays = ("obligation", "recipient", "recipient_email", "kind", "due_at_when_sent")  # one per row
     column = {name: quote(meta.get_field(name).column) for name in (*arrays, "sent_at", "run_id")}
-    types = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in arrays)
-    # A run announces one due date per obligation: the rows it inserted are told apart without it.
+    types = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in arrays[:-1])
+    due_type = meta.get_field("due_at_when_sent").db_type(connection)
+    # A run announces one due date per obligation: the dates travel once each (turning a date into a
+    # parameter costs more than the rest of a row), each row points at its obligation's, and the rows
+    # inserted are told apart without it.
     returned = ", ".join([quote(meta.pk.column), *(column[n] for n in ("obligation", "recipient", "kind"))])
     # Names and types from the model's metadata; every value is a parameter.
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(column.values())}) "  # noqa: S608
-        f"SELECT *, %s, %s FROM unnest({types}) ON CONFLICT DO NOTHING RETURNING {returned}"
+        f"SELECT c.o, c.r, c.e, c.k, (%s::{due_type}[])[c.d], %s, %s "
+        f"FROM unnest({types}, %s::integer[]) AS c(o, r, e, k, d) ON CONFLICT DO NOTHING RETURNING {returned}"
     )
+    dues: dict[int, int] = {}  # obligation id -> position of its due date (from 1)
+    due_dates = []
+    for c in candidates:
+        if c.key[0] not in dues:
+            dues[c.key[0]] = len(due_dates) + 1
+            due_dates.append(c.key[3])
     params = [
+        due_dates,
         now,
         run_id,
         [c.key[0] for c in candidates],
         [c.key[1] for c in candidates],
         [c.membership.user.email for c in candidates],
         [str(c.kind) for c in candidates],  # the value, not the enum's name
-        [c.key[3] for c in candidates],
+        [dues[c.key[0]] for c in candidates],
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    due = {c.key[0]: c.key[3] for c in candidates}
-    return {(ob_id, user_id, kind, due[ob_id]): pk for pk, ob_id, user_id, kind in rows}
+    return {(ob_id, user_id, kind, due_dates[dues[ob_id] - 1]): pk for pk, ob_id, user_id, kind in rows}
 
 
 def _deliver(claims: list[tuple[int, _Candidate]], now: datetime, report: ReminderReport) -> None:
