@@ -87,7 +87,6 @@ _OBLIGATION_FIELDS = (
     "case__status",
     "case__organization",
     "case__organization__name",
-    "case__organization__code",
     "controller_notice",
     "controller_notice__controller",
     "controller_notice__controller__name",
