@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape as html_escape
 from urllib.parse import quote
 
 from django.conf import settings
@@ -143,7 +144,9 @@ class DigestItem:
 
 
 class DigestPrinter:
-    """Prints a run's digest lines, caching what many reminders share (the case link's pattern, a day's name)."""
+    """Prints a run's digest lines, caching what many reminders share (the case link's pattern, a day's
+    name, an authority's label, a duration's words), so that a line costs string formatting, not lookups
+    in the translation catalogue."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -152,37 +155,66 @@ class DigestPrinter:
         self.marker = marker
         self.days: dict[tuple, str] = {}
         self.lines: dict[tuple, tuple[str, str]] = {}
+        self.words: dict[tuple, str] = {}  # (language, what, ...) -> translated words
 
     def url(self, obligation: Obligation) -> str:
         """`action_url` without resolving the URL per reminder (the same string, see the tests)."""
         reference = quote(obligation.case.reference, safe=RFC3986_SUBDELIMS + "/~:@")
         return f"{self.case_url.replace(self.marker, reference, 1)}#obligation-{obligation.pk}"
 
-    def due(self, instant: datetime) -> str:
+    def _cached(self, key: tuple, make) -> str:
+        words = self.words.get(key)
+        if words is None:
+            words = self.words[key] = make()
+        return words
+
+    def due(self, instant: datetime, language: str) -> str:
+        """`paris_time(instant)` in `language`, the active one."""
         local = instant.astimezone(PARIS)
-        key = (translation.get_language(), local.date())
+        key = (language, local.date())
         day = self.days.get(key)
         if day is None:
             day = self.days[key] = formats.date_format(local, "l j F Y")
-        return _("%(date)s at %(time)s (Paris time)") % {"date": day, "time": local.strftime("%H:%M")}
+        pattern = self._cached((language, "due"), lambda: _("%(date)s at %(time)s (Paris time)"))
+        return pattern % {"date": day, "time": f"{local.hour:02d}:{local.minute:02d}"}
 
-    def line(self, obligation: Obligation, kind: str) -> tuple[str, str]:
-        """(plain text, HTML) of one reminder in the active language, once per language and run."""
-        key = (translation.get_language(), obligation.pk, kind)
+    def duration(self, delta: timedelta, language: str) -> str:
+        """`duration(delta)` in `language`, the active one, its words translated once per value and run."""
+        minutes = max(0, int(delta.total_seconds() // 60))
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        if days:
+            minutes = 0  # not printed
+        return self._cached(
+            (language, "duration", days, hours, minutes),
+            lambda: duration(timedelta(days=days, hours=hours, minutes=minutes)),
+        )
+
+    def line(self, obligation: Obligation, kind: str, language: str | None = None) -> tuple[str, str]:
+        """(plain text, HTML) of one reminder in the active language, once per language and run.
+
+        `language` is the active language, when the caller knows it (asking costs more than the rest)."""
+        language = language or translation.get_language()
+        key = (language, obligation.pk, kind)
         printed = self.lines.get(key)
         if printed is not None:
             return printed
         case = obligation.case
         overdue = kind in {ReminderKind.OVERDUE, ReminderKind.ESCALATION}
-        delay = duration(self.now - obligation.due_at if overdue else obligation.due_at - self.now)
-        what = f"{obligation.label(translation.get_language())} ({obligation.rule_code}), {authority_label(obligation)}"
+        delay = self.duration(self.now - obligation.due_at if overdue else obligation.due_at - self.now, language)
+        authority = self._cached((language, "authority", obligation.authority), lambda: authority_label(obligation))
+        what = f"{obligation.label(language)} ({obligation.rule_code}), {authority}"
         if obligation.controller_notice:
             what += f", {obligation.controller_notice.controller.name}"
-        when = f"{self.due(obligation.due_at)}, {delay}"
+        when = f"{self.due(obligation.due_at, language)}, {delay}"
         url = self.url(obligation)
         heading = f"{case.reference} — {case.title}"
         text = f"* {heading}\n  {what}\n  {when}\n  {url}\n"
-        html = f'<li><a href="{escape(url)}">{escape(heading)}</a><br>{escape(what)}<br>{escape(when)}</li>'
+        # html.escape is what django.utils.html.escape does, without its lazy-string wrapper per call.
+        html = (
+            f'<li><a href="{html_escape(url)}">{html_escape(heading)}</a>'
+            f"<br>{html_escape(what)}<br>{html_escape(when)}</li>"
+        )
         printed = self.lines[key] = (text, html)
         return printed
 
@@ -219,16 +251,19 @@ def build_digest(
     with translation.override(language):
         by_kind: dict[str, list[tuple[str, str]]] = {kind: [] for kind in DIGEST_ORDER}
         for item in sorted(items, key=lambda i: (i.obligation.due_at, i.obligation.pk)):
-            by_kind[item.kind].append(printer.line(item.obligation, item.kind))
+            by_kind[item.kind].append(printer.line(item.obligation, item.kind, language))
         sections = []
         for kind in DIGEST_ORDER:
             lines = by_kind[kind]
             if lines:
                 title = f"{SECTION_TITLES[kind]} ({len(lines)})"
+                # One line per reminder: a line longer than SMTP's 998 characters would make Django
+                # encode the whole HTML part as quoted-printable, which costs seconds for a large digest.
+                lines_html = "\n".join(html for _t, html in lines)
                 sections.append(
                     {
                         "text": "".join(text for text, _html in lines),
-                        "html": mark_safe(f"<h2>{escape(title)}</h2>\n<ul>{''.join(html for _t, html in lines)}</ul>"),  # noqa: S308 - escaped above
+                        "html": mark_safe(f"<h2>{escape(title)}</h2>\n<ul>\n{lines_html}\n</ul>"),  # noqa: S308 - escaped above
                         "title": title,
                     }
                 )

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.core.mail import get_connection
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cases.models import BreachCase, Membership, Obligation
@@ -62,15 +63,34 @@ def kinds_due(due_at: datetime, now: datetime) -> list[str]:
     return []
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     obligation: Obligation
     membership: Membership
     kind: str
+    key: tuple  # (obligation id, recipient id, kind, due date announced): the claim's unique key
 
-    @property
-    def key(self) -> tuple:
-        return (self.obligation.pk, self.membership.user_id, self.kind, self.obligation.due_at)
+
+# What a run reads of each obligation: the reminder's lines and the deadline events' data, not the legal
+# texts and decisions (with thousands of obligations due, the other columns cost more than the rest).
+_OBLIGATION_FIELDS = (
+    "rule_code",
+    "label_fr",
+    "label_en",
+    "authority",
+    "due_at",
+    "state",
+    "completed_at",
+    "case",
+    "case__reference",
+    "case__title",
+    "case__status",
+    "case__organization",
+    "case__organization__name",
+    "controller_notice",
+    "controller_notice__controller",
+    "controller_notice__controller__name",
+)
 
 
 def _pending_obligations(now: datetime) -> list[Obligation]:
@@ -80,6 +100,7 @@ def _pending_obligations(now: datetime) -> list[Obligation]:
         Obligation.objects.filter(state=Obligation.State.PENDING, due_at__isnull=False, due_at__lte=now + WITHIN_24H)
         .exclude(case__status=BreachCase.Status.CLOSED)
         .select_related("case__organization", "controller_notice__controller")
+        .only(*_OBLIGATION_FIELDS)
         .order_by("due_at", "pk")
     )
 
@@ -101,29 +122,55 @@ def _members_by_organisation(organisation_ids: set[int]) -> dict[int, list[Membe
     return by_org
 
 
+@dataclass
+class _Recipients:
+    """Who gets one kind of reminder in one organisation, and who is left out (counted per reminder)."""
+
+    members: list[Membership]
+    turned_off: int
+    no_email: int
+
+
+def _recipients(org_members: list[Membership], kind: str) -> _Recipients:
+    roles = ESCALATION_ROLES if kind == ReminderKind.ESCALATION else CASE_ROLES
+    chosen = _Recipients([], 0, 0)
+    for membership in org_members:
+        if membership.role not in roles:
+            continue
+        if not ReminderPreference.for_user(membership.user).wants(kind):
+            chosen.turned_off += 1
+        elif not membership.user.email:
+            chosen.no_email += 1
+        else:
+            chosen.members.append(membership)
+    return chosen
+
+
 def _candidates(obligations: list[Obligation], now: datetime, report: ReminderReport) -> list[_Candidate]:
     members = _members_by_organisation({ob.case.organization_id for ob in obligations})
+    # Who gets which kind depends only on the organisation: decided once per organisation and kind.
+    recipients: dict[tuple[int, str], _Recipients] = {}
     candidates = []
     for ob in obligations:
-        org_members = members.get(ob.case.organization_id, [])
+        organisation_id = ob.case.organization_id
         for kind in kinds_due(ob.due_at, now):
-            roles = ESCALATION_ROLES if kind == ReminderKind.ESCALATION else CASE_ROLES
-            recipients = [m for m in org_members if m.role in roles]
-            if kind == ReminderKind.ESCALATION and not recipients:
+            chosen = recipients.get((organisation_id, kind))
+            if chosen is None:
+                chosen = recipients[organisation_id, kind] = _recipients(members.get(organisation_id, []), kind)
+            if kind == ReminderKind.ESCALATION and not (chosen.members or chosen.turned_off or chosen.no_email):
                 report.no_escalation_recipient += 1
-            for membership in recipients:
-                if not ReminderPreference.for_user(membership.user).wants(kind):
-                    report.turned_off += 1
-                elif not membership.user.email:
-                    report.no_email += 1
-                else:
-                    candidates.append(_Candidate(ob, membership, kind))
+            report.turned_off += chosen.turned_off
+            report.no_email += chosen.no_email
+            candidates.extend(_Candidate(ob, m, kind, (ob.pk, m.user_id, kind, ob.due_at)) for m in chosen.members)
     return candidates
 
 
 def _already_sent(obligations: list[Obligation]) -> set[tuple]:
+    ids: list[int] | RawSQL = [ob.pk for ob in obligations]
+    if connection.vendor == "postgresql":  # one array parameter, not one per obligation
+        ids = RawSQL(f"SELECT unnest(%s::{Obligation._meta.pk.db_type(connection)}[])", [ids])  # noqa: S611 - the ids are a parameter
     return set(
-        ReminderSent.objects.filter(obligation__in=obligations).values_list(
+        ReminderSent.objects.filter(obligation_id__in=ids).values_list(
             "obligation_id", "recipient_id", "kind", "due_at_when_sent"
         )
     )
@@ -133,9 +180,13 @@ def _claim(candidates: list[_Candidate], now: datetime) -> dict[tuple, int]:
     """Insert one row per reminder; return the ones this run inserted (key -> row id).
 
     Rows another run inserted first (committed, or committed while we waited on its lock)
-    are skipped by the unique constraint; the run id tells our rows from theirs.
+    are skipped by the unique constraint. On PostgreSQL the insert itself returns the rows it
+    inserted (`ON CONFLICT DO NOTHING RETURNING` returns none of the skipped ones); elsewhere
+    the run id tells our rows from theirs.
     """
     run_id = uuid.uuid4()
+    if connection.vendor == "postgresql":
+        return _claim_returning(candidates, now, run_id)
     ReminderSent.objects.bulk_create(
         [
             ReminderSent(
@@ -155,6 +206,47 @@ def _claim(candidates: list[_Candidate], now: datetime) -> dict[tuple, int]:
         "pk", "obligation_id", "recipient_id", "kind", "due_at_when_sent"
     )
     return {(ob_id, user_id, kind, due): pk for pk, ob_id, user_id, kind, due in rows}
+
+
+def _claim_returning(candidates: list[_Candidate], now: datetime, run_id: uuid.UUID) -> dict[tuple, int]:
+    """`_claim` in one statement: the rows travel as one array per column (no model instance per row), in
+    the candidates' order, so that two overlapping runs wait on each other's rows in the same order."""
+    meta = ReminderSent._meta
+    quote = connection.ops.quote_name
+    arrays = ("obligation", "recipient", "recipient_email", "kind", "due_at_when_sent")  # one per row
+    column = {name: quote(meta.get_field(name).column) for name in (*arrays, "sent_at", "run_id")}
+    types = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in arrays[:-1])
+    due_type = meta.get_field("due_at_when_sent").db_type(connection)
+    # A run announces one due date per obligation: the dates travel once each (turning a date into a
+    # parameter costs more than the rest of a row), each row points at its obligation's, and the rows
+    # inserted are told apart without it.
+    returned = ", ".join([quote(meta.pk.column), *(column[n] for n in ("obligation", "recipient", "kind"))])
+    # Names and types from the model's metadata; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(column.values())}) "  # noqa: S608
+        f"SELECT c.o, c.r, c.e, c.k, (%s::{due_type}[])[c.d], %s, %s "
+        f"FROM unnest({types}, %s::integer[]) AS c(o, r, e, k, d) ON CONFLICT DO NOTHING RETURNING {returned}"
+    )
+    dues: dict[int, int] = {}  # obligation id -> position of its due date (from 1)
+    due_dates = []
+    for c in candidates:
+        if c.key[0] not in dues:
+            dues[c.key[0]] = len(due_dates) + 1
+            due_dates.append(c.key[3])
+    params = [
+        due_dates,
+        now,
+        run_id,
+        [c.key[0] for c in candidates],
+        [c.key[1] for c in candidates],
+        [c.membership.user.email for c in candidates],
+        [str(c.kind) for c in candidates],  # the value, not the enum's name
+        [dues[c.key[0]] for c in candidates],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {(ob_id, user_id, kind, due_dates[dues[ob_id] - 1]): pk for pk, ob_id, user_id, kind in rows}
 
 
 def _deliver(claims: list[tuple[int, _Candidate]], now: datetime, report: ReminderReport) -> None:

@@ -10,11 +10,12 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import translation
 
 from cases import services
 from cases.deadlines import PARIS
 from cases.models import BreachCase, Membership, Obligation
-from reminders.emails import action_url
+from reminders.emails import DigestPrinter, action_url, duration, paris_time
 from reminders.models import ReminderKind, ReminderPreference, ReminderSent
 from reminders.services import send_due_reminders
 from tests.conftest import paris
@@ -195,6 +196,26 @@ def test_running_twice_sends_each_reminder_once(cnil, run):
     assert second.already_sent == 2
     assert len(mail.outbox) == 2
     assert ReminderSent.objects.count() == 2
+
+
+def test_a_reminder_claimed_by_another_run_since_it_was_read_is_not_sent_again(cnil, team, open_case, run, monkeypatch):
+    """Two runs may both read a reminder as not sent: the claim itself (the unique row) decides."""
+    first = run(DUE + timedelta(minutes=1))
+    assert first.sent == {K.OVERDUE: 2, K.ESCALATION: 1}
+    mail.outbox.clear()
+    # The second run read the claims before the first one committed them; a new reminder is due too.
+    monkeypatch.setattr("reminders.services._already_sent", lambda obligations: set())
+    later = only_the_cnil_clock(open_case(aware_at=paris(2024, 2, 2, 18, 0), title="Second incident"), team["dpo"])
+    other = later.obligations.get(rule_code="GDPR_33_1")
+    second = run(DUE + timedelta(minutes=2))
+    assert second.sent == {K.DUE_24H: 2}
+    assert second.already_sent == 3
+    assert {(m.to[0], m.extra_headers["X-Reminder-Count"]) for m in mail.outbox} == {
+        ("dpo@mutex.example", "1"),
+        ("legal@mutex.example", "1"),
+    }
+    assert all(f"#obligation-{other.pk}" in m.body for m in mail.outbox)
+    assert ReminderSent.objects.count() == 5
 
 
 def test_a_recomputed_due_date_re_arms_the_reminders(case, cnil, team, run):
@@ -379,12 +400,17 @@ def test_the_query_count_does_not_grow_with_the_number_of_obligations(
     # One digest per person (DPO, legal, admin), each listing all of that person's reminders.
     assert sorted(m.to[0] for m in mail.outbox) == ["admin@mutex.example", "dpo@mutex.example", "legal@mutex.example"]
     assert mail.outbox[0].body.count("#obligation-") == 2 * cases
+    # A digest's lines stay short enough for its parts to go as they are, not as quoted-printable.
+    assert "quoted-printable" not in mail.outbox[0].message().as_string()
     inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
-    # Savepoint, obligations, members, reminders already sent, read-back of the claims, release.
-    assert len(captured) - len(inserts) == 7  # + 1: the organisations' subscribed webhook endpoints
+    # Savepoint, obligations, members, reminders already sent, release, the organisations' subscribed
+    # webhook endpoints; elsewhere than on PostgreSQL, the read-back of the claims.
     if connection.vendor == "postgresql":
-        assert len(inserts) == 1
-    else:  # SQLite caps a statement at 999 parameters: one INSERT per ~140 reminders, not per obligation.
+        assert len(captured) - len(inserts) == 6
+        assert len(inserts) == 1  # the claim returns the rows it inserted
+    else:
+        assert len(captured) - len(inserts) == 7
+        # SQLite caps a statement at 999 parameters: one INSERT per ~140 reminders, not per obligation.
         assert len(inserts) <= 1 + report.total_sent // 100
 
 
@@ -436,3 +462,19 @@ def test_several_reminders_go_to_each_person_as_one_digest(team, open_case, run,
     assert english.subject == "2 deadline reminders, 0 overdue"
     assert "Sunday 4 February 2024 at 18:00 (Paris time), 23 hours" in english.body
     assert '<html lang="en">' in english.alternatives[0][0]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_digest_prints_the_words_of_a_single_reminder(language):
+    """The digest's cached durations and dates are those `duration` and `paris_time` print."""
+    now = paris(2024, 3, 30, 12, 0)
+    printer = DigestPrinter(now)
+    deltas = [
+        timedelta(minutes=m) for m in (0, 1, 59, 60, 61, 119, 23 * 60 + 59, 24 * 60, 24 * 60 + 1, 3 * 24 * 60 + 61)
+    ]
+    deltas += [timedelta(seconds=-5), timedelta(seconds=59), timedelta(days=400, minutes=7)]
+    with translation.override(language):
+        for delta in deltas * 2:  # the second time from the cache
+            assert printer.duration(delta, language) == duration(delta)
+            instant = now + delta
+            assert printer.due(instant, language) == paris_time(instant)

@@ -96,3 +96,69 @@ def test_two_processes_at_once_send_each_reminder_exactly_once(race_database):
     )
     assert int(recorded.split()[-1]) == expected
     assert _sent(manage(race_database, "send_reminders")) == 0
+
+
+HOLD = """
+import os, time
+from django.db import transaction
+from reminders.services import send_due_reminders
+with transaction.atomic():
+    report = send_due_reminders()
+    print(f"claimed {report.total_sent}", flush=True)
+    time.sleep(float(os.environ["HOLD_FOR"]))  # the claims stay uncommitted meanwhile
+    if os.environ["THEN"] == "rollback":
+        transaction.set_rollback(True)
+    print(f"released at {time.time()}", flush=True)
+"""
+
+RUN_NOW = """
+import time
+from django.core.management import call_command
+print(f"started at {time.time()}", flush=True)
+call_command("send_reminders")
+print(f"finished at {time.time()}", flush=True)
+"""
+
+
+def _at(event: str, output: str) -> float:
+    return float(re.search(rf"^{event} at ([0-9.]+)$", output, flags=re.MULTILINE).group(1))
+
+
+def _mailed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"^X-Reminder-Count: (\d+)", output, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("then", ["commit", "rollback"])
+def test_a_run_waits_for_the_claims_of_a_run_in_progress(race_database, then):
+    """A second run meets the first one's claims uncommitted: its claim waits for them, then skips the
+    reminders the first one committed, or sends those it rolled back (a reminder is never lost)."""
+    manage(race_database, "shell", "-c", SEED)
+    expected = _sent(manage(race_database, "send_reminders", "--dry-run"), "would send")
+    first = subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", HOLD],
+        cwd=ROOT,
+        env=env(race_database, HOLD_FOR="10", THEN=then),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = first.stdout.readline()
+        while line and not line.startswith("claimed"):  # what the shell prints as it starts
+            line = first.stdout.readline()
+        assert line.strip() == f"claimed {expected}"  # claimed, not yet committed
+        second = manage(race_database, "shell", "-c", RUN_NOW)
+        out, err = first.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert first.returncode == 0, err
+    # The second run started while the first held its claims, and could only finish once they were released.
+    assert _at("started", second) < _at("released", out) < _at("finished", second)
+    if then == "commit":
+        assert (_mailed(out), _sent(second), _mailed(second)) == (expected, 0, 0)
+    else:
+        assert (_mailed(out), _sent(second), _mailed(second)) == (0, expected, expected)
+    recorded = manage(
+        race_database, "shell", "-c", "from reminders.models import ReminderSent as R; print(R.objects.count())"
+    )
+    assert int(recorded.split()[-1]) == expected

@@ -259,6 +259,31 @@ def test_deadline_events_come_from_the_reminders_run_once_per_threshold(
     assert len(receiver.requests) == WebhookEvent.objects.count()
 
 
+@pytest.mark.parametrize("cases", [2, 20])
+def test_the_deadline_events_of_a_run_take_as_many_queries_however_many_obligations_are_due(
+    cases, org, open_case, endpoint, django_assert_max_num_queries
+):
+    now = timezone.now()
+    for i in range(cases):  # CNIL 72 h: due in 2 h (the 24- and 4-hour events)
+        open_case(title=f"Incident {i}", first_signal_at=now - timedelta(hours=71), aware_at=now - timedelta(hours=70))
+    WebhookDelivery.objects.all().delete()
+    WebhookEvent.objects.all().delete()
+    # The e-mails and the deliveries go after the commit, which a test's transaction never reaches.
+    with django_assert_max_num_queries(14):
+        send_due_reminders(now)
+    events = list(WebhookEvent.objects.all())
+    assert len(events) >= 2 * cases
+    assert len({e.key for e in events}) == len(events)
+    assert sorted(e.type for e in events if e.data["obligation"]["rule"] == "GDPR_33_1") == sorted(
+        ["obligation.due_24h", "obligation.due_4h"] * cases
+    )
+    assert all(e.created_at == now for e in events)
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == len(events)
+    with django_assert_max_num_queries(14):
+        send_due_reminders(now + timedelta(minutes=5))
+    assert WebhookEvent.objects.count() == len(events)  # each once
+
+
 def test_completion_and_filing_are_events(org, dpo, open_case, endpoint, receiver, django_capture_on_commit_callbacks):
     case = open_case()
     ob = case.obligations.get(rule_code="GDPR_33_1")

@@ -184,24 +184,50 @@ def deadline_events(obligations, kinds_due, now: datetime) -> int:
 
     `kinds_due(due_at, now)` is the reminders' own rule (a late run still sends the 24-hour event
     with the 4-hour one; nothing before the deadline once it has passed). The event's unique key
-    (type, obligation, due date) is the claim, as the reminders' rows are theirs.
+    (type, obligation, due date) is the claim, as the reminders' rows are theirs. However many
+    obligations are due, the queries are as many: one read of the subscribed endpoints, then, if any,
+    one of the keys already recorded, one insert of the events (those another run recorded meanwhile
+    are skipped, waiting for its commit), one read-back of those this run inserted, one insert of
+    their deliveries. Returns how many events this run recorded.
     """
-    organisations = {ob.case.organization_id for ob in obligations}
-    subscribed = set(_subscribers(organisations))
-    candidates = []
+    endpoints = _subscribers({ob.case.organization_id for ob in obligations})
+    candidates = []  # (key, type, obligation, endpoints subscribed to that type)
     for ob in obligations:
-        if ob.case.organization_id not in subscribed:
+        org_endpoints = endpoints.get(ob.case.organization_id)
+        if not org_endpoints:
             continue
         for kind in kinds_due(ob.due_at, now):
-            if kind in DEADLINE_EVENTS:
-                candidates.append((f"{DEADLINE_EVENTS[kind]}:{ob.pk}:{ob.due_at.isoformat()}", kind, ob))
+            event_type = DEADLINE_EVENTS.get(kind)
+            subscribed = event_type and [e for e in org_endpoints if event_type in e.event_list]
+            if subscribed:
+                candidates.append((f"{event_type}:{ob.pk}:{ob.due_at.isoformat()}", event_type, ob, subscribed))
     if not candidates:
         return 0
     done = set(WebhookEvent.objects.filter(key__in=[c[0] for c in candidates]).values_list("key", flat=True))
-    emitted = 0
-    for key, kind, ob in candidates:
-        if key not in done and emit(
-            ob.case.organization_id, DEADLINE_EVENTS[kind], _obligation_data(ob), key=key, at=now
-        ):
-            emitted += 1
-    return emitted
+    recorded = [
+        (
+            WebhookEvent(
+                organization_id=ob.case.organization_id,
+                type=EventType(event_type),
+                key=key,
+                created_at=now,
+                data=_obligation_data(ob),
+            ),
+            subscribed,
+        )
+        for key, event_type, ob, subscribed in candidates
+        if key not in done
+    ]
+    if not recorded:
+        return 0
+    WebhookEvent.objects.bulk_create([event for event, _ in recorded], ignore_conflicts=True)
+    # The insert does not say which rows it skipped: the rows holding this run's own uids are its own.
+    ids = dict(WebhookEvent.objects.filter(uid__in=[e.uid for e, _ in recorded]).values_list("uid", "pk"))
+    inserted = []
+    for event, subscribed in recorded:
+        if event.uid in ids:
+            event.pk = ids[event.uid]
+            inserted.append((event, subscribed))
+    if inserted:
+        _deliver_after_commit(inserted)
+    return len(inserted)
