@@ -4,10 +4,13 @@ vector of every case's twelve text fields, a cost that grows with the register (
 Two GIN indexes on expressions, written exactly as `cases.search` queries them: the weighted vector
 (`search_vector`) and the fields joined by spaces (`JoinedText`, trigrams of the pg_trgm extension,
 trusted: the database owner may create it). Elsewhere (SQLite) nothing changes.
+
+And the pending obligations by case (`Obligation.Meta`, partial, with the id on PostgreSQL): the
+dashboard's counts and the first of its undated obligations read it instead of every obligation's row.
 """
 
 from django.contrib.postgres.operations import TrigramExtension
-from django.db import migrations
+from django.db import migrations, models
 
 FIELDS = (
     ("reference", "A"),
@@ -50,4 +53,16 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("cases", "0012_filings_and_cascade")]
 
-    operations = [TrigramExtension(), migrations.RunPython(create, drop)]
+    operations = [
+        TrigramExtension(),
+        migrations.RunPython(create, drop),
+        migrations.AddIndex(
+            model_name="obligation",
+            index=models.Index(
+                condition=models.Q(("state", "pending")),
+                fields=["case", "due_at", "rule_code"],
+                include=("id",),
+                name="obligation_pending_by_case",
+            ),
+        ),
+    ]
