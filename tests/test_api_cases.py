@@ -256,3 +256,18 @@ def test_timeline_events_are_listed_and_added_through_the_service(api, open_case
     )
     assert api.get(f"{CASES}{other_case.reference}/timeline/").status_code == 404
     assert case.events.count() == 1
+
+
+def test_register_pages_keep_the_register_order_and_each_case_once(api, open_case, django_assert_max_num_queries):
+    from cases import register
+    from cases.models import BreachCase
+
+    for n in range(7):
+        open_case(title=f"Fuite {n}")
+    expected = [c.reference for c in register.register_cases(BreachCase.objects.values_list("organization", flat=True))]
+    seen = []
+    for number in (1, 2, 3):
+        with django_assert_max_num_queries(9):
+            body = api.get("/api/v1/register/", {"page_size": 3, "page": number}).json()
+        seen += [entry["reference"] for entry in body["results"]]
+    assert seen == expected and len(seen) == 7

@@ -72,3 +72,26 @@ def test_a_word_matches_at_the_start_of_a_word_not_inside_a_reference(cases, ope
     open_case(title="Fuite 1")  # its reference ends in 3: "1" must not match "…-001"
     assert found("Fuite 1") == {"Fuite 1"}
     assert found("numéro") == {"Portail des praticiens"}  # a prefix of "numéros"
+
+
+def test_a_word_matches_in_any_field_but_never_across_two(cases, dpo):
+    nir, _other = cases
+    # The last word of the title and the first of the description are not one word of the joined text.
+    assert found("praticiens") == {"Portail des praticiens"}
+    assert found("consultation") == {"Portail des praticiens"}  # the first word of the description
+    assert found("praticiensconsultation") == set()
+    assert found(nir.reference) == {"Portail des praticiens"}
+
+
+def test_on_postgresql_a_search_reads_the_two_indexes_not_every_case(cases):
+    """The GIN indexes of migration 0013 hold the expressions the search filters on (else a search
+    computes every case's vector): with sequential scans off, the plan uses both."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's indexes")
+    for query in ("NIR", "sécurité sociale", "x"):
+        queryset = search.matching(BreachCase.objects.all(), query).order_by().values("pk")
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = queryset.explain()
+        assert "cases_breachcase_search_vector" in plan, plan
+        assert "cases_breachcase_search_trgm" in plan, plan

@@ -397,3 +397,17 @@ def test_only_the_first_undated_obligations_are_listed(dpo, login, three_cases, 
     assert len(response.context["undated"]) == 2
     assert response.context["undated_count"] == 3
     assert "Seules les 2 premières sont listées." in response.content.decode()
+
+
+def test_the_first_undated_rows_are_those_of_the_whole_list_in_its_order(dpo, three_cases, many_cases):
+    undated = selectors.undated_obligations(dpo)
+    expected = list(undated.values_list("pk", flat=True))
+    assert len(expected) > 3
+    for limit in (1, 3, len(expected) + 5):
+        assert [o.pk for o in selectors.first_rows(undated, limit)] == expected[:limit]
+    # Narrowed by organisation and authority as the list is; the long texts are left unread.
+    narrowed = selectors.undated_obligations(dpo, authority="cnil")
+    assert [o.pk for o in selectors.first_rows(narrowed, 50)] == list(narrowed.values_list("pk", flat=True))[:50]
+    first = selectors.first_rows(undated, 1)[0]
+    assert {"legal_text_fr", "description"} & first.get_deferred_fields() == {"legal_text_fr"}
+    assert "description" in first.case.get_deferred_fields()

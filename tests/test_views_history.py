@@ -139,3 +139,22 @@ def test_the_history_page_costs_the_same_queries_whatever_the_history_size(
     assert max(counts.values()) <= HISTORY_MAX_QUERIES
     with django_assert_max_num_queries(HISTORY_MAX_QUERIES):
         client.get(history_url(large, 3))
+
+
+def test_each_object_changed_on_a_page_shows_its_own_previous_version_from_older_pages(case, dpo, login):
+    """Two obligations created with the case and changed after many edits: on page 1 each change shows
+    what that obligation was before (its own latest older version, not another object's)."""
+    obligations = list(case.obligations.filter(controller_notice__isnull=True).order_by("pk")[:2])
+    assert len(obligations) == 2
+    _many_changes(case, dpo, HISTORY_PER_PAGE + 5)
+    for ob in obligations:
+        services.obligation_mark_not_applicable(ob, reason=f"Sans objet {ob.pk}", acting_user=dpo)
+    page = login(dpo).get(history_url(case)).context["history"]
+    changed = {v.object_id: v for v in page.versions if v.object_kind == "obligation"}
+    assert set(changed) == {ob.pk for ob in obligations}
+    for ob in obligations:
+        state = {c.field: (c.before, c.after) for c in changed[ob.pk].changes}
+        before, after = next(pair for field, pair in state.items() if field.lower().startswith(("état", "state")))
+        assert before != after and before  # the value on the older page, not an empty "created" row
+        assert any(f"Sans objet {ob.pk}" in pair[1] for pair in state.values())
+        assert not changed[ob.pk].created

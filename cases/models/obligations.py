@@ -72,7 +72,17 @@ class Obligation(CaseChild):
                 name="obligation_unique_rule_per_case",
             ),
         ]
-        indexes = [models.Index(fields=["state", "due_at"])]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            # The dashboard's counts and its first undated rows (cases.selectors.board) read this index only,
+            # not the obligations' wide rows (their legal texts): what is pending, per case, dated or not.
+            models.Index(
+                fields=["case", "due_at", "rule_code"],
+                include=["id"],
+                condition=models.Q(state="pending"),
+                name="obligation_pending_by_case",
+            ),
+        ]
         verbose_name = _("obligation")
         verbose_name_plural = _("obligations")
 

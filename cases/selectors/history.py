@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, reduce
+from operator import or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Max
+from django.db.models import Q, Subquery
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -444,13 +445,23 @@ def _history_page(case: BreachCase, *, page: int, per_page: int, lang: str) -> H
             wanted.setdefault(model, set()).add(object_id)
     previous: dict[tuple[type[models.Model], int], dict] = {}
     for model, ids in wanted.items():
-        latest = (
-            model.objects.filter(chain_key=key, id__in=ids, chain_seq__lt=low)
-            .values("id")
-            .annotate(last=Max("chain_seq"))
-            .values("last")
+        # Per object, its newest row below the page (a scalar subquery ORDER BY … DESC LIMIT 1 each, one query per
+        # model): read from the object's own versions or the chain's index backwards from the page, never every
+        # older row of the chain.
+        latest = reduce(
+            or_,
+            (
+                Q(
+                    chain_seq=Subquery(
+                        model.objects.filter(chain_key=key, id=object_id, chain_seq__lt=low)
+                        .order_by("-chain_seq")
+                        .values("chain_seq")[:1]
+                    )
+                )
+                for object_id in sorted(ids)
+            ),
         )
-        for row in model.objects.filter(chain_key=key, chain_seq__in=latest).values(*_columns(model)):
+        for row in model.objects.filter(latest, chain_key=key).values(*_columns(model)):
             previous[(model, row["id"])] = row
 
     fmt = _page_formatter(lang, case, [row for _, row in rows] + list(previous.values()), rows, previous)

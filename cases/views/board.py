@@ -78,9 +78,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     organizations = selectors.request_organizations(request)
     form = DashboardFilterForm(request.GET, organizations=organizations)
     filters = form.filters()
-    page = Paginator(selectors.running_obligations(request.user, now=now, **filters), DASHBOARD_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    running = selectors.board_rows(selectors.running_obligations(request.user, now=now, **filters))
+    page = Paginator(running, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     undated = selectors.undated_obligations(
         request.user, organization=filters.get("organization"), authority=filters.get("authority")
     )
@@ -91,7 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters_in_use": len(filters),
         "page": page,
-        "undated": list(undated[:UNDATED_SHOWN]),
+        "undated": list(selectors.first_rows(undated, UNDATED_SHOWN)),
         "undated_count": undated.count(),
         "counts": selectors.case_counts_by_status(request.user),
     }

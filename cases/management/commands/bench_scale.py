@@ -295,6 +295,194 @@ def _format_send_reminders(runs: list[dict]) -> str:
     )
 
 
+def figure_pages() -> dict:
+    """Every page a user opens, through the whole stack (django.test.Client, middleware, templates): the median
+    server ms of 5 GETs after a warm-up, with the status and the queries of the warm-up, per page.
+
+    As the benchmark DPO (a verified second factor, as tests/conftest.py logs in) and, for the pages only
+    administrators see, an administrator of the first organisation (granted through the services on the
+    first run, as figure_send_reminders does). Case pages for a bulk-written case and for the case with the
+    longest history chain: the case page and each of its tabs (History first and last page, Dossier) and
+    forms; the REST API with a read-only personal token (deleted afterwards).
+    """
+    import statistics
+    from datetime import UTC, datetime, timedelta
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from api.models import ApiToken, digest, new_secret
+    from cases import services
+    from cases.history import HistoryChainHead
+    from cases.models import BreachCase, Membership, Obligation, Organization, Submission
+
+    settings.DEBUG = False  # as served: no query log kept, no debug page
+    users = get_user_model().objects
+    dpo = users.get(username="bench-dpo")
+    first_org = Organization.objects.get(code="bench0")
+    admin = users.filter(username="bench-admin").first()
+    if admin is None:
+        admin = users.create_user("bench-admin", email="bench-admin@bench.example", password=None)
+    if not Membership.objects.filter(user=admin, organization=first_org, role=Membership.Role.ADMIN).exists():
+        services.membership_grant(user=admin, organization=first_org, role=Membership.Role.ADMIN, acting_user=None)
+
+    def logged_in(user) -> Client:
+        client = Client()
+        device, _ = StaticDevice.objects.get_or_create(user=user, name="bench device", defaults={"confirmed": True})
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    as_dpo, as_admin = logged_in(dpo), logged_in(admin)
+    secret = new_secret()
+    token = ApiToken.objects.create(
+        user=dpo,
+        name="bench pages",
+        prefix=secret[: ApiToken._meta.get_field("prefix").max_length],
+        token_hash=digest(secret),
+        read_only=True,
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    bulk = BreachCase.objects.filter(reference__startswith="BENCH-").order_by("reference")
+    bulk_case = bulk[bulk.count() // 2] if bulk.exists() else BreachCase.objects.order_by("pk").first()
+    longest = HistoryChainHead.objects.filter(chain_key__startswith="case:").order_by("-length", "chain_key").first()
+    big_case = BreachCase.objects.get(pk=int(longest.chain_key.split(":", 1)[1]))
+
+    pages: list[tuple[str, Client, str]] = [
+        ("dashboard", as_dpo, "/"),
+        ("dashboard overdue", as_dpo, "/?status=overdue"),
+        ("dashboard page 2", as_dpo, "/?page=2"),
+        ("case list", as_dpo, "/cases/"),
+        ("case list last page", as_dpo, "/cases/?page=last"),
+        ("case list by reference", as_dpo, "/cases/?sort=reference"),
+        ("case list open", as_dpo, "/cases/?status=open"),
+        ("case list overdue CNIL", as_dpo, "/cases/?overdue_authority=cnil"),
+        ("case list one org", as_dpo, "/cases/?organization=bench1"),
+        ("search", as_dpo, "/cases/?q=portail"),
+        ("search no match", as_dpo, "/cases/?q=zzzqqq"),
+        ("open a case", as_dpo, "/cases/new/"),
+        ("calendar", as_dpo, "/calendar/"),
+        ("reminder preferences", as_dpo, "/reminders/preferences/"),
+        ("controllers", as_dpo, "/relationships/controllers/"),
+        ("processors", as_dpo, "/relationships/processors/"),
+        ("inbox", as_dpo, "/inbox/"),
+        ("API tokens", as_dpo, "/api/tokens/"),
+        ("API docs", as_dpo, "/api/docs/"),
+        ("admin: security log", as_admin, "/accounts/security-log/"),
+        ("admin: webhooks", as_admin, "/webhooks/"),
+        ("admin: deliveries", as_admin, "/webhooks/deliveries/"),
+        ("admin: import", as_admin, "/relationships/import/"),
+        ("API cases", api, "/api/v1/cases/"),
+        ("API deadlines", api, "/api/v1/deadlines/"),
+        ("API register", api, "/api/v1/register/"),
+    ]
+    for tag, case in (("bulk", bulk_case), ("longest", big_case)):
+        base = f"/cases/{case.reference}/"
+        length = HistoryChainHead.objects.get(chain_key=f"case:{case.pk}").length
+        pending = case.obligations.filter(state=Obligation.State.PENDING).order_by("pk").first()
+        pages += [
+            (f"{tag} case", as_dpo, base),
+            (f"{tag} history p1", as_dpo, base + "history/"),
+            (f"{tag} history last", as_dpo, base + f"history/?page={max(1, -(-length // 50))}"),
+            (f"{tag} dossier tab", as_dpo, base + "dossier/"),
+            (f"{tag} edit", as_dpo, base + "edit/"),
+            (f"{tag} decide authority", as_dpo, base + "decisions/authority/"),
+            (f"{tag} decide persons", as_dpo, base + "decisions/persons/"),
+            (f"{tag} record filing", as_dpo, base + "filings/new/"),
+            (f"{tag} add event", as_dpo, base + "events/new/"),
+            (f"{tag} add evidence", as_dpo, base + "evidence/new/"),
+            (f"{tag} communication", as_dpo, base + "communications/new/"),
+            (f"{tag} add controller", as_dpo, base + "controllers/new/"),
+            (f"{tag} inform controllers", as_dpo, base + "controllers/inform/"),
+            (f"{tag} contain", as_dpo, base + "contain/"),
+            (f"{tag} close", as_dpo, base + "close/"),
+        ]
+        if pending is not None:
+            pages += [
+                (f"{tag} complete obligation", as_dpo, base + f"obligations/{pending.pk}/complete/"),
+                (f"{tag} not applicable", as_dpo, base + f"obligations/{pending.pk}/not-applicable/"),
+            ]
+        submission = Submission.objects.filter(case=case).order_by("pk").first()
+        if submission is not None:
+            pages.append((f"{tag} submission", as_dpo, base + f"submissions/{submission.pk}/"))
+        if case.organization.is_dora_entity:
+            pages.append((f"{tag} DORA facts", as_dpo, base + "dora/"))
+        api_base = f"/api/v1/cases/{case.reference}/"
+        pages += [
+            (f"{tag} API case", api, api_base),
+            (f"{tag} API obligations", api, api_base + "obligations/"),
+            (f"{tag} API timeline", api, api_base + "timeline/"),
+            (f"{tag} API filings", api, api_base + "filings/"),
+            (f"{tag} API submissions", api, api_base + "submissions/"),
+            (f"{tag} API evidence", api, api_base + "evidence/"),
+            (f"{tag} API controller notices", api, api_base + "controller-notices/"),
+        ]
+
+    results = {}
+    try:
+        for label, client, path in pages:
+            with CaptureQueriesContext(connection) as queries:  # the warm-up, counted
+                response = client.get(path)
+                if getattr(response, "streaming", False):
+                    b"".join(response.streaming_content)
+            count = len(queries.captured_queries)  # now: the next request empties the connection's log
+            timings, cpu = [], []
+            for _ in range(5):
+                started, cpu_started = time.perf_counter(), time.process_time()
+                response = client.get(path)
+                if getattr(response, "streaming", False):
+                    b"".join(response.streaming_content)
+                timings.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
+            results[label] = {
+                "ms": statistics.median(timings),
+                "cpu_ms": statistics.median(cpu),
+                "status": response.status_code,
+                "queries": count,
+            }
+    finally:
+        ApiToken.objects.filter(pk=token.pk).delete()
+    return {
+        "pages": results,
+        "bulk": bulk_case.reference,
+        "longest": big_case.reference,
+        "longest_rows": longest.length,
+        "cases": BreachCase.objects.count(),
+    }
+
+
+def _format_pages(runs: list[dict]) -> str:
+    last = runs[-1]
+    lines = [
+        f"pages ({last['cases']:,} cases; bulk case {last['bulk']}, longest history {last['longest']} "
+        f"with {last['longest_rows']:,} rows): median server ms of each run's median of 5 GETs, "
+        "the Python process's own CPU ms (less sensitive to a loaded machine), [status, queries], runs; "
+        ">= 150 ms flagged"
+    ]
+    slow = 0
+    for label, page in last["pages"].items():
+        each = [r["pages"][label]["ms"] for r in runs if label in r["pages"]]
+        ms = statistics.median(each)
+        flag = "  <-- SLOW" if ms >= 150 else ""
+        slow += ms >= 150
+        cpu = statistics.median(r["pages"][label].get("cpu_ms", 0) for r in runs if label in r["pages"])
+        lines.append(
+            f"  {label:32} {ms:7.1f} ms  cpu {cpu:6.1f}  [{page['status']}, {page['queries']:3d} q]  "
+            f"({', '.join(f'{m:.0f}' for m in each)}){flag}"
+        )
+    lines.append(f"  {slow} page(s) at or over 150 ms")
+    return "\n".join(lines)
+
+
 # name -> (measure in a fresh process, format the runs' results)
 FIGURES: dict[str, tuple[Callable[[], dict], Callable[[list[dict]], str]]] = {
     "verify_history": (figure_verify_history, _format_verify_history),
@@ -302,6 +490,7 @@ FIGURES: dict[str, tuple[Callable[[], dict], Callable[[list[dict]], str]]] = {
     "register_csv": (figure_register_csv, _format_register_csv),
     "calendar_feed": (figure_calendar_feed, _format_calendar_feed),
     "send_reminders": (figure_send_reminders, _format_send_reminders),
+    "pages": (figure_pages, _format_pages),
 }
 
 
