@@ -169,6 +169,16 @@ def _render(
         chain_head=head,
         bundle=BundleWriter(case, generated_at=generated_at, gzip=False),
     )
+    try:
+        return _layout(case, ctx, progress=progress, sign=sign)
+    finally:
+        ctx.close()
+
+
+def _layout(
+    case: BreachCase, ctx: Context, *, progress: Callable[[float], None] | None, sign: bool | None
+) -> RenderedDossier:
+    generated_at = ctx.generated_at
     counter = PageCounter()
     sections: list[list[Flowable]] = [
         summary.build(ctx),
@@ -205,7 +215,7 @@ def _render(
         subject=f"{case.reference} — {case.title}",
         creator=settings.PRODUCT_NAME,
         keywords=["RGPD", "GDPR", "art. 33", case.reference],
-        lang=LANG_TAGS[lang],
+        lang=LANG_TAGS[ctx.lang],
         pageCompression=1,
     )
     if progress is not None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from reportlab import rl_config
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFPage, PDFStream, PDFZCompress
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, NextPageTemplate, PageTemplate, Paragraph
 from reportlab.platypus.tableofcontents import TableOfContents
@@ -78,6 +80,10 @@ def canvas_factory(generated_at: datetime):
             super().__init__(*args, **kwargs)
             self.setDateFormatter(lambda *parts: stamp)
 
+        def showPage(self):  # noqa: N802 - reportlab's API
+            super().showPage()
+            _compress_now(self._doc.Pages.pages[-1])
+
     class LayoutCanvas(DossierCanvas):
         layout_only = True
 
@@ -86,6 +92,22 @@ def canvas_factory(generated_at: datetime):
         return (LayoutCanvas if len(made) == 1 else DossierCanvas)(*args, **kwargs)
 
     return make
+
+
+def _compress_now(page: PDFPage) -> None:
+    """Compress a finished page's content stream now rather than when the file is written.
+
+    reportlab keeps every page's drawing operators as text until it writes the file; a history
+    of a million rows is tens of thousands of pages. The stream object is the one reportlab would
+    write (FlateDecode, zlib's default level), so the file is byte for byte the same.
+    """
+    stream = page.stream
+    if not stream or not page.compression or rl_config.useA85 or page.Contents:
+        return
+    page.Contents = PDFStream(
+        PDFDictionary({"Filter": PDFArray([PDFName(PDFZCompress.pdfname)])}), content=PDFZCompress.encode(stream)
+    )
+    page.stream = None
 
 
 class DossierDocTemplate(BaseDocTemplate):
