@@ -35,6 +35,7 @@ PAD = 2.0
 MAX_ROW_LINES = 70
 CHUNK_ROWS = 200
 SHOWN_CACHE_CHARS = 40
+SHOWN_CACHE_SIZE = 8192
 # Distinct values wrapped once and kept for the rows after (dates, users, fields, a value that comes
 # back as the next change's "before"); cleared when full, so memory stays flat however long the table.
 WRAP_CACHE_SIZE = 4096
@@ -85,6 +86,8 @@ class _Encoder:
                 return None
             shown = f"({escapePDF(runs[0][1])}) Tj"
             if len(text) <= SHOWN_CACHE_CHARS:
+                if len(self.shown) >= SHOWN_CACHE_SIZE:  # every row has its own instant: keep memory flat
+                    self.shown.clear()
                 self.shown[text] = shown
         return shown
 
