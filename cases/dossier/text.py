@@ -131,6 +131,12 @@ def _metrics(font: str) -> tuple[dict[int, float], float]:
     return face.charWidths, face.defaultWidth
 
 
+@lru_cache(maxsize=8)
+def _width(font: str):
+    """The font's own string width (reportlab's C routine for TrueType fonts), without the lookup."""
+    return getFont(font).stringWidth
+
+
 # Text this short is first measured whole (reportlab's C width, the same advances summed): most cells fit.
 _SHORT = 200
 
@@ -143,7 +149,7 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """
     if "\n" not in text and (
         (text.isascii() and len(text) * _ascii_max_width(font, size) <= width)
-        or (len(text) < _SHORT and stringWidth(text, font, size) <= width)
+        or (len(text) < _SHORT and _width(font)(text, size) <= width)
     ):
         return [text]
     widths, default = _metrics(font)
