@@ -15,6 +15,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 from cases import services
 from cases.dossier import grid
 from cases.dossier.builder import render_dossier
+from cases.dossier.fonts import register_fonts
 from cases.dossier.grid import Column, RowSpill, StreamedGrid, TextGrid
 from cases.history import drop_trigger_statements, verify_chain
 from cases.models import BreachCase
@@ -26,6 +27,11 @@ REVISIONS = 45
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def fonts():
+    register_fonts()  # the grids measure and draw with the dossier's fonts
 
 
 @pytest.fixture(autouse=True)
@@ -154,4 +160,36 @@ def test_an_empty_history_table_prints_its_header_alone():
     doc = _Recorder()
     doc.build([StreamedGrid(spill)])
     assert doc.page == 1
+    spill.close()
+
+
+def test_the_spilled_activity_log_groups_rows_into_the_same_actions_as_the_page():
+    from datetime import timedelta
+
+    from cases.dossier.sections.history import _SpilledActivity
+    from cases.selectors.history import ActivityLog
+
+    start = datetime(2024, 2, 1, 9, 0, tzinfo=UTC)
+    rows = [
+        # (who, seconds after start, created, kind, reason): a case opened with its obligations, two edits
+        # by another person within two seconds, a later edit.
+        ("dpo", 0, True, "breachcase", "Ouverture"),
+        ("dpo", 1, True, "obligation", ""),
+        ("dpo", 1, True, "obligation", ""),
+        ("juriste", 5, False, "breachcase", "Correction"),
+        ("juriste", 6, False, "breachcase", ""),
+        ("dpo", 600, False, "obligation", "Fait"),
+    ]
+    spill = RowSpill([Column("Quand", 60), Column("Qui", 60), Column("Action", 100), Column("Fiches", 100)])
+    spilled, kept = _SpilledActivity(spill), ActivityLog()
+    for who, seconds, created, kind, reason in rows:
+        for log in (spilled, kept):
+            when = start + timedelta(seconds=seconds)
+            log.add(who=who, when=when, when_text=str(seconds), created=created, kind=kind, reason=reason)
+    assert len(spilled.entries) <= 1  # only the action still open is held
+    spilled.finish()
+    spill.close_writing()
+    written = [[" ".join(cell) for cell in row] for rows_, _ in spill.chunks() for row in rows_]
+    assert written == [[e["when_text"], e["who"], e["reason"], ActivityLog.summary(e)] for e in kept.entries]
+    assert [row[2] for row in written] == ["Ouverture", "Correction", "Fait"]
     spill.close()
