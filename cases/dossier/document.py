@@ -104,10 +104,19 @@ def _compress_now(page: PDFPage) -> None:
     stream = page.stream
     if not stream or not page.compression or rl_config.useA85 or page.Contents:
         return
-    page.Contents = PDFStream(
+    page.Contents = _WrittenOnce(
         PDFDictionary({"Filter": PDFArray([PDFName(PDFZCompress.pdfname)])}), content=PDFZCompress.encode(stream)
     )
     page.stream = None
+
+
+class _WrittenOnce(PDFStream):
+    """A page's compressed stream, let go once formatted into the file (the file holds its copy)."""
+
+    def format(self, document):
+        formatted = super().format(document)
+        self.content = b" "
+        return formatted
 
 
 class DossierDocTemplate(BaseDocTemplate):
