@@ -13,7 +13,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reportlab import rl_config
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFPage, PDFStream, PDFZCompress
+from reportlab.pdfbase.pdfdoc import (
+    PDFArray,
+    PDFBase85Encode,
+    PDFDictionary,
+    PDFName,
+    PDFPage,
+    PDFStream,
+    PDFZCompress,
+)
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, NextPageTemplate, PageTemplate, Paragraph
 from reportlab.platypus.tableofcontents import TableOfContents
@@ -99,13 +107,17 @@ def _compress_now(page: PDFPage) -> None:
 
     reportlab keeps every page's drawing operators as text until it writes the file; a history
     of a million rows is tens of thousands of pages. The stream object is the one reportlab would
-    write (FlateDecode, zlib's default level), so the file is byte for byte the same.
+    write (its filters, applied as `PDFStream.format` does), so the file is byte for byte the same.
     """
     stream = page.stream
-    if not stream or not page.compression or rl_config.useA85 or page.Contents:
+    if not stream or not page.compression or page.Contents:
         return
+    filters = [PDFBase85Encode, PDFZCompress] if rl_config.useA85 else [PDFZCompress]
+    content = stream
+    for encoder in reversed(filters):
+        content = encoder.encode(content)
     page.Contents = _WrittenOnce(
-        PDFDictionary({"Filter": PDFArray([PDFName(PDFZCompress.pdfname)])}), content=PDFZCompress.encode(stream)
+        PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content=content
     )
     page.stream = None
 

@@ -389,7 +389,10 @@ class StreamedGrid(Flowable):
         rows, heights = cursor.take(count)
         self.drawn = grid = TextGrid(self.spill.columns, rows, self.spill.header, heights)  # the last page's rows
         grid.canv = self.canv
-        grid.draw()
+        try:
+            grid.draw()
+        finally:
+            del grid.canv  # the pass's canvas (and its pages) must not outlive the pass
 
 
 def _cut(cells: list[list[str]]) -> Iterable[list[list[str]]]:
