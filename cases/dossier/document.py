@@ -10,6 +10,7 @@ the page total still move.
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
 from reportlab import rl_config
@@ -154,6 +155,13 @@ class DossierDocTemplate(BaseDocTemplate):
                 PageTemplate(id="body", frames=[frame], onPage=self._footer),
             ]
         )
+
+    def handle_documentBegin(self):  # noqa: N802 - reportlab's API
+        super().handle_documentBegin()
+        if not getattr(self.canv, "layout_only", False):
+            # The paginating pass's canvas (thousands of pages for a long history) is garbage in
+            # reference cycles by now: free it before the drawing pass fills its own.
+            gc.collect()
 
     def _footer(self, canv, doc) -> None:
         if getattr(canv, "layout_only", False):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import marshal
 import tempfile
+import weakref
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -312,7 +313,8 @@ class _Cursor:
     """One layout pass's reading position in a spill, with the rows looked at but not yet laid out."""
 
     def __init__(self, spill: RowSpill, canv) -> None:
-        self.canv = canv
+        # Which pass this is (each has its own canvas), not holding on to the canvas and its pages.
+        self.canv = weakref.ref(canv)
         # The first pass only paginates (document.canvas_factory): it needs the rows' heights alone.
         self._chunks = spill.chunks(rows=not getattr(canv, "layout_only", False))
         self.rows: list[list[list[str]]] = []
@@ -361,7 +363,7 @@ class StreamedGrid(Flowable):
         self.height = self.header_height
 
     def _reading(self) -> _Cursor:
-        if self._cursor is None or (self._restarts and self._cursor.canv is not self.canv):
+        if self._cursor is None or (self._restarts and self._cursor.canv() is not self.canv):
             self._cursor = _Cursor(self.spill, self.canv)
         return self._cursor
 
