@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from io import BytesIO
 
 from django.conf import settings
 from django.db import models
@@ -122,6 +121,17 @@ class _LayoutProgress:
             self.report(min(done, 0.99))
 
 
+class _PdfBytes:
+    """Where reportlab writes the finished file (in one write): the bytes are kept as they are, not
+    copied into a buffer and out of it again (a long history makes a PDF of hundreds of megabytes)."""
+
+    data = b""
+
+    def write(self, data: bytes) -> int:
+        self.data = self.data + data if self.data else data
+        return len(data)
+
+
 def render_dossier(
     case: BreachCase,
     *,
@@ -169,6 +179,16 @@ def _render(
         chain_head=head,
         bundle=BundleWriter(case, generated_at=generated_at, gzip=False),
     )
+    try:
+        return _layout(case, ctx, progress=progress, sign=sign)
+    finally:
+        ctx.close()
+
+
+def _layout(
+    case: BreachCase, ctx: Context, *, progress: Callable[[float], None] | None, sign: bool | None
+) -> RenderedDossier:
+    generated_at = ctx.generated_at
     counter = PageCounter()
     sections: list[list[Flowable]] = [
         summary.build(ctx),
@@ -194,7 +214,7 @@ def _render(
     for section in sections:
         story += [PageBreak(), *section]
 
-    buffer = BytesIO()
+    buffer = _PdfBytes()
     doc = DossierDocTemplate(
         buffer,
         footer_left=f"{case.reference} — {gettext('Personal-data breach dossier')}",
@@ -205,13 +225,13 @@ def _render(
         subject=f"{case.reference} — {case.title}",
         creator=settings.PRODUCT_NAME,
         keywords=["RGPD", "GDPR", "art. 33", case.reference],
-        lang=LANG_TAGS[lang],
+        lang=LANG_TAGS[ctx.lang],
         pageCompression=1,
     )
     if progress is not None:
         doc.setProgressCallBack(_LayoutProgress(progress))
     doc.multiBuild(story, canvasmaker=canvas_factory(generated_at))
-    pdf = buffer.getvalue()
+    pdf = buffer.data
     pages = doc.page
     signed = sealing.signing_configured() if sign is None else sign
     if signed:

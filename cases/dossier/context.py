@@ -6,7 +6,8 @@ messages and their choice labels the domain's own, so `lang` here only drives nu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from ..bundle import BundleWriter
 from ..deadlines import PARIS
 from ..languages import label
 from ..selectors.dossier import DossierData
+from .grid import RowSpill
 
 
 @dataclass
@@ -29,6 +31,19 @@ class Context:
     chain_head: str
     # The outsider's verification bundle, filled by the history section as it reads the chain.
     bundle: BundleWriter | None = None
+    # The temporary files of the long tables (see grid.RowSpill), closed once the PDF is built.
+    spills: list = field(default_factory=list)
+
+    def spill(self, columns: Sequence) -> RowSpill:
+        """A new spill for a long table's rows, closed with the others by `close`."""
+        spill = RowSpill(columns)
+        self.spills.append(spill)
+        return spill
+
+    def close(self) -> None:
+        for spill in self.spills:
+            spill.close()
+        self.spills = []
 
     @property
     def case(self):

@@ -10,8 +10,19 @@ the page total still move.
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 
+from reportlab import rl_config
+from reportlab.pdfbase.pdfdoc import (
+    PDFArray,
+    PDFBase85Encode,
+    PDFDictionary,
+    PDFName,
+    PDFPage,
+    PDFStream,
+    PDFZCompress,
+)
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, NextPageTemplate, PageTemplate, Paragraph
 from reportlab.platypus.tableofcontents import TableOfContents
@@ -78,6 +89,10 @@ def canvas_factory(generated_at: datetime):
             super().__init__(*args, **kwargs)
             self.setDateFormatter(lambda *parts: stamp)
 
+        def showPage(self):  # noqa: N802 - reportlab's API
+            super().showPage()
+            _compress_now(self._doc.Pages.pages[-1])
+
     class LayoutCanvas(DossierCanvas):
         layout_only = True
 
@@ -86,6 +101,35 @@ def canvas_factory(generated_at: datetime):
         return (LayoutCanvas if len(made) == 1 else DossierCanvas)(*args, **kwargs)
 
     return make
+
+
+def _compress_now(page: PDFPage) -> None:
+    """Compress a finished page's content stream now rather than when the file is written.
+
+    reportlab keeps every page's drawing operators as text until it writes the file; a history
+    of a million rows is tens of thousands of pages. The stream object is the one reportlab would
+    write (its filters, applied as `PDFStream.format` does), so the file is byte for byte the same.
+    """
+    stream = page.stream
+    if not stream or not page.compression or page.Contents:
+        return
+    filters = [PDFBase85Encode, PDFZCompress] if rl_config.useA85 else [PDFZCompress]
+    content = stream
+    for encoder in reversed(filters):
+        content = encoder.encode(content)
+    page.Contents = _WrittenOnce(
+        PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content=content
+    )
+    page.stream = None
+
+
+class _WrittenOnce(PDFStream):
+    """A page's compressed stream, let go once formatted into the file (the file holds its copy)."""
+
+    def format(self, document):
+        formatted = super().format(document)
+        self.content = b" "
+        return formatted
 
 
 class DossierDocTemplate(BaseDocTemplate):
@@ -111,6 +155,13 @@ class DossierDocTemplate(BaseDocTemplate):
                 PageTemplate(id="body", frames=[frame], onPage=self._footer),
             ]
         )
+
+    def handle_documentBegin(self):  # noqa: N802 - reportlab's API
+        super().handle_documentBegin()
+        if not getattr(self.canv, "layout_only", False):
+            # The paginating pass's canvas (thousands of pages for a long history) is garbage in
+            # reference cycles by now: free it before the drawing pass fills its own.
+            gc.collect()
 
     def _footer(self, canv, doc) -> None:
         if getattr(canv, "layout_only", False):

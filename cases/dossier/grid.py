@@ -7,12 +7,19 @@ input cannot inject anything), knows each row's height, splits between rows in o
 bisection, and draws a whole grid with one text object whose strings are encoded through a
 translation table. Rows taller than `MAX_ROW_LINES` are cut into continuation rows at build
 time, so any single value (even a 10,000-character description) fits on a page.
+
+For tables as long as a case's history (a million rows), `RowSpill` keeps the wrapped rows out
+of memory: they are written to a temporary file as they are made, and a `StreamedGrid` reads them
+back chunk by chunk while each layout pass fills its pages, holding about one page of rows.
 """
 
 from __future__ import annotations
 
+import marshal
+import tempfile
+import weakref
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -29,6 +36,10 @@ PAD = 2.0
 MAX_ROW_LINES = 70
 CHUNK_ROWS = 200
 SHOWN_CACHE_CHARS = 40
+SHOWN_CACHE_SIZE = 8192
+# Distinct values wrapped once and kept for the rows after (dates, users, fields, a value that comes
+# back as the next change's "before"); cleared when full, so memory stays flat however long the table.
+WRAP_CACHE_SIZE = 4096
 RULE_GREY = 0.65
 HEADER_GREY = 0.9
 
@@ -76,6 +87,8 @@ class _Encoder:
                 return None
             shown = f"({escapePDF(runs[0][1])}) Tj"
             if len(text) <= SHOWN_CACHE_CHARS:
+                if len(self.shown) >= SHOWN_CACHE_SIZE:  # every row has its own instant: keep memory flat
+                    self.shown.clear()
                 self.shown[text] = shown
         return shown
 
@@ -189,32 +202,199 @@ def wrap_cell(value: object, width: float, font_name: str = REGULAR) -> list[str
     return wrap(text, font_name, FONT_SIZE, width - 2 * PAD) if text else [""]
 
 
+class _Wrapper:
+    """Wraps rows of values to their columns, cutting rows taller than MAX_ROW_LINES into pieces."""
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        # Dates, users, objects and fields repeat from row to row, and a field's value comes back as
+        # the "before" of its next change: wrap each distinct value once per column width.
+        by_width: dict[float, dict[object, list[str]]] = {}
+        self.columns = [(c.width, by_width.setdefault(c.width, {})) for c in columns]
+
+    def pieces(self, values: Sequence[object]) -> Iterable[list[list[str]]]:
+        if len(values) != len(self.columns):
+            raise ValueError(f"a row of {len(values)} values for {len(self.columns)} columns")
+        cells = []
+        for value, (width, cache) in zip(values, self.columns, strict=True):
+            cell = cache.get(value)
+            if cell is None:
+                if len(cache) >= WRAP_CACHE_SIZE:
+                    cache.clear()
+                cell = cache[value] = wrap_cell(value, width)
+            cells.append(cell)
+        return _cut(cells)
+
+
 def grids(columns: Sequence[Column], rows: Iterable[Sequence[object]], *, chunk: int = CHUNK_ROWS) -> list[TextGrid]:
     """Wrap `rows` of plain values into page-sized `TextGrid`s (at most `chunk` rows each)."""
     header = [wrap_cell(c.title, c.width, BOLD) for c in columns]
     result: list[TextGrid] = []
     pending: list[list[list[str]]] = []
-    # Dates, users, objects and fields repeat from row to row, and a field's value comes back as
-    # the "before" of its next change: wrap each distinct value once.
-    cache: dict[tuple[object, float], list[str]] = {}
     heights: list[float] = []
-    for values in rows:
-        cells = []
-        for value, column in zip(values, columns, strict=True):
-            key = (value, column.width)
-            cell = cache.get(key)
-            if cell is None:
-                cell = cache[key] = wrap_cell(value, column.width)
-            cells.append(cell)
-        for piece in _cut(cells):
-            pending.append(piece)
-            heights.append(_height(piece))
-            if len(pending) >= chunk:
-                result.append(TextGrid(columns, pending, header, heights))
-                pending, heights = [], []
+    wrapper = _Wrapper(columns)
+    for piece in (piece for values in rows for piece in wrapper.pieces(values)):
+        pending.append(piece)
+        heights.append(_height(piece))
+        if len(pending) >= chunk:
+            result.append(TextGrid(columns, pending, header, heights))
+            pending, heights = [], []
     if pending or not result:
         result.append(TextGrid(columns, pending, header, heights))
     return result
+
+
+class RowSpill:
+    """A long table's wrapped rows, written to an anonymous temporary file as they come (`add`,
+    then `close`) and read back in chunks as many times as the layout needs (`chunks`).
+
+    Only the chunk being written and the one being read are in memory, whatever the number of
+    rows; the file disappears when the spill is closed or collected. The chunks are marshalled
+    lists of strings and floats that this process wrote itself.
+    """
+
+    def __init__(self, columns: Sequence[Column], *, chunk: int | None = None) -> None:
+        self.columns = list(columns)
+        self.header = [wrap_cell(c.title, c.width, BOLD) for c in self.columns]
+        self.chunk = chunk or CHUNK_ROWS
+        self.pieces = 0
+        self._file = tempfile.TemporaryFile(prefix="dossier-rows-")  # noqa: SIM115 - closed by close()
+        self._end = 0
+        self._pending: list[list[list[str]]] = []
+        self._heights: list[float] = []
+        self._wrapper = _Wrapper(self.columns)
+
+    def add(self, values: Sequence[object]) -> None:
+        """The next row, as plain values (one per column)."""
+        for piece in self._wrapper.pieces(values):
+            self._add_piece(piece)
+
+    def _add_piece(self, piece: list[list[str]]) -> None:
+        self._pending.append(piece)
+        self._heights.append(_height(piece))
+        self.pieces += 1
+        if len(self._pending) >= self.chunk:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            rows = marshal.dumps(self._pending)
+            self._file.seek(self._end)
+            marshal.dump((self._heights, len(rows)), self._file)
+            self._file.write(rows)
+            self._end = self._file.tell()
+            self._pending, self._heights = [], []
+
+    def close_writing(self) -> None:
+        """Every row is added: write the last chunk and free the wrapping caches."""
+        self._flush()
+        self._file.flush()
+        self._wrapper = None
+
+    def chunks(self, *, rows: bool = True) -> Iterator[tuple[list, list[float]]]:
+        """The (rows, heights) chunks in the order written; each call reads the file from its start.
+
+        With `rows=False` (a pass that only paginates), the rows are not read: each is None.
+        """
+        position = 0
+        while position < self._end:
+            self._file.seek(position)
+            heights, size = marshal.load(self._file)  # noqa: S302 - our own anonymous file, written above
+            position = self._file.tell() + size
+            if rows:
+                yield marshal.loads(self._file.read(size)), heights  # noqa: S302 - likewise
+            else:
+                yield [None] * len(heights), heights
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _Cursor:
+    """One layout pass's reading position in a spill, with the rows looked at but not yet laid out."""
+
+    def __init__(self, spill: RowSpill, canv) -> None:
+        # Which pass this is (each has its own canvas), not holding on to the canvas and its pages.
+        self.canv = weakref.ref(canv)
+        # The first pass only paginates (document.canvas_factory): it needs the rows' heights alone.
+        self._chunks = spill.chunks(rows=not getattr(canv, "layout_only", False))
+        self.rows: list[list[list[str]]] = []
+        self.heights: list[float] = []
+        self.done = False
+
+    def fit(self, height: float) -> tuple[int, float, bool]:
+        """(how many rows fit in `height`, their height, whether they are all the rows left)."""
+        total, count = 0.0, 0
+        while True:
+            while count < len(self.heights):
+                if total + self.heights[count] > height:
+                    return count, total, False
+                total += self.heights[count]
+                count += 1
+            if self.done:
+                return count, total, True
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self.done = True
+            else:
+                self.rows.extend(chunk[0])
+                self.heights.extend(chunk[1])
+
+    def take(self, count: int) -> tuple[list[list[list[str]]], list[float]]:
+        rows, heights = self.rows[:count], self.heights[:count]
+        del self.rows[:count], self.heights[:count]
+        return rows, heights
+
+
+class StreamedGrid(Flowable):
+    """A `TextGrid` over a `RowSpill`: each page's rows are read as the page is laid out.
+
+    reportlab lays the document out more than once (`multiBuild`): the grid in the story starts
+    reading the spill again on each pass (each pass has its own canvas); what a split leaves for
+    the next page is a continuation sharing the pass's reading position.
+    """
+
+    def __init__(self, spill: RowSpill, cursor: _Cursor | None = None) -> None:
+        super().__init__()
+        self.spill = spill
+        self._cursor = cursor
+        self._restarts = cursor is None
+        self.width = sum(c.width for c in spill.columns)
+        self.header_height = _height(spill.header)
+        self.height = self.header_height
+
+    def _reading(self) -> _Cursor:
+        if self._cursor is None or (self._restarts and self._cursor.canv() is not self.canv):
+            self._cursor = _Cursor(self.spill, self.canv)
+        return self._cursor
+
+    def wrap(self, available_width, available_height):
+        count, total, last = self._reading().fit(available_height - self.header_height)
+        if last:
+            self.height = self.header_height + total
+        else:  # taller than the space: reportlab splits it
+            self.height = max(available_height, self.header_height + total) + 1
+        return self.width, self.height
+
+    def split(self, available_width, available_height):
+        cursor = self._reading()
+        count, _, last = cursor.fit(available_height - self.header_height)
+        if last:
+            return [self]
+        if count < 1:
+            return []
+        rows, heights = cursor.take(count)
+        return [TextGrid(self.spill.columns, rows, self.spill.header, heights), StreamedGrid(self.spill, cursor)]
+
+    def draw(self):
+        cursor = self._reading()
+        count, _, _ = cursor.fit(float("inf"))
+        rows, heights = cursor.take(count)
+        self.drawn = grid = TextGrid(self.spill.columns, rows, self.spill.header, heights)  # the last page's rows
+        grid.canv = self.canv
+        try:
+            grid.draw()
+        finally:
+            del grid.canv  # the pass's canvas (and its pages) must not outlive the pass
 
 
 def _cut(cells: list[list[str]]) -> Iterable[list[list[str]]]:

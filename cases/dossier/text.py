@@ -53,10 +53,16 @@ def placeholder(char: str) -> str:
     return f"[U+{ord(char):04X}]"
 
 
+@lru_cache(maxsize=1)
+def _font_strings() -> frozenset[str]:
+    """The characters the font draws, and the newline, as strings (for a subset test at C speed)."""
+    return frozenset(map(chr, _font_characters())) | {"\n"}
+
+
 def _drawable(text: str) -> str:
-    known = _font_characters()
-    if all(ord(char) in known or char == "\n" for char in text):
+    if _font_strings().issuperset(text):
         return text
+    known = _font_characters()
     return "".join(char if ord(char) in known or char == "\n" else placeholder(char) for char in text)
 
 
@@ -125,13 +131,26 @@ def _metrics(font: str) -> tuple[dict[int, float], float]:
     return face.charWidths, face.defaultWidth
 
 
+@lru_cache(maxsize=8)
+def _width(font: str):
+    """The font's own string width (reportlab's C routine for TrueType fonts), without the lookup."""
+    return getFont(font).stringWidth
+
+
+# Text this short is first measured whole (reportlab's C width, the same advances summed): most cells fit.
+_SHORT = 200
+
+
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Greedy word wrap of plain text to `width` points; words too long for a line are cut.
 
     Cumulative character widths (reportlab adds advances without kerning, so this is its
     own measure) let each line break be found by bisection instead of word by word.
     """
-    if "\n" not in text and text.isascii() and len(text) * _ascii_max_width(font, size) <= width:
+    if "\n" not in text and (
+        (text.isascii() and len(text) * _ascii_max_width(font, size) <= width)
+        or (len(text) < _SHORT and _width(font)(text, size) <= width)
+    ):
         return [text]
     widths, default = _metrics(font)
     limit = width * 1000 / size

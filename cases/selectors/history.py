@@ -157,6 +157,9 @@ class HistoryFormatter:
         self.orgs = orgs
         self.related = related
         self._formats: dict[tuple[type[models.Model], str], Callable[[object], str]] = {}
+        # Field labels and object kinds, translated once (a long history repeats them on every row).
+        self._labels: dict[models.Field, str] = {}
+        self._kinds: dict[str, str] = {}
 
     def choice(self, labels, value: object) -> str:
         return label(labels, value)
@@ -168,10 +171,12 @@ class HistoryFormatter:
         return self.user_names.get(user_id, f"#{user_id}") if user_id is not None else gettext("system")
 
     def label(self, f: models.Field) -> str:
-        name = f.name
-        if name in FIELD_LABELS:
-            return str(FIELD_LABELS[name])
-        return capfirst(str(f.verbose_name or name))
+        text = self._labels.get(f)
+        if text is None:
+            name = f.name
+            text = str(FIELD_LABELS[name]) if name in FIELD_LABELS else capfirst(str(f.verbose_name or name))
+            self._labels[f] = text
+        return text
 
     def value(self, model: type[models.Model], f: models.Field, value: object) -> str:
         key = (model, f.attname)
@@ -218,7 +223,9 @@ class HistoryFormatter:
 
     def object_label(self, model: type[models.Model], row: dict) -> str:
         name = object_name(model)
-        kind = str(OBJECT_LABELS[name]) if name in OBJECT_LABELS else name
+        kind = self._kinds.get(name)
+        if kind is None:
+            kind = self._kinds[name] = str(OBJECT_LABELS[name]) if name in OBJECT_LABELS else name
         if name == "breachcase":
             return f"{kind} {row.get('reference', '')}"
         if name == "obligation":
@@ -344,6 +351,7 @@ class ActivityLog:
 
     def __init__(self) -> None:
         self.entries: list[dict] = []
+        self._kinds: dict[str, str] = {}  # kind_label of each kind, translated once
 
     def add(self, *, who: str, when: datetime, when_text: str, created: bool, kind: str, reason: str) -> None:
         last = self.entries[-1] if self.entries else None
@@ -357,7 +365,10 @@ class ActivityLog:
             self.entries.append(last)
         last["last_when"] = when
         bucket = last["created"] if created else last["changed"]
-        bucket[kind_label(kind)] = bucket.get(kind_label(kind), 0) + 1
+        label = self._kinds.get(kind)
+        if label is None:
+            label = self._kinds[kind] = kind_label(kind)
+        bucket[label] = bucket.get(label, 0) + 1
 
     @staticmethod
     def summary(entry: dict) -> str:

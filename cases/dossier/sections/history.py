@@ -1,4 +1,11 @@
-"""Section 9: the complete change history as field-level diffs, and the hash-chain verification."""
+"""Section 9: the complete change history as field-level diffs, and the hash-chain verification.
+
+The chain is read once, in chain order, before the layout: each row is verified (the verdict is
+printed above the tables), handed to the outsider's bundle, grouped into the activity log and
+turned into its field-level lines, and both tables' rows are wrapped and spilled to temporary files
+(`RowSpill`) that every layout pass reads back page by page. Memory stays flat whatever the length
+of the history, and the pages print exactly the rows that were verified and bundled.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from ...selectors.history import (
 )
 from ..context import Context
 from ..document import Heading
-from ..grid import Column, grids
+from ..grid import Column, RowSpill, StreamedGrid
 from ..styles import ALERT, FRAME_WIDTH, para, spacer
 
 KEY = "s9"
@@ -111,6 +118,35 @@ def verification(ctx: Context, result: ChainResult) -> list[Flowable]:
     ]
 
 
+class _SpilledActivity(ActivityLog):
+    """The activity log, each action spilled to `spill` as soon as the next one starts (memory: two actions)."""
+
+    def __init__(self, spill: RowSpill) -> None:
+        super().__init__()
+        self.spill = spill
+        # An action's summary ("created: 6 × obligation") depends only on its counts: worded once each.
+        self._summaries: dict[tuple, str] = {}
+
+    def add(self, **row) -> None:
+        super().add(**row)
+        if len(self.entries) > 1:
+            self._emit(self.entries.pop(0))
+
+    def _emit(self, entry: dict) -> None:
+        key = (tuple(entry["created"].items()), tuple(entry["changed"].items()))
+        summary = self._summaries.get(key)
+        if summary is None:
+            if len(self._summaries) > 1024:
+                self._summaries.clear()
+            summary = self._summaries[key] = ActivityLog.summary(entry)
+        self.spill.add((entry["when_text"], entry["who"], entry["reason"], summary))
+
+    def finish(self) -> None:
+        for entry in self.entries:
+            self._emit(entry)
+        self.entries = []
+
+
 def build(ctx: Context) -> list[Flowable]:
     w = FRAME_WIDTH
     columns = [
@@ -122,21 +158,23 @@ def build(ctx: Context) -> list[Flowable]:
         Column(gettext("After"), w * 0.18),
         Column(gettext("Reason"), w * 0.145 - 0.5),
     ]
-    bundle = ctx.bundle
-    checker = ChainVerifier(ctx.data.chain_key, sink=bundle.add_row if bundle else None)
-    log = ActivityLog()
-    lines = change_rows(ctx, checker, log)
-    changes = grids(columns, bundle.printed([c.title for c in columns], lines) if bundle else lines)
     activity_columns = [
         Column(pgettext("dossier", "When"), w * 0.14),
         Column(gettext("Who"), w * 0.16),
         Column(gettext("Action"), w * 0.38),
         Column(gettext("Records"), w * 0.32 - 0.5),
     ]
-    activity = grids(
-        activity_columns,
-        ((e["when_text"], e["who"], e["reason"], ActivityLog.summary(e)) for e in log.entries),
-    )
+    changes = ctx.spill(columns)
+    activity = ctx.spill(activity_columns)
+    bundle = ctx.bundle
+    checker = ChainVerifier(ctx.data.chain_key, sink=bundle.add_row if bundle else None)
+    log = _SpilledActivity(activity)
+    lines = change_rows(ctx, checker, log)
+    for line in bundle.printed([c.title for c in columns], lines) if bundle else lines:
+        changes.add(line)
+    log.finish()
+    changes.close_writing()
+    activity.close_writing()
     return [
         Heading(gettext("9. Complete change history"), KEY),
         *verification(ctx, checker.result()),
@@ -148,7 +186,7 @@ def build(ctx: Context) -> list[Flowable]:
                 "The field-level changes follow."
             )
         ),
-        *activity,
+        StreamedGrid(activity),
         spacer(6),
         Heading(gettext("Field-level changes"), f"{KEY}-changes", level=1),
         para(
@@ -157,5 +195,5 @@ def build(ctx: Context) -> list[Flowable]:
                 "(creation: the initial non-empty values). Paris time."
             )
         ),
-        *changes,
+        StreamedGrid(changes),
     ]

@@ -10,6 +10,11 @@ worker's first, fonts included), one in the other language, and a request served
 The project's own database is never opened: each child gets the temporary file through
 DATABASE_URL, and the populate phase refuses to run on anything else.
 
+Comparing: `--baseline DIR` (a checkout of an older commit, e.g. `git archive ... | tar -x -C DIR`
+with a .venv next to it or not) builds the same populated case with DIR's code too, `--repeat N`
+times each, alternating, and prints the medians side by side. `--db FILE` keeps the populated
+database in FILE and reuses it on the next run (populating a million rows takes a while).
+
 Synthetic history rows are bulk-inserted with their hash-chain fields computed exactly as
 `cases.history` does (`row_hash`), so the dossier's chain verification passes on them.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -28,6 +34,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from statistics import median
 
 from django.conf import settings
 from django.core.management import call_command
@@ -50,6 +57,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--through-worker", action="store_true", help="build through a Celery worker (needs CELERY_BROKER_URL)"
         )
+        parser.add_argument("--baseline", help="also build with the checkout in this directory, alternating")
+        parser.add_argument("--repeat", type=int, default=1, help="builds (child processes) per checkout")
+        parser.add_argument("--db", help="keep the populated database in this file, and reuse it if it exists")
         parser.add_argument("--phase", choices=["populate", "build"], help=_hidden())
 
     def handle(self, *args, **options):
@@ -61,7 +71,7 @@ class Command(BaseCommand):
                 "--through-worker needs a broker: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)."
             )
         workdir = Path(tempfile.mkdtemp(prefix="bench-dossier-"))
-        db_path = workdir / "bench.sqlite3"
+        db_path = Path(options["db"]).resolve() if options["db"] else workdir / "bench.sqlite3"
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", CHILD_MARKER: str(db_path)}
         # A queue and a storage of the run's own: nothing else's worker takes its messages.
         env.update(CELERY_QUEUE=f"bench-{os.getpid()}-{int(time.time())}", EVIDENCE_ROOT=str(workdir / "files"))
@@ -76,16 +86,48 @@ class Command(BaseCommand):
         if options["through_worker"]:
             common.append("--through-worker")
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_dossier", *common]
+        checkouts = [("after", manage)]
+        if options["baseline"]:
+            base = Path(options["baseline"]).resolve()
+            python = base / ".venv" / "bin" / "python"
+            before = [str(python if python.exists() else sys.executable), str(base / "manage.py"), "bench_dossier"]
+            checkouts.insert(0, ("before", [*before, *common]))
         try:
-            for phase in ("populate", "build"):
-                result = subprocess.run(  # noqa: S603 - our own manage.py with our own arguments
-                    [*manage, f"--phase={phase}"], env=env, capture_output=True, text=True, check=False
-                )
-                if result.returncode:
-                    raise CommandError(f"{phase} phase failed:\n{result.stderr}")
-                self.stdout.write(result.stdout.rstrip())
+            if options["db"] and db_path.exists():
+                self.stdout.write(f"reusing the populated database {db_path}")
+            else:
+                self.stdout.write(self._run([*manage, "--phase=populate"], env, "populate")[0])
+            figures: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in checkouts}
+            for _ in range(max(1, options["repeat"])):
+                for name, command in checkouts:
+                    out, cpu = self._run([*command, "--phase=build"], env, "build")
+                    self.stdout.write(f"{name}: {out} [child CPU {cpu:.2f} s]" if len(checkouts) > 1 else out)
+                    wall = re.search(r"build: ([\d.]+) s", out)
+                    peak = re.search(r"peak memory (\d+) MB", out)
+                    if wall and peak:
+                        figures[name].append((float(wall.group(1)), float(peak.group(1)), cpu))
+            if len(checkouts) > 1 or options["repeat"] > 1:
+                for name, runs in figures.items():
+                    if runs:
+                        self.stdout.write(
+                            f"median {name} ({len(runs)} runs): build {median(r[0] for r in runs):.2f} s, peak "
+                            f"memory {median(r[1] for r in runs):.0f} MB, child CPU {median(r[2] for r in runs):.2f} s"
+                        )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, command: list[str], env: dict, phase: str) -> tuple[str, float]:
+        """A child's output, and the CPU time it used (user + system). It runs in its checkout's directory:
+        Django puts the working directory first on the path, so the baseline would import our code."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = subprocess.run(  # noqa: S603 - our own manage.py (or the baseline's) with our own arguments
+            command, env=env, capture_output=True, text=True, check=False, cwd=Path(command[1]).parent
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if result.returncode:
+            raise CommandError(f"{phase} phase failed:\n{result.stderr}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return result.stdout.rstrip(), cpu
 
     def _child(self, options) -> None:
         expected = os.environ.get(CHILD_MARKER, "")
