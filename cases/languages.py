@@ -7,6 +7,7 @@ gettext messages and its choice labels are the domain's own (model `choices`, `r
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from django.utils.translation import get_language
@@ -23,9 +24,18 @@ def label(labels, value: object) -> str:
     """
     if value in (None, ""):
         return ""
-    mapping: Mapping = labels if isinstance(labels, Mapping) else dict(labels.choices)
-    text = mapping.get(str(value))
-    return str(value) if text is None else str(text)
+    if isinstance(labels, Mapping):
+        text = labels.get(str(value))
+        return str(value) if text is None else str(text)
+    return _choice_label(labels, str(value), get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _choice_label(choices, value: str, language: str | None) -> str:
+    """A choices class's label of `value` in `language` (the active one): a register or a dossier asks for the
+    same few labels on every row, and `choices` rebuilds its list at each reading."""
+    text = dict(choices.choices).get(value)
+    return value if text is None else str(text)
 
 
 def colon() -> str:
