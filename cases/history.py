@@ -747,13 +747,13 @@ def all_rows(
     return heapq.merge(*(stream(i, m) for i, m in enumerate(history_models)))
 
 
-def verify_workers() -> int:
-    """How many connections `iter_verify_all` reads with by default: on PostgreSQL, one per core (up to 4),
-    whose backends spell the rows side by side; one inside a transaction, whose uncommitted rows the other
-    connections could not see, and on SQLite."""
+def verify_workers(requested: int | None = None) -> int:
+    """How many connections `iter_verify_all` reads with: `requested`, by default one per core (up to 4),
+    whose backends spell the rows side by side, on PostgreSQL; always one inside a transaction, whose
+    uncommitted rows the other connections could not see, and on SQLite."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return 1
-    return max(1, min(4, os.cpu_count() or 1))
+    return requested if requested is not None else max(1, min(4, os.cpu_count() or 1))
 
 
 def iter_verify_all(
@@ -780,7 +780,7 @@ def iter_verify_all(
     }
     rank = ordered_chain_keys()
     keys = list(rank)
-    workers = verify_workers() if workers is None else workers
+    workers = verify_workers(workers)
 
     def verify_range(first: int, end: int, threaded: bool) -> Iterator[ChainResult]:
         try:

@@ -86,3 +86,13 @@ def test_case_option_checks_only_that_case(two_cases):
 def test_unknown_case_reference_is_a_clear_error(two_cases):
     with pytest.raises(CommandError, match="No case with reference 'NOPE-2024-999'"):
         verify("--case", "NOPE-2024-999")
+
+
+def test_jobs_inside_a_transaction_read_on_this_connection_alone(two_cases):
+    # Other connections could not see the test's uncommitted rows: the verdicts are those of one connection.
+    assert verify("--jobs", "3") == verify()
+
+
+def test_jobs_below_one_is_a_clear_error(two_cases):
+    with pytest.raises(CommandError, match="--jobs must be at least 1"):
+        verify("--jobs", "0")
