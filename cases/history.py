@@ -26,6 +26,7 @@ record is written.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -44,7 +45,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, connections, models, router
+from django.db import connection, connections, models, router, transaction
 from django.db.models import Exists, F, Func, OuterRef
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -756,6 +757,46 @@ def verify_workers(requested: int | None = None) -> int:
     return requested if requested is not None else max(1, min(4, os.cpu_count() or 1))
 
 
+# What pg_export_snapshot() returns (e.g. 00000003-0000001B-1): checked before it is spelled into SQL.
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?$")
+
+
+@contextlib.contextmanager
+def consistent_reads(*, export: bool = False) -> Iterator[str | None]:
+    """Every read on this connection inside sees one snapshot of the database: the chains, their heads
+    and the records as they all stood at one instant, whatever is committed meanwhile.
+
+    On PostgreSQL a read-only REPEATABLE READ transaction; with `export`, its snapshot's id is returned
+    for other connections to read in it too (`joined_snapshot`). On SQLite a read transaction (its
+    first read fixes what it sees). Inside a transaction already begun, the caller's transaction is
+    kept as it is (None). Nothing can be written on this connection inside.
+    """
+    if connection.in_atomic_block:
+        yield None
+        return
+    with transaction.atomic():
+        snapshot = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                if export:
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    snapshot = cursor.fetchone()[0]
+        yield snapshot
+
+
+@contextlib.contextmanager
+def joined_snapshot(snapshot: str) -> Iterator[None]:
+    """Every read on this (thread's) connection inside sees the snapshot another connection exported
+    (`consistent_reads(export=True)`), still open there."""
+    if not _SNAPSHOT_ID.match(snapshot):
+        raise ValueError(f"not a PostgreSQL snapshot id: {snapshot!r}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        yield
+
+
 def iter_verify_all(
     *, anchors: dict[str, tuple[int, str, str]] | None = None, chunk_size: int = 2000, workers: int | None = None
 ) -> Iterator[ChainResult]:
@@ -768,8 +809,21 @@ def iter_verify_all(
     the number of chains. With `workers` > 1 (default `verify_workers()`), the chains are cut
     into consecutive key ranges, each read on a connection of its own in a thread, and the
     verdicts still come in key order.
+
+    Every read of the pass, on every connection, is made in one snapshot (`consistent_reads`): the
+    heads, the chain keys and the rows as they stood together at its start, so a chain written or
+    created while the pass runs is judged as it was then (or not seen), never half-written. This
+    connection stays in that read-only transaction until the last verdict has been taken.
     """
     anchors = anchors or {}
+    workers = verify_workers(workers)
+    with consistent_reads(export=workers > 1) as snapshot:
+        yield from _verify_all_in_snapshot(anchors, chunk_size, workers, snapshot)
+
+
+def _verify_all_in_snapshot(
+    anchors: dict[str, tuple[int, str, str]], chunk_size: int, workers: int, snapshot: str | None
+) -> Iterator[ChainResult]:
     missing: dict[str, str] = {}
     for record in records_without_history():
         key = record.history_chain_key()
@@ -780,13 +834,15 @@ def iter_verify_all(
     }
     rank = ordered_chain_keys()
     keys = list(rank)
-    workers = verify_workers(workers)
+    if snapshot is None:
+        workers = 1  # inside the caller's transaction, whose snapshot no other connection can join
 
     def verify_range(first: int, end: int, threaded: bool) -> Iterator[ChainResult]:
         try:
-            between = (keys[first], keys[end - 1]) if threaded else None
-            rows = all_rows(rank, chunk_size=chunk_size, between=between) if end > first else ()
-            yield from _verify_ranks(keys, first, end, rows, heads=heads, missing=missing, anchors=anchors)
+            with joined_snapshot(snapshot) if threaded else contextlib.nullcontext():
+                between = (keys[first], keys[end - 1]) if threaded else None
+                rows = all_rows(rank, chunk_size=chunk_size, between=between) if end > first else ()
+                yield from _verify_ranks(keys, first, end, rows, heads=heads, missing=missing, anchors=anchors)
         finally:
             if threaded:
                 connection.close()  # the thread's own connection

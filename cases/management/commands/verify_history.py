@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.checkpoints import verify_checkpoints
-from cases.history import ChainResult, iter_verify_all, verify_chain
+from cases.history import ChainResult, consistent_reads, iter_verify_all, verify_chain
 from cases.models import BreachCase
 
 
@@ -55,7 +55,8 @@ class Command(BaseCommand):
         case = BreachCase.objects.filter(reference=reference).first()
         if case is None:
             raise CommandError(f"No case with reference {reference!r}.")
-        result = verify_chain(case.history_chain_key(), anchor=anchors.get(case.history_chain_key()))
+        with consistent_reads():  # the rows and the head as they stood together, whatever is written meanwhile
+            result = verify_chain(case.history_chain_key(), anchor=anchors.get(case.history_chain_key()))
         if result.ok and result.rows == 0:
             return ChainResult(result.chain_key, 0, result.head_hash, f"case {reference} has no history row")
         if not result.ok:
