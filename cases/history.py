@@ -389,6 +389,9 @@ class _Layout:
         """Python already spelled the row (see `_SpelledLayout.respell`)."""
         return None
 
+    # Where the database's own check of the row's hash sits in the tuple (`_CheckedLayout`): nowhere.
+    checked = None
+
     def as_dict(self, values: tuple) -> dict:
         """The row as attname -> value, JSON columns parsed back when the database sent them as text."""
         row = dict(zip(self.columns, values, strict=True))
@@ -477,12 +480,13 @@ _NAME = re.compile(r"^[a-z0-9_.]+$")
 class _SpelledLayout:
     """On PostgreSQL, a historical model whose rows the database spells in canonical JSON itself.
 
-    The verification pass then reads, per row, its chain columns and one text, and Python only
-    hashes that text: decoding a row's thirty to seventy columns into Python objects to spell them
-    again costs several times the SHA-256 and the HMAC together. The database writes the row with
-    `row_to_json` over the hashed columns in canonical order, each as canonical_values spells it
-    (instants in UTC ISO 8601 to the microsecond, decimals as text, arrays compact); the LATE_COLUMNS
-    that hold their old value are then taken out of the text (`late`).
+    Decoding a row's thirty to seventy columns into Python objects to spell them again costs several
+    times the SHA-256 and the HMAC together, so the database writes the text: the hashed columns'
+    members in canonical order, each value as canonical_values spells it (instants in UTC ISO 8601 to
+    the microsecond, decimals as text, arrays compact, strings as `to_json` escapes them), the
+    LATE_COLUMNS that hold their old value left out, all joined by one `concat` (row_to_json and a
+    chain of `||` cost the database twice as much). The verification pass has the database hash that
+    text too (`_CheckedLayout`); `query` reads the text itself.
 
     Sound because that text is a faithful spelling of the row: a text that hashes to the row's
     `chain_hash` is the canonical form the row was chained with, so the row holds exactly what was
@@ -492,9 +496,8 @@ class _SpelledLayout:
     """
 
     model: type[models.Model]
+    # The SQL expression of the row's canonical JSON, over the table's columns.
     sql: str
-    # (member as spelled, what replaces it) for each LATE_COLUMNS value left out of the canonical form.
-    late: tuple[tuple[str, str], ...]
     history_id: int = 0
     chain_key: int = 1
     chain_seq: int = 2
@@ -503,6 +506,8 @@ class _SpelledLayout:
     chain_mac: int = 5
     spelled: int = 6
 
+    checked = None  # see `_CheckedLayout`
+
     def query(self) -> models.QuerySet:
         spelled = RawSQL(self.sql, (), output_field=models.TextField())  # noqa: S611 - our own column names
         return self.model._default_manager.annotate(canonical_text=spelled).values_list(
@@ -510,10 +515,7 @@ class _SpelledLayout:
         )
 
     def canonical(self, values: tuple) -> str:
-        text = values[self.spelled]
-        for member, replacement in self.late:
-            text = text.replace(member, replacement, 1)
-        return text
+        return values[self.spelled]
 
     def respell(self, values: tuple) -> str | None:
         """The row spelled in Python from its column values, read again."""
@@ -523,51 +525,149 @@ class _SpelledLayout:
         return None if found is None else layout.canonical(found)
 
 
+# A string that JSON writes as it is, between quotes: to_json() only for the others (its escaping costs).
+_PG_NEEDS_ESCAPE = "'[\\x01-\\x1f\"\\\\]'"
+
+
 def _spelled_value(column: str, kind: int) -> str | None:
-    """SQL for one column's value as canonical_values spells it, for row_to_json; None if not spelled here."""
-    if kind in (_TEXT, _INT, _BOOL):
-        return column
+    """SQL for one column's value as canonical_values spells it in JSON (NULL for null); None if not spelled here."""
+    if kind == _INT:
+        return f"{column}::text"
+    if kind == _BOOL:
+        return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"
+    if kind == _TEXT:
+        return (
+            f"CASE WHEN {column} ~ {_PG_NEEDS_ESCAPE} THEN pg_catalog.to_json({column})::text "
+            f"ELSE '\"' || {column} || '\"' END"
+        )
     if kind == _DATETIME:
-        return _PG_UTC_ISO % {"expressions": column}
+        return f"'\"' || {_PG_UTC_ISO % {'expressions': column}} || '\"'"
     if kind == _DECIMAL:
         # numeric(p, s) as text has exactly s decimals: str(Decimal.quantize(...)).
-        return f"{column}::text"
+        return f"'\"' || {column}::text || '\"'"
     if kind == _JSON:
         # jsonb writes an array of strings as ["a", "b"]: '", "' only ever sits between two elements
         # (a quote inside a string is escaped), so dropping its space gives the compact form. Any
         # other JSON keeps a space somewhere and fails to hash: Python spells that row.
-        return f"replace({column}::text, '\", \"', '\",\"')::json"
+        return f"pg_catalog.replace({column}::text, '\", \"', '\",\"')"
     return None
+
+
+def _sql_text(value: str) -> str:
+    """A string constant in a statement run with (client-side bound) parameters."""
+    return "'" + value.replace("'", "''").replace("%", "%%") + "'"
 
 
 @functools.cache
 def _spelled_layout(model: type[models.Model]) -> _SpelledLayout | None:
     """The database-spelled layout of a live historical model on PostgreSQL, or None if Python spells its
-    rows: a model with a JSON column holding objects (most of its rows would be spelled twice) or a column
-    of another kind."""
+    rows: a model with a JSON column holding objects (most of its rows would be spelled twice), a column
+    of another kind, or a column left out while it holds its old value (LATE_COLUMNS) first in order."""
     table = connection.ops.quote_name(model._meta.db_table)
-    entries = _hashed_columns(model)
-    selected, late = [], []
-    for position, (attname, field, kind, _, left_out) in enumerate(entries):
+    members = []
+    for position, (attname, field, kind, _, left_out) in enumerate(_hashed_columns(model)):
         if not _NAME.match(attname) or (field is None and not _NAME.match(kind)):
             return None
+        key = ("," if position else "{") + _encode(attname) + ":"
         if field is None:
-            selected.append(f"'{kind}'::text AS \"{attname}\"")  # the model label
+            members.append(_sql_text(key + _encode(kind)))  # the model label
             continue
         if isinstance(field, models.JSONField) and field.default is not list:
             return None
-        value = _spelled_value(f"{table}.{connection.ops.quote_name(field.column)}", kind)
+        target = getattr(field, "target_field", field)  # a foreign key is spelled as the key it holds
+        if kind == _INT and not isinstance(target, models.IntegerField):
+            kind = _TEXT if isinstance(target, models.CharField | models.TextField) else _OTHER
+        column = f"{table}.{connection.ops.quote_name(field.column)}"
+        value = _spelled_value(column, kind)
         if value is None:
             return None
-        selected.append(f'{value} AS "{attname}"')
-        if left_out is not _HASHED_ALWAYS:
-            if left_out is not None and not isinstance(left_out, str):
-                return None
-            member = f"{_encode(attname)}:{_encode(left_out)}"
-            # Members are unique and a quote inside a string is escaped: the member is found only as itself.
-            late.append((f"{{{member}," if position == 0 else f",{member}", "{" if position == 0 else ""))
-    sql = f"SELECT row_to_json(spelled)::text FROM (SELECT {', '.join(selected)}) AS spelled"  # noqa: S608 - names checked
-    return _SpelledLayout(model=model, sql=sql, late=tuple(late))
+        member = f"{_sql_text(key)} || {value}"
+        if left_out is _HASHED_ALWAYS:
+            members.append(f"COALESCE({member}, {_sql_text(key + 'null')})")
+        elif position == 0 or not (left_out is None or isinstance(left_out, str)):
+            return None
+        elif left_out is None:
+            members.append(member)  # NULL while the column is null: concat() leaves it out
+        else:
+            members.append(
+                f"CASE WHEN {column} = {_sql_text(left_out)} THEN NULL "
+                f"ELSE COALESCE({member}, {_sql_text(key + 'null')}) END"
+            )
+    # concat() takes up to 100 arguments.
+    groups = [f"pg_catalog.concat({', '.join(members[i : i + 90])})" for i in range(0, len(members), 90)]
+    return _SpelledLayout(model=model, sql=f"pg_catalog.concat({', '.join(groups)}, '}}')")
+
+
+@dataclass(frozen=True)
+class _CheckedLayout:
+    """On PostgreSQL, a historical model whose rows the database spells (`_SpelledLayout`) and hashes too.
+
+    Per row the verification pass then reads only the chain columns and one boolean: whether SHA-256 of
+    the row's stored `chain_prev`, a newline and its canonical JSON as the database spells it from the
+    stored columns is the row's stored `chain_hash` (`public_hash`, recomputed from the content, never
+    taken on trust). The verifier checks the rest in Python: that `chain_prev` is the previous row's hash
+    (so the database hashed after the right row), the keyed seal (HISTORY_CHAIN_KEY never leaves Python)
+    and the checkpoints. A row whose boolean is not true is read again and spelled in Python (`respell`),
+    which decides, exactly as on the spelled path. Sound for the same reason: the database's spelling is
+    faithful, so only the row as it was chained can hash to its `chain_hash`. The functions are named
+    in pg_catalog, so no function of the same name elsewhere on the search path stands in for them.
+
+    Each row then costs Python a tuple of six short columns instead of two kilobytes of text to receive,
+    encode and hash, and the database its spelling once more, but not the sending of that text.
+    """
+
+    spelled: _SpelledLayout
+    # SELECT ... FROM the table, with `{where}` where the range of chain keys goes (%s placeholders).
+    sql: str
+    history_id: int = 0
+    chain_key: int = 1
+    chain_seq: int = 2
+    chain_prev: int = 3
+    chain_hash: int = 4
+    chain_mac: int = 5
+    checked: int = 6
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self.spelled.model
+
+    def stream(self, between: tuple[str, str] | None, chunk_size: int) -> Iterator[tuple]:
+        """The rows (chain columns, then whether the database found the row's hash), in (chain_key,
+        chain_seq) order, through a server-side cursor: memory stays flat."""
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        where, params = "", []
+        if between is not None:
+            where = f"WHERE {table}.chain_key >= %s AND {table}.chain_key <= %s"
+            params = list(between)
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(self.sql.replace("{where}", where), params)
+            while rows := cursor.fetchmany(chunk_size):
+                yield from rows
+
+    def canonical(self, values: tuple) -> None:
+        """No text is read on this path: a row the database did not find intact is spelled in Python."""
+        return None
+
+    def respell(self, values: tuple) -> str | None:
+        return self.spelled.respell(values)
+
+
+@functools.cache
+def _checked_layout(model: type[models.Model]) -> _CheckedLayout | None:
+    """The layout of a live historical model whose rows PostgreSQL spells and hashes, or None (see
+    `_spelled_layout`)."""
+    spelled = _spelled_layout(model)
+    if spelled is None:
+        return None
+    table = connection.ops.quote_name(model._meta.db_table)
+    chained = ", ".join(f"{table}.{connection.ops.quote_name(name)}" for name in _SPELLED_COLUMNS)
+    text = f"{table}.chain_prev || E'\\n' || {spelled.sql}"
+    digest = f"pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to({text}, 'UTF8')), 'hex')"
+    sql = (
+        f"SELECT {chained}, {digest} = {table}.chain_hash FROM {table} "  # noqa: S608 - names checked
+        f"{{where}} ORDER BY {table}.chain_key, {table}.chain_seq"
+    )
+    return _CheckedLayout(spelled=spelled, sql=sql)
 
 
 def chain_rows(key: str, *, chunk_size: int = 5000) -> Iterator[tuple[type[models.Model], dict]]:
@@ -656,7 +756,11 @@ class ChainVerifier:
         return False
 
     def _content(self, layout, values: tuple, chained: str) -> str | None:
-        """The row's canonical JSON if it hashes to `chained` after the previous row, else None."""
+        """The row's canonical JSON if it hashes to `chained` after the previous row, else None; "" when
+        the database recomputed that hash from the row's stored content (`_CheckedLayout`, read after the
+        row's `chain_prev` was found to be the previous row's hash) and no sink needs the text."""
+        if layout.checked is not None and values[layout.checked] is True and self.sink is None:
+            return ""
         canonical = layout.canonical(values)
         if canonical is not None and public_hash(self.prev, canonical) == chained:
             return canonical
@@ -729,19 +833,21 @@ def all_rows(
     """(rank, seq, stream, layout, values) for every history row, in chain order across tables:
     one streaming query per table, ordered by (chain_key, chain_seq), merged. `between`: only the
     chains whose keys lie in that closed range."""
-    # The live models' rows are spelled by PostgreSQL (`_SpelledLayout`); a migration's models by Python.
+    # The live models' rows are spelled and hashed by PostgreSQL (`_CheckedLayout`); a migration's by Python.
     spelled = history_models is None and connection.vendor == "postgresql"
     history_models = chained_history_models() if history_models is None else history_models
 
     def stream(index: int, model: type[models.Model]) -> Iterator[tuple]:
         layout = _layout(model, formatted=connection.vendor == "postgresql")
-        rows = model._default_manager.values_list(*layout.select())
-        if spelled and (spelled_layout := _spelled_layout(model)) is not None:
-            layout, rows = spelled_layout, spelled_layout.query()
-        if between is not None:
-            rows = rows.filter(chain_key__gte=between[0], chain_key__lte=between[1])
+        if spelled and (checked := _checked_layout(model)) is not None:
+            layout, rows = checked, checked.stream(between, chunk_size)
+        else:
+            queryset = model._default_manager.values_list(*layout.select())
+            if between is not None:
+                queryset = queryset.filter(chain_key__gte=between[0], chain_key__lte=between[1])
+            rows = queryset.order_by("chain_key", "chain_seq").iterator(chunk_size=chunk_size)
         key_at, seq_at = layout.chain_key, layout.chain_seq
-        for values in rows.order_by("chain_key", "chain_seq").iterator(chunk_size=chunk_size):
+        for values in rows:
             yield rank[values[key_at]], values[seq_at], index, layout, values
 
     # Ties (one position written twice) are broken by the stream index, never by the layouts.

@@ -16,7 +16,15 @@ import pytest
 from django.db import connection
 
 from cases import history, services
-from cases.history import _JSON, _layout, _spelled_layout, _spelled_value, drop_trigger_statements, iter_verify_all
+from cases.history import (
+    _JSON,
+    _checked_layout,
+    _layout,
+    _spelled_layout,
+    _spelled_value,
+    drop_trigger_statements,
+    iter_verify_all,
+)
 from cases.models import BreachCase
 from tests.conftest import paris
 from tests.pg_race import ROOT, env, manage
@@ -51,6 +59,9 @@ def test_the_database_spells_every_row_as_python_does(open_case, dpo):
         spelled = {row[layout.history_id]: layout.canonical(row) for row in layout.query()}
         assert spelled == expected, model.__name__
         spelled_models += bool(expected)
+        # The database hashes that same text: every row is found intact there, none is spelled again.
+        checked = {row[0]: row[6] for row in _checked_layout(model).stream(None, 100)}
+        assert checked == dict.fromkeys(expected, True), model.__name__
     # The case, its obligations, its event, the organisation's membership at least.
     assert spelled_models >= 4
     assert _spelled_layout(BreachCase.history.model) is not None
@@ -83,7 +94,11 @@ def test_a_row_the_database_spells_otherwise_is_spelled_again_in_python(open_cas
     case = _awkward_case(open_case, dpo)
     respelled = []
     real = history._SpelledLayout.respell
-    monkeypatch.setattr(history._SpelledLayout, "canonical", lambda self, values: "not the canonical form")
+    stream = history._CheckedLayout.stream
+    # The database finds no row intact (as it would a row it spells otherwise than Python).
+    monkeypatch.setattr(
+        history._CheckedLayout, "stream", lambda self, *args: (row[:6] + (False,) for row in stream(self, *args))
+    )
     monkeypatch.setattr(
         history._SpelledLayout, "respell", lambda self, values: respelled.append(values[0]) or real(self, values)
     )
