@@ -21,6 +21,7 @@ from cases.history import chain_rows, chained_history_models
 
 from .dossier_cases import rich_case
 
+
 @pytest.fixture(autouse=True)
 def fonts():
     register_fonts()
@@ -120,3 +121,33 @@ def test_the_bundle_spells_json_as_json_dumps_does():
         assert bundle_module._json(value) == expected
         if isinstance(value, str):
             assert bundle_module._json_string(value) == expected
+
+
+@pytest.mark.django_db
+def test_the_pdf_is_spooled_to_disk_and_the_same_bytes_as_collected_in_memory(
+    org, dpo, make_user, monkeypatch, tmp_path, settings
+):
+    from datetime import UTC, datetime
+
+    from cases.dossier import document
+    from cases.dossier.builder import render_dossier
+
+    settings.MEDIA_ROOT = tmp_path
+    case = rich_case(org, dpo, make_user)
+    at = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    spooled = []
+    real_format = document._SpooledFile.format
+
+    def recording(self, doc):
+        data = real_format(self, doc)
+        spooled.append(len(data))
+        return data
+
+    monkeypatch.setattr(document._SpooledFile, "format", recording)
+    assert document._spooled_format is not None
+    on_disk = render_dossier(case, generated_at=at, generated_by="x", sign=False).pdf
+    assert spooled == [len(on_disk)]
+    monkeypatch.setattr(document, "_spooled_format", None)
+    in_memory = render_dossier(case, generated_at=at, generated_by="x", sign=False).pdf
+    assert spooled == [len(on_disk)]
+    assert on_disk == in_memory
