@@ -16,6 +16,7 @@ back chunk by chunk while each layout pass fills its pages, holding about one pa
 from __future__ import annotations
 
 import marshal
+import re
 import tempfile
 import weakref
 from bisect import bisect_right
@@ -65,6 +66,9 @@ class _Encoder:
         self.known: set[str] = set()
         self.other_subsets: set[str] = set()
         self.table: dict[int, str] = {}
+        # Whether every ASCII character learned so far is its own code in subset 0 (reportlab's usual
+        # assignment): ASCII text then needs no translation.
+        self.ascii_as_is = True
         # Dates, users, objects, fields and reasons repeat from row to row: encode each once
         # (long lines rarely repeat; keeping them would only grow memory).
         self.shown: dict[str, str] = {}
@@ -79,6 +83,8 @@ class _Encoder:
                 self.other_subsets.add(ch)
             else:
                 self.table[ord(ch)] = chr(code[0])
+            if ch.isascii() and (subset or code[0] != ord(ch)):
+                self.ascii_as_is = False
 
     def select(self, subset: int) -> str:
         """The `Tf` operator selecting `subset` of the font (the font is named in the document on first use)."""
@@ -108,7 +114,7 @@ class _Encoder:
         if not chars <= self.known:
             self._learn([ch for ch in dict.fromkeys(text) if ch not in self.known])
         if self.other_subsets.isdisjoint(chars):
-            return [(0, text.translate(self.table))]
+            return [(0, text if self.ascii_as_is and text.isascii() else text.translate(self.table))]
         return [(subset, code.decode("latin-1")) for subset, code in self.font.splitString(text, self.doc)]
 
 
@@ -221,19 +227,24 @@ def _height(row: list[list[str]]) -> float:
 
 
 @lru_cache(maxsize=1)
-def _digit_shapes() -> dict[int, int]:
-    """A translation of every ASCII digit to 0 if the font gives all ten the same width, else none."""
+def _digits_alike() -> bool:
+    """Whether the font gives all ten ASCII digits the same width."""
     widths, default = text_metrics(REGULAR)
-    if len({widths.get(ord(d), default) for d in "0123456789"}) != 1:
-        return {}
-    return {ord(d): ord("0") for d in "123456789"}
+    return len({widths.get(ord(d), default) for d in "0123456789"}) == 1
+
+
+_TO_ZERO = str.maketrans("123456789", "000000000")
+_NONZERO = re.compile("[1-9]")
 
 
 def _shape(text: str) -> str:
     """What decides how `text` wraps: each character's width and which ones are spaces or line breaks.
     Digits all have the same width in the font: an instant, an amount or a number in a reason has the
     same shape as every other of its length, so it is wrapped once (the same breaks, its own digits)."""
-    return text.translate(_digit_shapes())
+    if not _digits_alike():
+        return text
+    # str.translate is fast on ASCII text only; a regular expression is faster on the rest.
+    return text.translate(_TO_ZERO) if text.isascii() else _NONZERO.sub("0", text)
 
 
 def _cuts(shape: str, lines: list[str]) -> list[tuple[int, int]] | None:
