@@ -22,8 +22,10 @@ from .verify_bundle import FORMAT
 FILENAME = "verification-bundle.json"
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# json.dumps(value, ensure_ascii=False, separators=(",", ":")) without making an encoder per call
+# (json.dumps makes one whenever an option differs from its defaults); a string is spelled directly.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_json_string = json.encoder.encode_basestring
 
 
 class BundleWriter:
@@ -84,7 +86,7 @@ class BundleWriter:
             return
         canonical, chained = self._pending
         # The JSON of {"canonical": ..., "hash": ..., "printed": [...]}, the printed lines encoded once.
-        entry = f'{{"canonical":{_json(canonical)},"hash":{_json(chained)}'
+        entry = f'{{"canonical":{_json_string(canonical)},"hash":{_json_string(chained)}'
         if self.printed_columns is not None:
             lines = _json(self._lines)
             self._printed.update((b"," if self.rows else b"") + lines.encode())

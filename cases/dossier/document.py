@@ -11,9 +11,12 @@ the page total still move.
 from __future__ import annotations
 
 import gc
+import tempfile
+import types
 from datetime import UTC, datetime
 
 from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.pdfdoc import (
     PDFArray,
     PDFBase85Encode,
@@ -88,6 +91,8 @@ def canvas_factory(generated_at: datetime):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.setDateFormatter(lambda *parts: stamp)
+            if _spooled_format is not None:
+                self._doc.format = types.MethodType(_spooled_format, self._doc)
 
         def showPage(self):  # noqa: N802 - reportlab's API
             super().showPage()
@@ -121,6 +126,49 @@ def _compress_now(page: PDFPage) -> None:
         PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content=content
     )
     page.stream = None
+
+
+class _SpooledFile(pdfdoc.PDFFile):
+    """reportlab's collector of the formatted file, written to a temporary file as it goes.
+
+    reportlab keeps every formatted object (the pages, the embedded bundle) in a list and joins
+    them into the file at the end: the list and the file, twice the size of the PDF, at once. Here
+    the objects go to disk as they are formatted and only the finished file is read back.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)  # writes the header into self.strings
+        self._spool = tempfile.TemporaryFile(prefix="dossier-pdf-")  # noqa: SIM115 - closed in format()
+        self._spool.writelines(self.strings)
+        self.strings = None
+        self.write = self._spool.write
+
+    def format(self, document) -> bytes:
+        try:
+            self._spool.seek(0)
+            return self._spool.read()
+        finally:
+            self._spool.close()
+
+
+def _spooling(format_function):
+    """PDFDocument.format as reportlab wrote it, collecting into a `_SpooledFile`; None if reportlab's
+    code no longer builds its collector the way this expects (the PDF is then collected in memory)."""
+    code = format_function.__code__
+    if "PDFFile" not in code.co_names or "_digiSigs" not in code.co_consts:
+        return None
+    namespace = {**vars(pdfdoc), "PDFFile": _SpooledFile}
+    spooled = types.FunctionType(code, namespace, code.co_name, format_function.__defaults__)
+
+    def format_spooled(document):
+        if getattr(document, "_digiSigs", None):  # reportlab's signing reads the collected strings
+            return format_function(document)
+        return spooled(document)
+
+    return format_spooled
+
+
+_spooled_format = _spooling(pdfdoc.PDFDocument.format)
 
 
 class _WrittenOnce(PDFStream):

@@ -16,11 +16,13 @@ back chunk by chunk while each layout pass fills its pages, holding about one pa
 from __future__ import annotations
 
 import marshal
+import re
 import tempfile
 import weakref
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
 from reportlab.lib.rl_accel import escapePDF, fp_str
@@ -28,7 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable
 
 from .fonts import BOLD, REGULAR
-from .text import clean, visual, wrap
+from .text import ascii_max_width, clean, text_metrics, visual, wrap
 
 FONT_SIZE = 6.5
 LEADING = 8.0
@@ -64,9 +66,13 @@ class _Encoder:
         self.known: set[str] = set()
         self.other_subsets: set[str] = set()
         self.table: dict[int, str] = {}
+        # Whether every ASCII character learned so far is its own code in subset 0 (reportlab's usual
+        # assignment): ASCII text then needs no translation.
+        self.ascii_as_is = True
         # Dates, users, objects, fields and reasons repeat from row to row: encode each once
         # (long lines rarely repeat; keeping them would only grow memory).
         self.shown: dict[str, str] = {}
+        self.selected: dict[int, str] = {}
 
     def _learn(self, chars: list[str]) -> None:
         # In order of appearance, never set order: subset codes must not depend on string hashing.
@@ -77,6 +83,16 @@ class _Encoder:
                 self.other_subsets.add(ch)
             else:
                 self.table[ord(ch)] = chr(code[0])
+            if ch.isascii() and (subset or code[0] != ord(ch)):
+                self.ascii_as_is = False
+
+    def select(self, subset: int) -> str:
+        """The `Tf` operator selecting `subset` of the font (the font is named in the document on first use)."""
+        selected = self.selected.get(subset)
+        if selected is None:
+            name = self.font.getSubsetInternalName(subset, self.doc)
+            selected = self.selected[subset] = f"{name} {FONT_SIZE} Tf"
+        return selected
 
     def show(self, text: str) -> str | None:
         """The `(...) Tj` operator for `text` if it lies wholly in subset 0, else None."""
@@ -98,7 +114,7 @@ class _Encoder:
         if not chars <= self.known:
             self._learn([ch for ch in dict.fromkeys(text) if ch not in self.known])
         if self.other_subsets.isdisjoint(chars):
-            return [(0, text.translate(self.table))]
+            return [(0, text if self.ascii_as_is and text.isascii() else text.translate(self.table))]
         return [(subset, code.decode("latin-1")) for subset, code in self.font.splitString(text, self.doc)]
 
 
@@ -168,33 +184,96 @@ class TextGrid(Flowable):
     @staticmethod
     def _cells(canv, code: list[str], row: list[list[str]], lefts: list[str], row_top: float, font_name: str):
         encoder = _encoder(canv, font_name)
-        font = encoder.font
-        doc = canv._doc
-        tops = [fp_str(row_top - PAD - FONT_SIZE - i * LEADING) for i in range(max(len(c) for c in row))]
+        tops = _tops(row_top, max(map(len, row)))
         # The header and the body rows use different faces: select the font again for each row.
         current = None
         append = code.append
+        cached = encoder.shown.get
         for cell, left in zip(row, lefts, strict=False):
             for line, y in zip(cell, tops, strict=False):
                 if not line:
                     continue
                 append(f"1 0 0 1 {left} {y} Tm")
-                shown = encoder.show(line)
+                shown = cached(line) or encoder.show(line)
                 if shown is not None:
                     if current != 0:
-                        append(f"{font.getSubsetInternalName(0, doc)} {FONT_SIZE} Tf")
+                        append(encoder.select(0))
                         current = 0
                     append(shown)
                     continue
                 for subset, encoded in encoder.runs(line):
                     if subset != current:
-                        append(f"{font.getSubsetInternalName(subset, doc)} {FONT_SIZE} Tf")
+                        append(encoder.select(subset))
                         current = subset
                     append(f"({escapePDF(encoded)}) Tj")
 
 
+# The baselines of a row's lines (fp_str), by the row's top and its number of lines: rows are a whole
+# number of lines and pads high, so the same few hundred tops come back on every page.
+_TOPS: dict[tuple[float, int], list[str]] = {}
+
+
+def _tops(row_top: float, lines: int) -> list[str]:
+    tops = _TOPS.get((row_top, lines))
+    if tops is None:
+        if len(_TOPS) >= 4096:
+            _TOPS.clear()
+        tops = _TOPS[row_top, lines] = [fp_str(row_top - PAD - FONT_SIZE - i * LEADING) for i in range(lines)]
+    return tops
+
+
 def _height(row: list[list[str]]) -> float:
     return max(map(len, row), default=1) * LEADING + 2 * PAD
+
+
+@lru_cache(maxsize=1)
+def _digits_alike() -> bool:
+    """Whether the font gives all ten ASCII digits the same width."""
+    widths, default = text_metrics(REGULAR)
+    return len({widths.get(ord(d), default) for d in "0123456789"}) == 1
+
+
+_TO_ZERO = str.maketrans("123456789", "000000000")
+_NONZERO = re.compile("[1-9]")
+
+
+def _shape(text: str) -> str:
+    """What decides how `text` wraps: each character's width and which ones are spaces or line breaks.
+    Digits all have the same width in the font: an instant, an amount or a number in a reason has the
+    same shape as every other of its length, so it is wrapped once (the same breaks, its own digits)."""
+    if not _digits_alike():
+        return text
+    # str.translate is fast on ASCII text only; a regular expression is faster on the rest.
+    return text.translate(_TO_ZERO) if text.isascii() else _NONZERO.sub("0", text)
+
+
+def _cuts(shape: str, lines: list[str]) -> list[tuple[int, int]] | None:
+    """Where each of wrap's `lines` of `shape` starts and ends in it, or None unless that is certain.
+
+    wrap starts a line where the last one ended, or one character later when it broke at a space or a
+    line break (which is dropped): a line found at exactly one of the two places is placed; one found
+    at both or neither is not, and the text is then wrapped on its own.
+    """
+    cuts, position, size = [], 0, len(shape)
+    for line in lines:
+        here = shape.startswith(line, position)
+        after = position < size and shape[position] in " \n" and shape.startswith(line, position + 1)
+        if here == after:
+            return None
+        if after:
+            position += 1
+        cuts.append((position, position + len(line)))
+        position += len(line)
+    return cuts if position == size else None
+
+
+def _one_line_chars(width: float) -> int:
+    """The most characters n with n * (widest ASCII glyph) <= the cell's line width: wrap's own test."""
+    widest, line = ascii_max_width(REGULAR, FONT_SIZE), width - 2 * PAD
+    n = max(0, int(line / widest) + 1)
+    while n and n * widest > line:
+        n -= 1
+    return n
 
 
 def wrap_cell(value: object, width: float, font_name: str = REGULAR) -> list[str]:
@@ -209,20 +288,49 @@ class _Wrapper:
         # Dates, users, objects and fields repeat from row to row, and a field's value comes back as
         # the "before" of its next change: wrap each distinct value once per column width.
         by_width: dict[float, dict[object, list[str]]] = {}
-        self.columns = [(c.width, by_width.setdefault(c.width, {})) for c in columns]
+        # (width, cache, how many characters of the widest ASCII glyph fit on a line of the cell).
+        self.columns = [(c.width, by_width.setdefault(c.width, {}), _one_line_chars(c.width)) for c in columns]
+        # (width, shape) -> where its lines start and end.
+        self.cuts: dict[tuple[float, str], list[tuple[int, int]]] = {}
 
-    def pieces(self, values: Sequence[object]) -> Iterable[list[list[str]]]:
+    def cells(self, values: Sequence[object]) -> list[list[str]]:
+        """The row's cells, each wrapped to its column."""
         if len(values) != len(self.columns):
             raise ValueError(f"a row of {len(values)} values for {len(self.columns)} columns")
         cells = []
-        for value, (width, cache) in zip(values, self.columns, strict=True):
+        for value, (width, cache, fits) in zip(values, self.columns, strict=True):
+            # Printable ASCII text short enough for one line even in the widest glyph is its own
+            # cell: what clean, visual and wrap make of it (and most cells are such text).
+            if type(value) is str and len(value) <= fits and value.isascii() and value.isprintable():
+                cells.append([value])
+                continue
             cell = cache.get(value)
             if cell is None:
                 if len(cache) >= WRAP_CACHE_SIZE:
                     cache.clear()
-                cell = cache[value] = wrap_cell(value, width)
+                cell = cache[value] = self._wrap(value, width)
             cells.append(cell)
-        return _cut(cells)
+        return cells
+
+    def _wrap(self, value: object, width: float) -> list[str]:
+        """wrap_cell(value, width), the line breaks found once per shape of text (see _shape)."""
+        text = visual(clean(value))
+        if not text:
+            return [""]
+        shape = _shape(text)
+        cuts = self.cuts.get((width, shape))
+        if cuts is None:
+            lines = wrap(shape, REGULAR, FONT_SIZE, width - 2 * PAD)
+            cuts = _cuts(shape, lines)
+            if cuts is None:  # breaks not told apart from the lines alone: wrap the text itself
+                return wrap(text, REGULAR, FONT_SIZE, width - 2 * PAD)
+            if len(self.cuts) >= WRAP_CACHE_SIZE:
+                self.cuts.clear()
+            self.cuts[width, shape] = cuts
+        return [text[start:end] for start, end in cuts]
+
+    def pieces(self, values: Sequence[object]) -> Iterable[list[list[str]]]:
+        return _cut(self.cells(values))
 
 
 def grids(columns: Sequence[Column], rows: Iterable[Sequence[object]], *, chunk: int = CHUNK_ROWS) -> list[TextGrid]:
@@ -265,8 +373,17 @@ class RowSpill:
 
     def add(self, values: Sequence[object]) -> None:
         """The next row, as plain values (one per column)."""
-        for piece in self._wrapper.pieces(values):
-            self._add_piece(piece)
+        cells = self._wrapper.cells(values)
+        tallest = max(map(len, cells))
+        if tallest > MAX_ROW_LINES:
+            for piece in _cut(cells):
+                self._add_piece(piece)
+            return
+        self._pending.append(cells)
+        self._heights.append(tallest * LEADING + 2 * PAD)  # _height(cells)
+        self.pieces += 1
+        if len(self._pending) >= self.chunk:
+            self._flush()
 
     def _add_piece(self, piece: list[list[str]]) -> None:
         self._pending.append(piece)

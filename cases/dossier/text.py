@@ -120,12 +120,13 @@ def esc(value: object, *, empty: str = EMPTY) -> str:
 
 
 @lru_cache(maxsize=8)
-def _ascii_max_width(font: str, size: float) -> float:
+def ascii_max_width(font: str, size: float) -> float:
+    """The widest printable ASCII character's width: text of n such characters is at most n times it."""
     return max(stringWidth(chr(c), font, size) for c in range(32, 127))
 
 
 @lru_cache(maxsize=8)
-def _metrics(font: str) -> tuple[dict[int, float], float]:
+def text_metrics(font: str) -> tuple[dict[int, float], float]:
     """Advance widths of the font's characters (1/1000 em) and the width of the others."""
     face = getFont(font).face
     return face.charWidths, face.defaultWidth
@@ -148,11 +149,11 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     own measure) let each line break be found by bisection instead of word by word.
     """
     if "\n" not in text and (
-        (text.isascii() and len(text) * _ascii_max_width(font, size) <= width)
+        (text.isascii() and len(text) * ascii_max_width(font, size) <= width)
         or (len(text) < _SHORT and _width(font)(text, size) <= width)
     ):
         return [text]
-    widths, default = _metrics(font)
+    widths, default = text_metrics(font)
     limit = width * 1000 / size
     lines: list[str] = []
     for para in text.split("\n"):

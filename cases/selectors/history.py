@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache, reduce
-from operator import or_
+from operator import itemgetter, or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -127,9 +127,21 @@ def field_changes(
 
     Without a previous version (a creation), the initial non-empty values, with None as old value.
     """
+    fields, values = _own_values(model)
     if before is None:
-        return [(f, None, row[f.attname]) for f in own_columns(model) if not is_empty(row[f.attname])]
-    return [(f, before[f.attname], row[f.attname]) for f in own_columns(model) if before[f.attname] != row[f.attname]]
+        return [(f, None, new) for f, new in zip(fields, values(row), strict=True) if not is_empty(new)]
+    return [(f, old, new) for f, old, new in zip(fields, values(before), values(row), strict=True) if old != new]
+
+
+@cache
+def _own_values(model: type[models.Model]) -> tuple[tuple[models.Field, ...], Callable[[dict], tuple]]:
+    """own_columns(model) and a function reading their values from a row, as a tuple (in one call:
+    a long history compares thousands of rows of dozens of columns)."""
+    fields = own_columns(model)
+    names = [f.attname for f in fields]
+    if len(names) < 2:  # itemgetter of one name gives the value itself, not a tuple
+        return fields, lambda row: tuple(row[name] for name in names)
+    return fields, itemgetter(*names)
 
 
 def object_name(model: type[models.Model]) -> str:
