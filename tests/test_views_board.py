@@ -452,3 +452,23 @@ def test_a_processor_s_notice_row_names_the_controller_to_inform(make_org, make_
     assert f"{ob.label_fr} — Assureur Externe" in html
     # The button's hidden words name the rule only, as before.
     assert f'<span class="visually-hidden"> {ob.label_fr}, {case.reference}</span>' in html
+
+
+def test_the_first_undated_rows_and_their_count_come_from_one_sort(dpo, three_cases, many_cases):
+    undated = selectors.undated_obligations(dpo)
+    whole = list(undated.values_list("pk", flat=True))
+    for limit in (1, 3, len(whole) + 5):
+        rows_, count = selectors.first_rows_counted(undated, limit)
+        assert [o.pk for o in rows_] == whole[:limit] == [o.pk for o in selectors.first_rows(undated, limit)]
+        assert count == len(whole) == undated.count()
+    assert selectors.first_rows_counted(selectors.undated_obligations(dpo, authority="acpr"), 50) == ([], 0)
+
+
+def test_the_case_counts_read_the_organisation_and_status_index_only(dpo, three_cases):
+    """COUNT(*), which the (organization, status) index answers alone; COUNT(id) read every case's row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        selectors.case_counts_by_status(dpo)
+    assert "COUNT(*)" in queries.captured_queries[-1]["sql"]

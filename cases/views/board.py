@@ -175,7 +175,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     undated = selectors.undated_obligations(
         request.user, organization=filters.get("organization"), authority=filters.get("authority")
     )
-    first_undated = list(selectors.first_rows(undated, UNDATED_SHOWN))
+    first_undated, undated_count = selectors.first_rows_counted(undated, UNDATED_SHOWN)
     writable_org_ids = {o.pk for o in organizations if o.role in WRITE_ROLES}
     make = _RowMaker(now=now, writable_org_ids=writable_org_ids)
     context = {
@@ -188,7 +188,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "rows": make.running(page.object_list),
         "undated": first_undated,
         "undated_rows": make.undated(first_undated),
-        "undated_count": undated.count(),
+        "undated_count": undated_count,
         "counts": selectors.case_counts_by_status(request.user),
     }
     return render(request, "cases/dashboard.html", context)
