@@ -424,6 +424,7 @@ def test_each_row_links_to_its_obligation_and_case_and_reads_only_what_it_shows(
         ob = Obligation.objects.get(pk=row.obligation.pk)
         assert row.url == ob.get_absolute_url() and row.case_url == ob.case.get_absolute_url()
         assert f'href="{row.url}"' in html
+        assert row["title"] == row.title and row["pk"] == ob.pk  # the template's first lookup answers
     # The rows read the columns they print, not the legal texts nor the case's other facts.
     for row in shown:
         assert {"legal_text_fr", "late_reason"} <= row.obligation.get_deferred_fields()

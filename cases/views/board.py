@@ -89,7 +89,10 @@ class BoardRow:
     obligation: Obligation
     url: str  # the obligation's row on its case page
     case_url: str
+    pk: int
     reference: str
+    case_title: str
+    legal_source: str
     rule: str  # the rule's label in the page's language
     title: str  # the same, with the controller it concerns for a processor's notice
     authority: str
@@ -102,6 +105,11 @@ class BoardRow:
     basis: str = ""
     action: str = ""
     deadline: str = ""  # undated rows only
+
+    def __getitem__(self, name: str):
+        # The template engine looks `row.title` up as row["title"] first, then as an attribute: answered here,
+        # without the exception of a failed item lookup on each of the page's 2,000 cells.
+        return getattr(self, name)
 
 
 class _RowMaker:
@@ -133,7 +141,10 @@ class _RowMaker:
             # As Obligation.get_absolute_url, without reversing the case's URL again.
             "url": f"{case_url}#obligation-{ob.pk}",
             "case_url": case_url,
+            "pk": ob.pk,
             "reference": case.reference,
+            "case_title": case.title,
+            "legal_source": ob.legal_source,
             "rule": rule,
             "title": f"{rule} — {ob.controller_notice.controller_name}" if ob.controller_notice_id else rule,
             "authority": self._label(deadline_tags.authority_label, ob.authority),
