@@ -269,7 +269,7 @@ def register_cases(organizations: Iterable[Organization]) -> QuerySet[BreachCase
         .values("n")
     )
     return (
-        BreachCase.objects.filter(organization__in=list(organizations))
+        _in_register_order(organizations)
         .select_related("organization", "processor", "notify_authority_decided_by", "inform_persons_decided_by")
         # The case's CNIL notification (at most one: obligation_unique_rule_per_case), joined once rather than
         # read by a subquery per column and per case (four index lookups per case, and a plan costly enough that
@@ -287,8 +287,18 @@ def register_cases(organizations: Iterable[Organization]) -> QuerySet[BreachCase
             cnil_late_reason=F("cnil__late_reason"),
             communications_sent=Coalesce(Subquery(sent, output_field=IntegerField()), Value(0)),
         )
-        .order_by("organization__name", "aware_at", "reference")
     )
+
+
+def _in_register_order(organizations: Iterable[Organization]) -> QuerySet[BreachCase]:
+    return BreachCase.objects.filter(organization__in=list(organizations)).order_by(
+        "organization__name", "aware_at", "reference"
+    )
+
+
+def register_case_ids(organizations: Iterable[Organization]) -> QuerySet:
+    """The ids of `register_cases`, in its order, without its joins (a page of the API picks them first)."""
+    return _in_register_order(organizations).values_list("pk", flat=True)
 
 
 CHUNK_ROWS = 500  # rows per chunk written to the client, and per batch fetched from the database

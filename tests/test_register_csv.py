@@ -326,3 +326,11 @@ def test_the_cnil_notification_is_read_by_one_join_not_a_subquery_per_column(org
     sql = str(register.register_cases([org]).query)
     assert sql.count("SELECT") == 2, sql  # the cases, and the count of communications sent
     assert sql.count('"cases_obligation"') <= 2, sql
+
+
+def test_the_register_s_ids_come_in_its_order_without_its_joins(org, open_case):
+    for title in ("B", "A", "C"):
+        open_case(title=title)
+    ids = register.register_case_ids([org])
+    assert list(ids) == [case.pk for case in register.register_cases([org])]
+    assert '"cases_obligation"' not in str(ids.query)  # the API's page of ids joins no obligation
