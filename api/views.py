@@ -266,7 +266,7 @@ class RegisterView(ApiMixin, generics.GenericAPIView):
         cases = register.register_cases(organizations)
         # The page's ids from a narrow query (sorted on the sort's columns only), then those cases with
         # everything the register prints: the database no longer joins and sorts every case's wide row.
-        page_ids = self.paginate_queryset(cases.values_list("pk", flat=True))
+        page_ids = self.paginate_queryset(register.register_case_ids(organizations))
         by_pk = {case.pk: case for case in cases.filter(pk__in=page_ids)}
         page = [by_pk[pk] for pk in page_ids]
         record(

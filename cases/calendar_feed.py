@@ -17,6 +17,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import icalendar
@@ -254,26 +255,45 @@ class Feed:
             calendar.add_component(self.event(obligation))
         return calendar
 
+    @cached_property
+    def _words(self) -> dict:
+        """What every event repeats, translated once per feed (under the feed's language, as `render` enters it):
+        the authorities' names, the notes on a due date's basis and the description's lines."""
+        return {
+            "authority": {},
+            "notes": {basis: str(note) for basis, note in BASIS_NOTES.items()},
+            "recipient": gettext("Recipient: %(authority)s"),
+            "source": gettext("Legal source: %(source)s"),
+            "deadline": gettext("Deadline: %(deadline)s"),
+            "case": gettext("Case: %(case)s"),
+            "alarm": gettext("Due in 24 h: %(summary)s"),
+            "host": _host(),
+            "dtstamp": self.now.astimezone(UTC),
+        }
+
     def event(self, ob: Obligation) -> icalendar.Event:
+        words = self._words
         summary = f"[{ob.case.reference}] {ob.label(self.lang)}"
         deadline = ob.deadline_label_en if self.lang == "en" else ob.deadline_label_fr
-        note = BASIS_NOTES.get(ob.due_basis)
+        note = words["notes"].get(ob.due_basis)
         if note:
-            deadline = f"{deadline} ({note})" if deadline else str(note)
+            deadline = f"{deadline} ({note})" if deadline else note
         url = obligation_url(ob)
-        authority = authority_name(ob.authority, self.lang)
+        authority = words["authority"].get(ob.authority)
+        if authority is None:
+            authority = words["authority"][ob.authority] = authority_name(ob.authority, self.lang)
         description = "\n".join(
             [
-                gettext("Recipient: %(authority)s") % {"authority": authority},
-                gettext("Legal source: %(source)s") % {"source": ob.legal_source},
-                gettext("Deadline: %(deadline)s") % {"deadline": deadline},
-                gettext("Case: %(case)s") % {"case": f"{ob.case.reference} — {ob.case.title}"},
+                words["recipient"] % {"authority": authority},
+                words["source"] % {"source": ob.legal_source},
+                words["deadline"] % {"deadline": deadline},
+                words["case"] % {"case": f"{ob.case.reference} — {ob.case.title}"},
                 url,
             ]
         )
         event = icalendar.Event()
-        event.add("uid", f"obligation-{ob.pk}@{_host()}")
-        event.add("dtstamp", self.now.astimezone(UTC))
+        event.add("uid", f"obligation-{ob.pk}@{words['host']}")
+        event.add("dtstamp", words["dtstamp"])
         event.add("dtstart", ob.due_at.astimezone(UTC))
         event.add("dtend", (ob.due_at + EVENT_LENGTH).astimezone(UTC))
         event.add("summary", summary)
@@ -286,7 +306,7 @@ class Feed:
         alarm = icalendar.Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("trigger", ALARM_BEFORE)
-        alarm.add("description", gettext("Due in 24 h: %(summary)s") % {"summary": summary})
+        alarm.add("description", words["alarm"] % {"summary": summary})
         event.add_component(alarm)
         return event
 

@@ -16,7 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.functional import Promise
@@ -24,7 +36,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .deadlines import PARIS
-from .languages import label
+from .languages import _choice_label, label
 from .models import BreachCase, DataCategory, MemberCommunication, Obligation, Organization, SubjectCategory
 
 # ';' because French Excel (the register's readers) splits on the list separator of its
@@ -33,12 +45,16 @@ DELIMITER = ";"
 # Excel reads a UTF-8 file as UTF-8 only with a byte-order mark.
 BOM = "\ufeff"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_CHARS = frozenset("".join(FORMULA_TRIGGERS))
 CNIL_RULE = "GDPR_33_1"
 LIST_SEPARATOR = "; "
 
 
 def neutralise(cell: str) -> str:
     """The cell, prefixed with a single quote when a spreadsheet could read it as a formula."""
+    # Most cells are empty or start with a letter or a digit: nothing to strip, nothing to test further.
+    if not cell or (cell[0] not in _TRIGGER_CHARS and not cell[0].isspace()):
+        return cell
     if cell.startswith(FORMULA_TRIGGERS) or cell.lstrip().startswith(FORMULA_TRIGGERS):
         return "'" + cell
     return cell
@@ -50,9 +66,16 @@ def paris_time(value: datetime | None) -> str:
 
 
 def _yes_no(value: bool | None, lang: str) -> str:
+    """'Yes' or 'No' in `lang` (the active language, as every cell is read under it), translated once per language."""
     if value is None:
         return ""
-    return gettext("Yes") if value else gettext("No")
+    words = _YES_NO.get(lang)
+    if words is None:
+        words = _YES_NO[lang] = (gettext("Yes"), gettext("No"))
+    return words[0] if value else words[1]
+
+
+_YES_NO: dict[str, tuple[str, str]] = {}
 
 
 def _number(value: int | Decimal | None, lang: str) -> str:
@@ -96,7 +119,12 @@ def _flag(attr: str) -> Callable[[BreachCase, str], str]:
 
 
 def _choice(labels, attr: str) -> Callable[[BreachCase, str], str]:
-    return lambda case, lang: label(labels, getattr(case, attr))
+    # As `languages.label` (a model's choices class), with the register's language rather than asked for per cell.
+    def value(case: BreachCase, lang: str) -> str:
+        code = getattr(case, attr)
+        return "" if code in (None, "") else _choice_label(labels, str(code), lang)
+
+    return value
 
 
 def _num(attr: str) -> Callable[[BreachCase, str], str]:
@@ -223,12 +251,16 @@ def headers(lang: str) -> list[str]:
 def row(case: BreachCase, lang: str) -> list[str]:
     """The register line of one case from `register_cases`, every cell neutralised."""
     with translation.override(lang):
-        return [neutralise(column.value(case, lang)) for column in COLUMNS]
+        return _cells(case, lang)
+
+
+def _cells(case: BreachCase, lang: str) -> list[str]:
+    """`row` under a `translation.override(lang)` already entered (`iter_csv` enters it once per chunk)."""
+    return [neutralise(column.value(case, lang)) for column in COLUMNS]
 
 
 def register_cases(organizations: Iterable[Organization]) -> QuerySet[BreachCase]:
     """The cases of `organizations` with everything the register prints, in one query."""
-    cnil = Obligation.objects.filter(case=OuterRef("pk"), rule_code=CNIL_RULE, controller_notice__isnull=True)
     sent = (
         MemberCommunication.objects.filter(case=OuterRef("pk"), sent_at__isnull=False)
         .order_by()
@@ -237,17 +269,36 @@ def register_cases(organizations: Iterable[Organization]) -> QuerySet[BreachCase
         .values("n")
     )
     return (
-        BreachCase.objects.filter(organization__in=list(organizations))
+        _in_register_order(organizations)
         .select_related("organization", "processor", "notify_authority_decided_by", "inform_persons_decided_by")
+        # The case's CNIL notification (at most one: obligation_unique_rule_per_case), joined once rather than
+        # read by a subquery per column and per case (four index lookups per case, and a plan costly enough that
+        # PostgreSQL compiled it before running it).
+        .alias(
+            cnil=FilteredRelation(
+                "obligations",
+                condition=Q(obligations__rule_code=CNIL_RULE, obligations__controller_notice__isnull=True),
+            )
+        )
         .annotate(
-            cnil_due_at=Subquery(cnil.values("due_at")[:1]),
-            cnil_completed_at=Subquery(cnil.filter(state=Obligation.State.DONE).values("completed_at")[:1]),
-            cnil_reference=Subquery(cnil.values("reference")[:1]),
-            cnil_late_reason=Subquery(cnil.values("late_reason")[:1]),
+            cnil_due_at=F("cnil__due_at"),
+            cnil_completed_at=Case(When(cnil__state=Obligation.State.DONE, then=F("cnil__completed_at"))),
+            cnil_reference=F("cnil__reference"),
+            cnil_late_reason=F("cnil__late_reason"),
             communications_sent=Coalesce(Subquery(sent, output_field=IntegerField()), Value(0)),
         )
-        .order_by("organization__name", "aware_at", "reference")
     )
+
+
+def _in_register_order(organizations: Iterable[Organization]) -> QuerySet[BreachCase]:
+    return BreachCase.objects.filter(organization__in=list(organizations)).order_by(
+        "organization__name", "aware_at", "reference"
+    )
+
+
+def register_case_ids(organizations: Iterable[Organization]) -> QuerySet:
+    """The ids of `register_cases`, in its order, without its joins (a page of the API picks them first)."""
+    return _in_register_order(organizations).values_list("pk", flat=True)
 
 
 CHUNK_ROWS = 500  # rows per chunk written to the client, and per batch fetched from the database
@@ -272,7 +323,7 @@ def iter_csv(cases: Iterable[BreachCase], lang: str, *, chunk_rows: int = CHUNK_
     while True:
         with translation.override(lang):
             for _n, case in zip(range(chunk_rows), rows, strict=False):
-                writer.writerow(row(case, lang))
+                writer.writerow(_cells(case, lang))
         chunk = out.getvalue()
         if not chunk:
             return

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import parse_http_date
 
 from accounts.models import SecurityEvent
-from cases import calendar_feed, services
+from cases import calendar_feed, regimes, services
 from cases.models import CalendarFeedToken, Membership, Obligation
 from tests.conftest import paris
 from tests.filing_helpers import complete_by_filing
@@ -442,3 +442,19 @@ def test_the_etag_changes_whenever_a_deadline_in_the_feed_changes(org, dpo, open
     settings.CALENDAR_FEED_PAST_DAYS = 1
     assert changed()
     assert not changed()
+
+
+def test_an_authority_s_name_is_translated_once_per_feed_not_once_per_event(org, dpo, open_case, monkeypatch):
+    for title in ("Un", "Deux", "Trois"):
+        open_case(title=title)
+    asked = []
+
+    def counted(value, lang):
+        asked.append(value)
+        return regimes.authority_name(value, lang)
+
+    monkeypatch.setattr(calendar_feed, "authority_name", counted)
+    body, count, _validators = calendar_feed.build_feed(org, lang="fr")
+    assert count > len(set(asked)) > 0
+    assert sorted(asked) == sorted(set(asked))
+    assert body.count(b"BEGIN:VEVENT") == count

@@ -303,3 +303,34 @@ def test_the_streamed_file_has_the_same_bytes_as_the_file_built_in_memory(org, d
         chunks = list(register.iter_csv(register.register_cases([org]).iterator(chunk_size=2), lang, chunk_rows=size))
         assert b"".join(chunks) == expected
         assert len(chunks) == -(-7 // size)  # the header travels with the first rows
+
+
+def _neutralise_as_written_first(cell: str) -> str:
+    """The rule as first written, before the fast path for ordinary cells."""
+    if cell.startswith(register.FORMULA_TRIGGERS) or cell.lstrip().startswith(register.FORMULA_TRIGGERS):
+        return "'" + cell
+    return cell
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", " ", "x", " =1", "\u00a0=1", "\u2003+1", " \t-1", "\x0b@", " Fuite", "é=", "1", "=", "\ufeff=1", "\n"],
+)
+def test_the_fast_path_of_neutralise_decides_as_the_rule_does(value):
+    assert register.neutralise(value) == _neutralise_as_written_first(value)
+
+
+def test_the_cnil_notification_is_read_by_one_join_not_a_subquery_per_column(org):
+    """Four correlated subqueries (one per CNIL column) made the plan of 10,000 cases costly enough for PostgreSQL
+    to compile it before running it; the columns now come from one join on the case's CNIL obligation."""
+    sql = str(register.register_cases([org]).query)
+    assert sql.count("SELECT") == 2, sql  # the cases, and the count of communications sent
+    assert sql.count('"cases_obligation"') <= 2, sql
+
+
+def test_the_register_s_ids_come_in_its_order_without_its_joins(org, open_case):
+    for title in ("B", "A", "C"):
+        open_case(title=title)
+    ids = register.register_case_ids([org])
+    assert list(ids) == [case.pk for case in register.register_cases([org])]
+    assert '"cases_obligation"' not in str(ids.query)  # the API's page of ids joins no obligation

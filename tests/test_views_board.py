@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import services
-from cases.models import BreachCase, Membership, Obligation
+from cases.models import BreachCase, Membership, Obligation, Organization
 from cases.selectors import board as selectors
 from cases.views import board as board_views
 
@@ -411,3 +411,65 @@ def test_the_first_undated_rows_are_those_of_the_whole_list_in_its_order(dpo, th
     first = selectors.first_rows(undated, 1)[0]
     assert {"legal_text_fr", "description"} & first.get_deferred_fields() == {"legal_text_fr"}
     assert "description" in first.case.get_deferred_fields()
+
+
+def test_each_row_links_to_its_obligation_and_case_and_reads_only_what_it_shows(dpo, login, three_cases):
+    response = login(dpo).get(HOME)
+    shown = response.context["rows"] + response.context["undated_rows"]
+    assert [row.obligation for row in response.context["rows"]] == rows(response)
+    assert [row.obligation for row in response.context["undated_rows"]] == response.context["undated"]
+    assert len(shown) == 6 + 3
+    html = response.content.decode()
+    for row in shown:
+        ob = Obligation.objects.get(pk=row.obligation.pk)
+        assert row.url == ob.get_absolute_url() and row.case_url == ob.case.get_absolute_url()
+        assert f'href="{row.url}"' in html
+        assert row["title"] == row.title and row["pk"] == ob.pk  # the template's first lookup answers
+    # The rows read the columns they print, not the legal texts nor the case's other facts.
+    for row in shown:
+        assert {"legal_text_fr", "late_reason"} <= row.obligation.get_deferred_fields()
+        assert {"description", "aware_at", "severity_level"} <= row.obligation.case.get_deferred_fields()
+
+
+def test_a_processor_s_notice_row_names_the_controller_to_inform(make_org, make_user, login):
+    operator = make_org(name="Opérateur TP", code="optp", kind=Organization.Kind.PROCESSOR)
+    admin = make_user(operator, Membership.Role.ADMIN, "op-admin")
+    dpo = make_user(operator, Membership.Role.DPO, "op-dpo")
+    case = services.case_open(
+        organization=operator,
+        title="Portail PS",
+        first_signal_at=hours_ago(3),
+        aware_at=hours_ago(2),
+        aware_justification="Identifiants détournés.",
+        acting_user=dpo,
+    )
+    relationship = services.relationship_create(
+        processor=operator, controller_name="Assureur Externe", controller_siren="123456789", acting_user=admin
+    )
+    services.controller_add(case, relationship=relationship, acting_user=dpo)
+    ob = Obligation.objects.get(case=case, controller_notice__isnull=False, state=Obligation.State.PENDING)
+    response = login(dpo).get(HOME)
+    html = response.content.decode()
+    assert f"{ob.label_fr} — Assureur Externe" in html
+    # The button's hidden words name the rule only, as before.
+    assert f'<span class="visually-hidden"> {ob.label_fr}, {case.reference}</span>' in html
+
+
+def test_the_first_undated_rows_and_their_count_come_from_one_sort(dpo, three_cases, many_cases):
+    undated = selectors.undated_obligations(dpo)
+    whole = list(undated.values_list("pk", flat=True))
+    for limit in (1, 3, len(whole) + 5):
+        rows_, count = selectors.first_rows_counted(undated, limit)
+        assert [o.pk for o in rows_] == whole[:limit] == [o.pk for o in selectors.first_rows(undated, limit)]
+        assert count == len(whole) == undated.count()
+    assert selectors.first_rows_counted(selectors.undated_obligations(dpo, authority="acpr"), 50) == ([], 0)
+
+
+def test_the_case_counts_read_the_organisation_and_status_index_only(dpo, three_cases):
+    """COUNT(*), which the (organization, status) index answers alone; COUNT(id) read every case's row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        selectors.case_counts_by_status(dpo)
+    assert "COUNT(*)" in queries.captured_queries[-1]["sql"]

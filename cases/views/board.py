@@ -8,20 +8,27 @@ field and ignored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
 from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from ..deadlines import Status
 from ..forms import CheckedForm
-from ..models import BreachCase
+from ..models import BreachCase, Obligation
 from ..permissions import WRITE_ROLES
 from ..regimes import AUTHORITY_LABELS, Authority
 from ..selectors import board as selectors
+from ..templatetags import deadline_tags
 
 DASHBOARD_PAGE_SIZE = 100
 CASE_LIST_PAGE_SIZE = 25
@@ -71,6 +78,102 @@ class CaseListFilterForm(_ScopedFilterForm):
     field_order = ["q", "organization", "status", "overdue_authority", "sort"]
 
 
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """What a dashboard row prints, worked out once in Python: the template only places it.
+
+    A row of template tags and filters (labels, dates, two URLs, translations) cost about 1 ms of rendering
+    per row, most of the dashboard's time with 100 running clocks and 50 undated ones.
+    """
+
+    obligation: Obligation
+    url: str  # the obligation's row on its case page
+    case_url: str
+    pk: int
+    reference: str
+    case_title: str
+    legal_source: str
+    rule: str  # the rule's label in the page's language
+    title: str  # the same, with the controller it concerns for a processor's notice
+    authority: str
+    organization: str
+    status: str = ""  # running rows only, from here on
+    status_label: str = ""
+    due_iso: str = ""
+    due_text: str = ""
+    time_left: str = ""
+    basis: str = ""
+    action: str = ""
+    deadline: str = ""  # undated rows only
+
+    def __getitem__(self, name: str):
+        # The template engine looks `row.title` up as row["title"] first, then as an attribute: answered here,
+        # without the exception of a failed item lookup on each of the page's 2,000 cells.
+        return getattr(self, name)
+
+
+class _RowMaker:
+    """Builds `BoardRow`s, each label, translation and case URL looked up once per page, not per row."""
+
+    def __init__(self, *, now: datetime, writable_org_ids: set[int]) -> None:
+        self.now = now
+        self.writable_org_ids = writable_org_ids
+        self.lang = "en" if (translation.get_language() or "").startswith("en") else "fr"
+        self.complete, self.view = gettext("Complete"), gettext("View")
+        self.labels: dict[tuple, str] = {}
+        self.case_urls: dict[int, str] = {}
+
+    def _label(self, kind, value: str) -> str:
+        key = (kind, value)
+        text = self.labels.get(key)
+        if text is None:
+            text = self.labels[key] = kind(value)
+        return text
+
+    def _common(self, ob: Obligation) -> dict:
+        case = ob.case
+        case_url = self.case_urls.get(case.pk)
+        if case_url is None:
+            case_url = self.case_urls[case.pk] = case.get_absolute_url()
+        rule = ob.label(self.lang)
+        return {
+            "obligation": ob,
+            # As Obligation.get_absolute_url, without reversing the case's URL again.
+            "url": f"{case_url}#obligation-{ob.pk}",
+            "case_url": case_url,
+            "pk": ob.pk,
+            "reference": case.reference,
+            "case_title": case.title,
+            "legal_source": ob.legal_source,
+            "rule": rule,
+            "title": f"{rule} — {ob.controller_notice.controller_name}" if ob.controller_notice_id else rule,
+            "authority": self._label(deadline_tags.authority_label, ob.authority),
+            "organization": case.organization.name,
+        }
+
+    def running(self, obligations: Iterable[Obligation]) -> list[BoardRow]:
+        rows = []
+        for ob in obligations:
+            status = ob.status(self.now).value
+            due = timezone.template_localtime(ob.due_at)
+            rows.append(
+                BoardRow(
+                    **self._common(ob),
+                    status=status,
+                    status_label=self._label(deadline_tags.clock_label, status),
+                    due_iso=date_filter(due, "c"),
+                    due_text=date_filter(due, "d/m/Y H:i"),
+                    time_left=deadline_tags.time_left(ob.due_at, self.now),
+                    basis=self._label(deadline_tags.due_basis_label, ob.due_basis),
+                    action=self.complete if ob.case.organization_id in self.writable_org_ids else self.view,
+                )
+            )
+        return rows
+
+    def undated(self, obligations: Iterable[Obligation]) -> list[BoardRow]:
+        return [BoardRow(**self._common(ob), deadline=deadline_tags.deadline_label(ob)) for ob in obligations]
+
+
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Every running clock of the user's organisations, overdue first, then the soonest."""
@@ -83,15 +186,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     undated = selectors.undated_obligations(
         request.user, organization=filters.get("organization"), authority=filters.get("authority")
     )
+    first_undated, undated_count = selectors.first_rows_counted(undated, UNDATED_SHOWN)
+    writable_org_ids = {o.pk for o in organizations if o.role in WRITE_ROLES}
+    make = _RowMaker(now=now, writable_org_ids=writable_org_ids)
     context = {
         "now": now,
         "organizations": organizations,
-        "writable_org_ids": {o.pk for o in organizations if o.role in WRITE_ROLES},
+        "writable_org_ids": writable_org_ids,
         "form": form,
         "filters_in_use": len(filters),
         "page": page,
-        "undated": list(selectors.first_rows(undated, UNDATED_SHOWN)),
-        "undated_count": undated.count(),
+        "rows": make.running(page.object_list),
+        "undated": first_undated,
+        "undated_rows": make.undated(first_undated),
+        "undated_count": undated_count,
         "counts": selectors.case_counts_by_status(request.user),
     }
     return render(request, "cases/dashboard.html", context)
