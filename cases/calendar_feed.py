@@ -257,10 +257,13 @@ class Feed:
 
     @cached_property
     def _words(self) -> dict:
-        """What every event repeats, translated once per feed (under the feed's language, as `render` enters it):
-        the authorities' names, the notes on a due date's basis and the description's lines."""
+        """What every event repeats, translated once per feed in the feed's language: the notes on a due date's
+        basis and the description's lines."""
+        with translation.override(self.lang):
+            return self._translated_words()
+
+    def _translated_words(self) -> dict:
         return {
-            "authority": {},
             "notes": {basis: str(note) for basis, note in BASIS_NOTES.items()},
             "recipient": gettext("Recipient: %(authority)s"),
             "source": gettext("Legal source: %(source)s"),
@@ -279,9 +282,7 @@ class Feed:
         if note:
             deadline = f"{deadline} ({note})" if deadline else note
         url = obligation_url(ob)
-        authority = words["authority"].get(ob.authority)
-        if authority is None:
-            authority = words["authority"][ob.authority] = authority_name(ob.authority, self.lang)
+        authority = authority_name(ob.authority, self.lang)
         description = "\n".join(
             [
                 words["recipient"] % {"authority": authority},

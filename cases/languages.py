@@ -27,13 +27,16 @@ def label(labels, value: object) -> str:
     if isinstance(labels, Mapping):
         text = labels.get(str(value))
         return str(value) if text is None else str(text)
-    return _choice_label(labels, str(value), get_language())
+    return choice_label(labels, str(value), get_language())
 
 
 @functools.lru_cache(maxsize=4096)
-def _choice_label(choices, value: str, language: str | None) -> str:
-    """A choices class's label of `value` in `language` (the active one): a register or a dossier asks for the
-    same few labels on every row, and `choices` rebuilds its list at each reading."""
+def choice_label(choices, value: str, language: str | None) -> str:
+    """A choices class's label of `value` in `language`, looked up once: a register or a dossier asks for
+    the same few labels on every row, and `choices` rebuilds its list at each reading.
+
+    `language` must be the active one (the labels are lazy and read in it); it is part of the key only.
+    """
     text = dict(choices.choices).get(value)
     return value if text is None else str(text)
 

@@ -21,6 +21,7 @@ services, so the catalogue can be tested as plain data.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -62,8 +63,10 @@ AUTHORITY_LABELS = {
 }
 
 
-def authority_name(value: str, lang: str) -> str:
-    """An authority's name in `lang` (for documents in a chosen language); the stored value if unknown."""
+@functools.lru_cache(maxsize=256)
+def authority_name(value: str, lang: str | None) -> str:
+    """An authority's name in `lang`, looked up once per language (lists, feeds and registers print it on
+    every row); the stored value if unknown. `lang` None is the source (English) wording."""
     try:
         label = AUTHORITY_LABELS[Authority(value)]
     except ValueError:

@@ -10,6 +10,7 @@ carriage return is prefixed with a single quote.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .deadlines import PARIS
-from .languages import _choice_label, label
+from .languages import LANGS, choice_label, label
 from .models import BreachCase, DataCategory, MemberCommunication, Obligation, Organization, SubjectCategory
 
 # ';' because French Excel (the register's readers) splits on the list separator of its
@@ -66,16 +67,18 @@ def paris_time(value: datetime | None) -> str:
 
 
 def _yes_no(value: bool | None, lang: str) -> str:
-    """'Yes' or 'No' in `lang` (the active language, as every cell is read under it), translated once per language."""
+    """'Yes' or 'No' in `lang`."""
     if value is None:
         return ""
-    words = _YES_NO.get(lang)
-    if words is None:
-        words = _YES_NO[lang] = (gettext("Yes"), gettext("No"))
-    return words[0] if value else words[1]
+    yes, no = _yes_no_words(lang)
+    return yes if value else no
 
 
-_YES_NO: dict[str, tuple[str, str]] = {}
+@functools.lru_cache(maxsize=len(LANGS))
+def _yes_no_words(lang: str) -> tuple[str, str]:
+    # Translated once per language, not once per cell of a register thousands of rows long.
+    with translation.override(lang):
+        return gettext("Yes"), gettext("No")
 
 
 def _number(value: int | Decimal | None, lang: str) -> str:
@@ -122,7 +125,7 @@ def _choice(labels, attr: str) -> Callable[[BreachCase, str], str]:
     # As `languages.label` (a model's choices class), with the register's language rather than asked for per cell.
     def value(case: BreachCase, lang: str) -> str:
         code = getattr(case, attr)
-        return "" if code in (None, "") else _choice_label(labels, str(code), lang)
+        return "" if code in (None, "") else choice_label(labels, str(code), lang)
 
     return value
 

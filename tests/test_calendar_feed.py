@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import parse_http_date
 
 from accounts.models import SecurityEvent
@@ -444,17 +444,24 @@ def test_the_etag_changes_whenever_a_deadline_in_the_feed_changes(org, dpo, open
     assert not changed()
 
 
-def test_an_authority_s_name_is_translated_once_per_feed_not_once_per_event(org, dpo, open_case, monkeypatch):
+def test_an_authority_s_name_is_translated_once_per_language_not_once_per_event(org, dpo, open_case):
     for title in ("Un", "Deux", "Trois"):
         open_case(title=title)
-    asked = []
-
-    def counted(value, lang):
-        asked.append(value)
-        return regimes.authority_name(value, lang)
-
-    monkeypatch.setattr(calendar_feed, "authority_name", counted)
+    regimes.authority_name.cache_clear()
     body, count, _validators = calendar_feed.build_feed(org, lang="fr")
-    assert count > len(set(asked)) > 0
-    assert sorted(asked) == sorted(set(asked))
+    authorities = {ob.authority for ob in calendar_feed.running_obligations(org)}
+    assert count > len(authorities) > 0
+    assert regimes.authority_name.cache_info().misses == len(authorities)
     assert body.count(b"BEGIN:VEVENT") == count
+
+
+def test_an_event_is_worded_in_the_feed_s_language_whatever_language_is_active(org, open_case):
+    """The words every event repeats are translated once per feed, in the feed's language, not in whichever
+    language happens to be active when its first event is built."""
+    case = open_case()
+    cnil = case.obligations.select_related("case").get(rule_code="GDPR_33_1")
+    feed = calendar_feed.Feed(organization=org, obligations=[cnil], lang="fr", now=timezone.now())
+    with translation.override("en"):
+        description = str(feed.event(cnil)["DESCRIPTION"])
+    assert description.startswith("Destinataire\u00a0: CNIL\n")
+    assert "\nDélai\u00a0: " in description

@@ -335,3 +335,16 @@ def test_the_register_and_the_member_letter_ignore_the_requests_language(rich):
     assert "Usage d'identifiants volés ou usurpés" in french_row
     assert "Use of stolen or usurped credentials" in english_row
     assert letter_during_english == letter_during_french  # the letter is French, and reproducible
+
+
+def test_authority_names_are_remembered_per_language_not_per_first_caller():
+    from cases.regimes import authority_name
+    from cases.templatetags.deadline_tags import authority_label
+
+    with translation.override("en"):
+        assert authority_name("prosecutor", "fr") == "Procureur de la République, police ou gendarmerie"
+        assert authority_label("prosecutor") == "Public prosecutor, police or gendarmerie"
+    with translation.override("fr"):
+        assert authority_name("prosecutor", "en") == "Public prosecutor, police or gendarmerie"
+        assert authority_label("prosecutor") == "Procureur de la République, police ou gendarmerie"
+    assert authority_name("not-an-authority", "fr") == "not-an-authority"

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from ..deadlines import STATUS_LABELS, DueBasis, Status
-from ..regimes import AUTHORITY_LABELS, Authority
+from ..regimes import authority_name
 
 register = template.Library()
 
@@ -55,10 +55,7 @@ def time_left(due_at: datetime | None, now: datetime | None = None) -> str:
 @register.filter
 def authority_label(value: str) -> str:
     """The authority's name in the active language."""
-    try:
-        return str(AUTHORITY_LABELS[Authority(value)])
-    except ValueError:
-        return value
+    return authority_name(value, translation.get_language())
 
 
 @register.filter

@@ -147,7 +147,7 @@ class _RowMaker:
             "legal_source": ob.legal_source,
             "rule": rule,
             "title": f"{rule} — {ob.controller_notice.controller_name}" if ob.controller_notice_id else rule,
-            "authority": self._label(deadline_tags.authority_label, ob.authority),
+            "authority": deadline_tags.authority_label(ob.authority),
             "organization": case.organization.name,
         }
 
