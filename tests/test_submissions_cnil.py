@@ -363,6 +363,50 @@ def test_a_bad_sending_time_is_refused_and_nothing_saved(full_case, people, when
     assert sub.state == Submission.State.APPROVED and not Filing.objects.exists()
 
 
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def stored_files(media) -> list:
+    return [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
+
+
+RECEIPT = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
+
+
+def test_the_receipt_uploaded_with_the_sending_is_stored_with_it(full_case, people, media):
+    sub = approved(full_case, people)
+    sub = services.submission_mark_sent(
+        sub,
+        sent_at=AWARE + timedelta(hours=40),
+        receipt_file=SimpleUploadedFile("accuse.pdf", RECEIPT),
+        acting_user=people["dpo"],
+        expected_version=sub.version,
+    )
+    receipt = sub.receipt
+    assert (receipt.case, receipt.original_name, receipt.uploaded_by) == (full_case, "accuse.pdf", people["dpo"])
+    assert receipt.description.startswith("Receipt: ")
+    assert Filing.objects.get(submission=sub).evidence == receipt
+    assert len(stored_files(media)) == 1
+
+
+def test_a_refused_sending_leaves_neither_its_receipt_nor_its_file(full_case, people, media):
+    sub = approved(full_case, people)
+    with pytest.raises(ValidationError) as exc:
+        services.submission_mark_sent(
+            sub,
+            sent_at=AWARE + timedelta(hours=80),  # late, and no reason given
+            receipt_file=SimpleUploadedFile("accuse.pdf", RECEIPT),
+            acting_user=people["dpo"],
+            expected_version=sub.version,
+        )
+    assert "late_reason" in exc.value.message_dict
+    assert not full_case.evidence.exists() and not Filing.objects.exists()
+    assert not stored_files(media)
+
+
 def test_a_complementary_notification_quotes_the_initial_reference(full_case, people):
     sub = approved(full_case, people)
     services.submission_mark_sent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -326,6 +327,39 @@ def test_a_refused_filing_leaves_no_orphan_receipt(case, cnil, dpo, login, _medi
     _refused(response, "sent_at", "ne peut pas précéder")
     assert not Filing.objects.exists() and not Evidence.objects.exists()
     assert history_size() == before and not stored_files(_media)
+
+
+def test_the_filing_service_stores_its_receipt_or_nothing(case, cnil, dpo, _media):
+    """Every path that records a filing with a receipt (not the web form alone): stored together, or neither."""
+    with pytest.raises(ValidationError):
+        services.filing_record(
+            case,
+            kind="cnil_initial",
+            sent_at=paris(2024, 1, 20, 10, 0),  # before the first signal
+            obligation=cnil,
+            receipt_file=SimpleUploadedFile("recu.pdf", PDF),
+            acting_user=dpo,
+        )
+    assert not Evidence.objects.exists() and not stored_files(_media)
+    filing = services.filing_record(
+        case,
+        kind="cnil_initial",
+        sent_at=paris(2024, 2, 2, 10, 0),
+        obligation=cnil,
+        receipt_file=SimpleUploadedFile("recu.pdf", PDF),
+        acting_user=dpo,
+    )
+    assert filing.evidence.original_name == "recu.pdf" and filing.evidence.case == case
+    assert len(stored_files(_media)) == 1
+    with pytest.raises(ValueError, match="not both"):
+        services.filing_record(
+            case,
+            kind="cnil_initial",
+            sent_at=paris(2024, 2, 2, 11, 0),
+            evidence=filing.evidence,
+            receipt_file=SimpleUploadedFile("recu.pdf", PDF),
+            acting_user=dpo,
+        )
 
 
 def _as_posted(form) -> dict:

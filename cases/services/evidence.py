@@ -64,10 +64,8 @@ def evidence_add(case: BreachCase, *, uploaded_file: UploadedFile, acting_user, 
     uploaded_file.seek(0)
     sha = digest.hexdigest()
     # The stored name is ours: the user's file name is kept as data, never used as a path.
-    uploaded_file.name = f"{sha[:16]}-{common.now():%Y%m%d%H%M%S%f}.{EVIDENCE_EXTENSIONS[content_type]}"
     evidence = Evidence(
         case=case,
-        file=uploaded_file,
         original_name=original_name,
         description=description.strip(),
         sha256=sha,
@@ -75,5 +73,10 @@ def evidence_add(case: BreachCase, *, uploaded_file: UploadedFile, acting_user, 
         content_type=content_type,
         uploaded_by=acting_user,
     )
+    evidence.file.save(
+        f"{sha[:16]}-{common.now():%Y%m%d%H%M%S%f}.{EVIDENCE_EXTENSIONS[content_type]}", uploaded_file, save=False
+    )
+    # Stored before its row: should this action or the one it is part of fail, the file goes too.
+    common.discard_if_rolled_back(evidence.file)
     save(evidence, acting_user=acting_user, reason=_("Evidence added."))
     return evidence

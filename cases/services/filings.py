@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from webhooks import events as webhook_events
@@ -16,6 +17,7 @@ from ..models import (
 )
 from ..permissions import WRITE_ROLES, require_role
 from .common import check_aware, check_not_future, lock_child, lock_open_case, raise_errors, save, service
+from .evidence import evidence_add
 from .obligations import Source, complete_locked, record_update_locked
 
 # Filings that tell the supervisory authority (Art. 33): they contradict a decision not to notify it.
@@ -63,14 +65,27 @@ def filing_record(
     recipient: str = "",
     content: str = "",
     evidence: Evidence | None = None,
+    receipt_file: UploadedFile | None = None,
     late_reason: str = "",
 ) -> Filing:
     """Record what was sent; naming the obligation it satisfies completes that obligation.
 
+    The proof of sending is `evidence` already in the case, or `receipt_file` as uploaded: stored as the
+    case's evidence in the same transaction, and removed again if the filing is refused.
     Naming a report already filed that accepts updates (the DORA intermediate report) records
     an updated report: the rules running from its latest update are recomputed.
     """
+    if evidence is not None and receipt_file is not None:
+        raise ValueError("Give the receipt as evidence already stored or as a file, not both.")
     require_role(acting_user, case.organization, WRITE_ROLES)
+    if receipt_file is not None:
+        kind_label = Filing.Kind(kind).label if kind in Filing.Kind.values else ""
+        evidence = evidence_add(
+            case,
+            uploaded_file=receipt_file,
+            description=_("Receipt: %(kind)s") % {"kind": kind_label} if kind_label else "",
+            acting_user=acting_user,
+        )
     case = lock_open_case(case)
     errors: dict = {}
     if kind not in Filing.Kind.values:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
 from ..filings import FORMS, KIND_FOR_RULE, KINDS_FOR_RULE, content_errors, missing_fields, prefill
@@ -32,6 +33,7 @@ from .common import (
     service,
 )
 from .communications import member_communication_record
+from .evidence import evidence_add
 from .filings import filing_record
 
 
@@ -198,6 +200,7 @@ def submission_mark_sent(
     recipient: str = "",
     authority_reference: str = "",
     receipt: Evidence | None = None,
+    receipt_file: UploadedFile | None = None,
     late_reason: str = "",
     recipients_count: int | None = None,
     expected_version: int | None = None,
@@ -205,10 +208,22 @@ def submission_mark_sent(
     """Record that the approved text was sent: when (possibly in the past), how, to whom, the authority's
     reference; freeze the content with its SHA-256 and complete the obligation with the filing.
 
+    The proof of sending is `receipt`, evidence already in the case, or `receipt_file` as uploaded: stored
+    as the case's evidence in the same transaction, and removed again if the sending is refused.
+
     The Art. 34 letter records instead the communication to the persons (`member_communication_record`,
     which alone completes the Art. 34 obligation): `channel` is then one of its channels and
     `recipients_count` the number of letters the mailing chain sent."""
+    if receipt is not None and receipt_file is not None:
+        raise ValueError("Give the receipt as evidence already stored or as a file, not both.")
     require_role(acting_user, submission.case.organization, WRITE_ROLES)
+    if receipt_file is not None:
+        receipt = evidence_add(
+            submission.case,
+            uploaded_file=receipt_file,
+            description=_("Receipt: %(kind)s") % {"kind": submission.get_kind_display()},
+            acting_user=acting_user,
+        )
     errors: dict = {}
     check_aware(errors, "sent_at", sent_at)
     raise_errors(errors)

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,7 +41,7 @@ from ..forms import (
     apply_service_errors,
     link_errors,
 )
-from ..models import BreachCase, Evidence, Filing
+from ..models import BreachCase
 from ..permissions import DECISION_ROLES, WRITE_ROLES
 from ..selectors.case_page import lang_of, notices_by_urgency, paris
 from ..selectors.conflicts import changes_since
@@ -367,37 +366,19 @@ def obligation_requested_due(request: HttpRequest, case: BreachCase, obligation_
 
 
 def _record_filing(case: BreachCase, data: dict, user) -> None:
-    """Store the receipt and record the filing in one transaction: a refused filing leaves no evidence behind."""
-    evidence: Evidence | None = None
-    try:
-        with transaction.atomic():
-            if data["receipt"]:
-                evidence = services.evidence_add(
-                    case,
-                    uploaded_file=data["receipt"],
-                    description=_("Receipt: %(kind)s") % {"kind": Filing.Kind(data["kind"]).label}
-                    if data["kind"] in Filing.Kind.values
-                    else "",
-                    acting_user=user,
-                )
-            services.filing_record(
-                case,
-                kind=data["kind"],
-                sent_at=data["sent_at"],
-                obligation=data["obligation"],
-                reference=data["reference"],
-                channel=data["channel"],
-                recipient=data["recipient"],
-                content=data["content"],
-                evidence=evidence,
-                late_reason=data["late_reason"],
-                acting_user=user,
-            )
-    except BaseException:
-        # The row is rolled back; the stored file must go too.
-        if evidence is not None and evidence.file.name:
-            evidence.file.storage.delete(evidence.file.name)
-        raise
+    services.filing_record(
+        case,
+        kind=data["kind"],
+        sent_at=data["sent_at"],
+        obligation=data["obligation"],
+        reference=data["reference"],
+        channel=data["channel"],
+        recipient=data["recipient"],
+        content=data["content"],
+        receipt_file=data["receipt"] or None,
+        late_reason=data["late_reason"],
+        acting_user=user,
+    )
 
 
 @case_view(roles=WRITE_ROLES, methods=FORM_METHODS)

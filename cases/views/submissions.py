@@ -5,7 +5,6 @@ submit it for review, approve it, record it as sent. Every write goes through
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -28,7 +27,7 @@ from ..forms import (
     SubmissionStepForm,
     answer_field_name,
 )
-from ..models import BreachCase, Evidence, Submission
+from ..models import BreachCase, Submission
 from ..permissions import DECISION_ROLES, READ_ROLES, WRITE_ROLES
 from ..selectors.case_page import lang_of
 from ..selectors.submissions import submission_page
@@ -220,34 +219,19 @@ def submission_send_back(request: HttpRequest, case: BreachCase, submission_id: 
     )
 
 
-def _send(case: BreachCase, sub: Submission, data: dict, user) -> Submission:
-    """Store the receipt and record the sending in one transaction: a refused sending leaves no file behind."""
-    evidence: Evidence | None = None
-    try:
-        with transaction.atomic():
-            if data["receipt"]:
-                evidence = services.evidence_add(
-                    case,
-                    uploaded_file=data["receipt"],
-                    description=_("Receipt: %(kind)s") % {"kind": sub.get_kind_display()},
-                    acting_user=user,
-                )
-            return services.submission_mark_sent(
-                sub,
-                sent_at=data["sent_at"],
-                channel=data["channel"],
-                recipient=data["recipient"],
-                authority_reference=data["authority_reference"],
-                receipt=evidence,
-                late_reason=data["late_reason"],
-                recipients_count=data.get("recipients_count"),
-                acting_user=user,
-                expected_version=data["version"],
-            )
-    except BaseException:
-        if evidence is not None and evidence.file.name:
-            evidence.file.storage.delete(evidence.file.name)
-        raise
+def _send(sub: Submission, data: dict, user) -> Submission:
+    return services.submission_mark_sent(
+        sub,
+        sent_at=data["sent_at"],
+        channel=data["channel"],
+        recipient=data["recipient"],
+        authority_reference=data["authority_reference"],
+        receipt_file=data["receipt"] or None,
+        late_reason=data["late_reason"],
+        recipients_count=data.get("recipients_count"),
+        acting_user=user,
+        expected_version=data["version"],
+    )
 
 
 def _send_initial(sub: Submission) -> dict:
@@ -267,7 +251,7 @@ def submission_send(request: HttpRequest, case: BreachCase, submission_id: int, 
         form_class=Art34SendForm if sub.kind == Submission.Kind.ART34_LETTER else SubmissionSendForm,
         record=sub,
         initial=_send_initial(sub),
-        perform=lambda d: _send(case, sub, d, request.user),
+        perform=lambda d: _send(sub, d, request.user),
         title=_("Record the notification as sent"),
         subject=_subject(sub),
         intro=_(
