@@ -892,6 +892,10 @@ def consistent_reads(*, export: bool = False) -> Iterator[str | None]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 if export:
+                    # This connection then waits, idle in its transaction, while the others read in its snapshot:
+                    # a server's idle_in_transaction_session_timeout must not end the pass (for this
+                    # transaction only).
+                    cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
                     cursor.execute("SELECT pg_export_snapshot()")
                     snapshot = cursor.fetchone()[0]
         yield snapshot

@@ -154,3 +154,25 @@ def test_every_read_of_the_pass_is_made_in_one_read_only_transaction(monkeypatch
     state = (True, "repeatable read", "on") if connection.vendor == "postgresql" else (True,)
     assert seen == [("records_without_history", *state), ("ordered_chain_keys", *state)]
     assert not connection.in_atomic_block
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_connection_that_shares_its_snapshot_is_not_cut_off_while_it_waits():
+    """With --jobs, the connection that exported the snapshot waits idle in its transaction for the whole pass:
+    a server's idle_in_transaction_session_timeout is lifted for that transaction only."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's exported snapshots")
+    with connection.cursor() as cursor:
+        cursor.execute("SET idle_in_transaction_session_timeout = '5s'")
+    try:
+        with history.consistent_reads(export=True) as snapshot:
+            assert snapshot
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW idle_in_transaction_session_timeout")
+                assert cursor.fetchone()[0] == "0"
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW idle_in_transaction_session_timeout")
+            assert cursor.fetchone()[0] == "5s"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET idle_in_transaction_session_timeout")
