@@ -360,7 +360,7 @@ class _Layout:
     def canonical(self, values: tuple) -> str:
         """canonical_values of a row read back from the database, as a tuple in `columns` order."""
         hashed = list(self.hashed(values + self.label))
-        left_out = {i for i, value in self.late if hashed[i] == value}
+        left_out = [i for i, value in self.late if hashed[i] == value]
         if not self.formatted:
             for i in self.datetimes:
                 value = hashed[i]
@@ -380,10 +380,10 @@ class _Layout:
                     return canonical_values(self.model, self.as_dict(values))
         for i, field in self.others:
             hashed[i] = _canonical_value(field, hashed[i])
-        pairs = zip(self.names, hashed, strict=True)
-        if left_out:
-            pairs = (pair for i, pair in enumerate(pairs) if i not in left_out)
-        return _encode(dict(pairs))
+        data = dict(zip(self.names, hashed, strict=True))
+        for i in left_out:
+            del data[self.names[i]]
+        return _encode(data)
 
     def respell(self, values: tuple) -> str | None:
         """Python already spelled the row (see `_SpelledLayout.respell`)."""
