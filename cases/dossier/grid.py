@@ -98,10 +98,11 @@ class _Encoder:
         """The `(...) Tj` operator for `text` if it lies wholly in subset 0, else None."""
         shown = self.shown.get(text)
         if shown is None:
-            runs = self.runs(text)
-            if len(runs) != 1 or runs[0][0]:
+            # runs(text) when it is one run in subset 0, without building its list (most lines are new).
+            self._know(text)
+            if not self.other_subsets.isdisjoint(text):
                 return None
-            shown = f"({escapePDF(runs[0][1])}) Tj"
+            shown = f"({escapePDF(self._in_subset_0(text))}) Tj"
             if len(text) <= SHOWN_CACHE_CHARS:
                 if len(self.shown) >= SHOWN_CACHE_SIZE:  # every row has its own instant: keep memory flat
                     self.shown.clear()
@@ -110,12 +111,19 @@ class _Encoder:
 
     def runs(self, text: str) -> list[tuple[int, str]]:
         """(subset, encoded string) runs of `text`."""
-        chars = set(text)
-        if not chars <= self.known:
-            self._learn([ch for ch in dict.fromkeys(text) if ch not in self.known])
-        if self.other_subsets.isdisjoint(chars):
-            return [(0, text if self.ascii_as_is and text.isascii() else text.translate(self.table))]
+        self._know(text)
+        if self.other_subsets.isdisjoint(text):
+            return [(0, self._in_subset_0(text))]
         return [(subset, code.decode("latin-1")) for subset, code in self.font.splitString(text, self.doc)]
+
+    def _know(self, text: str) -> None:
+        """Learn the characters of `text` not met before (the set tests iterate the string: no set is built)."""
+        if not self.known.issuperset(text):
+            self._learn([ch for ch in dict.fromkeys(text) if ch not in self.known])
+
+    def _in_subset_0(self, text: str) -> str:
+        """`text` encoded in subset 0 (every character known and in it)."""
+        return text if self.ascii_as_is and text.isascii() else text.translate(self.table)
 
 
 def _encoder(canv, font_name: str) -> _Encoder:
