@@ -151,3 +151,38 @@ def test_the_pdf_is_spooled_to_disk_and_the_same_bytes_as_collected_in_memory(
     in_memory = render_dossier(case, generated_at=at, generated_by="x", sign=False).pdf
     assert spooled == [len(on_disk)]
     assert on_disk == in_memory
+
+
+@pytest.mark.django_db
+def test_finished_pages_wait_on_disk_and_the_pdf_is_the_same_as_with_pages_in_memory(
+    org, dpo, make_user, monkeypatch, tmp_path, settings
+):
+    from datetime import UTC, datetime
+
+    from cases.dossier import document
+    from cases.dossier.builder import render_dossier
+
+    settings.MEDIA_ROOT = tmp_path
+    case = rich_case(org, dpo, make_user)
+    at = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    kept, read = [], []
+    real_keep, real_read = document.PageSpool.keep, document.PageSpool.read
+
+    def keep(self, content):
+        kept.append(len(content))
+        return real_keep(self, content)
+
+    def read_back(self, *where):
+        read.append(where)
+        return real_read(self, *where)
+
+    monkeypatch.setattr(document.PageSpool, "keep", keep)
+    monkeypatch.setattr(document.PageSpool, "read", read_back)
+    result = render_dossier(case, generated_at=at, generated_by="x", sign=False)
+    # Every page the drawing pass finished went to disk and was read back once, to be written into the file.
+    assert len(kept) == len(read) == result.pages
+    # The same document with the finished pages kept in memory instead.
+    monkeypatch.setattr(
+        document, "_compress_now", lambda page, pages, compress=document._compress_now: compress(page, None)
+    )
+    assert render_dossier(case, generated_at=at, generated_by="x", sign=False).pdf == result.pdf

@@ -27,7 +27,7 @@ from ..models import BreachCase
 from ..selectors.dossier import DossierData, dossier_data
 from . import sealing
 from .context import Context
-from .document import DossierDocTemplate, Heading, PageCounter, canvas_factory, contents
+from .document import DossierDocTemplate, Heading, PageCounter, PageSpool, canvas_factory, contents
 from .fonts import register_fonts
 from .sections import (
     chronology,
@@ -230,7 +230,11 @@ def _layout(
     )
     if progress is not None:
         doc.setProgressCallBack(_LayoutProgress(progress))
-    doc.multiBuild(story, canvasmaker=canvas_factory(generated_at))
+    pages = PageSpool()
+    try:
+        doc.multiBuild(story, canvasmaker=canvas_factory(generated_at, pages))
+    finally:
+        pages.close()
     pdf = buffer.data
     pages = doc.page
     signed = sealing.signing_configured() if sign is None else sign

@@ -76,11 +76,12 @@ class PageCounter(Flowable):
         return None
 
 
-def canvas_factory(generated_at: datetime):
+def canvas_factory(generated_at: datetime, pages: PageSpool | None = None):
     """A canvasmaker whose first canvas only paginates and every later one draws.
 
     The PDF creation and modification dates are the generation time, and reportlab's
-    invariant mode fixes everything else, so the bytes depend on the data alone.
+    invariant mode fixes everything else, so the bytes depend on the data alone. The drawing
+    canvases keep their finished pages' compressed streams in `pages` until the file is written.
     """
     stamp = generated_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
     made = []
@@ -96,7 +97,7 @@ def canvas_factory(generated_at: datetime):
 
         def showPage(self):  # noqa: N802 - reportlab's API
             super().showPage()
-            _compress_now(self._doc.Pages.pages[-1])
+            _compress_now(self._doc.Pages.pages[-1], None if self.layout_only else pages)
 
     class LayoutCanvas(DossierCanvas):
         layout_only = True
@@ -108,8 +109,36 @@ def canvas_factory(generated_at: datetime):
     return make
 
 
-def _compress_now(page: PDFPage) -> None:
-    """Compress a finished page's content stream now rather than when the file is written.
+class PageSpool:
+    """A temporary file holding finished pages' compressed content streams until the PDF file is written.
+
+    A history of a million rows is some 70,000 pages, 300 MB of compressed streams: on disk, not in memory,
+    each read back once when reportlab writes its page into the file.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile(prefix="dossier-pages-")  # noqa: SIM115 - closed by close()
+
+    def keep(self, content: bytes | str) -> tuple[int, int, bool]:
+        """Store `content` (ASCII text when ASCII85-encoded): where it lies, and whether it was text."""
+        text = isinstance(content, str)
+        data = content.encode("ascii") if text else content
+        offset = self._file.seek(0, 2)
+        self._file.write(data)
+        return offset, len(data), text
+
+    def read(self, offset: int, length: int, text: bool) -> bytes | str:
+        self._file.seek(offset)
+        data = self._file.read(length)
+        return data.decode("ascii") if text else data
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _compress_now(page: PDFPage, pages: PageSpool | None) -> None:
+    """Compress a finished page's content stream now rather than when the file is written, and keep it
+    in `pages` (in memory without).
 
     reportlab keeps every page's drawing operators as text until it writes the file; a history
     of a million rows is tens of thousands of pages. The stream object is the one reportlab would
@@ -122,9 +151,11 @@ def _compress_now(page: PDFPage) -> None:
     content = stream
     for encoder in reversed(filters):
         content = encoder.encode(content)
-    page.Contents = _WrittenOnce(
-        PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])}), content=content
-    )
+    dictionary = PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname) for f in filters])})
+    if pages is None:
+        page.Contents = _WrittenOnce(dictionary, content=content)
+    else:
+        page.Contents = _Spooled(dictionary, pages, *pages.keep(content))
     page.stream = None
 
 
@@ -178,6 +209,19 @@ class _WrittenOnce(PDFStream):
         formatted = super().format(document)
         self.content = b" "
         return formatted
+
+
+class _Spooled(_WrittenOnce):
+    """A page's compressed stream kept in a `PageSpool`, read back only to be formatted into the file."""
+
+    def __init__(self, dictionary: PDFDictionary, pages: PageSpool, offset: int, length: int, text: bool) -> None:
+        super().__init__(dictionary, content=b" ")
+        self._where = (pages, offset, length, text)
+
+    def format(self, document):
+        pages, *where = self._where
+        self.content = pages.read(*where)
+        return super().format(document)
 
 
 class DossierDocTemplate(BaseDocTemplate):
