@@ -230,11 +230,11 @@ def _layout(
     )
     if progress is not None:
         doc.setProgressCallBack(_LayoutProgress(progress))
-    pages = PageSpool()
+    finished_pages = PageSpool()
     try:
-        doc.multiBuild(story, canvasmaker=canvas_factory(generated_at, pages))
+        doc.multiBuild(story, canvasmaker=canvas_factory(generated_at, finished_pages))
     finally:
-        pages.close()
+        finished_pages.close()
     pdf = buffer.data
     pages = doc.page
     signed = sealing.signing_configured() if sign is None else sign
