@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cases.inputs import LONG_TEXT_MAX
+from cases.inputs import LONG_TEXT_MAX, has_forbidden_characters
 from cases.models import (
     BreachCase,
     ControllerNotice,
@@ -85,8 +85,18 @@ def _fact_kwargs(required: frozenset[str]) -> dict:
     return kwargs
 
 
+class CodeField(serializers.SlugRelatedField):
+    """A record named by its code: a value with a control character names nothing and is refused before the
+    lookup (PostgreSQL refuses NUL in any text it is given: the lookup itself was a server error)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and has_forbidden_characters(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CaseOpenSerializer(serializers.ModelSerializer):
-    organization = serializers.SlugRelatedField(slug_field="code", queryset=Organization.objects.none())
+    organization = CodeField(slug_field="code", queryset=Organization.objects.none())
 
     class Meta:
         model = BreachCase

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -55,6 +57,16 @@ def test_opening_with_bad_input_answers_400_with_field_errors_and_saves_nothing(
 def test_opening_in_another_organisation_is_refused(api, make_org):
     other = make_org(name="Autre", code="autre")
     response = api.post(CASES, {"organization": other.code, **OPENING}, format="json")
+    assert response.status_code == 400
+    assert "organization" in response.json()
+    assert not BreachCase.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["\x00", "mutex\x00", "\ud8be\x00\u00a3", "\ud8be", "mu\ntex"])
+def test_an_organisation_code_with_a_control_character_is_a_400_not_a_server_error(api, org, code):
+    # As a client sends it: JSON escapes even a lone surrogate (found by Schemathesis on PostgreSQL).
+    body = json.dumps({**OPENING, "organization": code})
+    response = api.post(CASES, body, content_type="application/json")
     assert response.status_code == 400
     assert "organization" in response.json()
     assert not BreachCase.objects.exists()
