@@ -147,20 +147,9 @@ def board_rows(obligations: QuerySet[Obligation]) -> QuerySet[Obligation]:
     return obligations.only(*BOARD_ROW_FIELDS)
 
 
-def first_rows(obligations: QuerySet[Obligation], limit: int) -> QuerySet[Obligation]:
-    """The first `limit` of an ordered list of obligations, in one query: their ids chosen by a subquery
-    that sorts ids only (answered from the pending index), then only those rows read and sorted whole."""
-    ordering = obligations.query.order_by
-    chosen = obligations.values("pk")[:limit]
-    return board_rows(
-        Obligation.objects.filter(pk__in=Subquery(chosen))
-        .select_related("case__organization", "controller_notice")
-        .order_by(*ordering)
-    )
-
-
 def first_rows_counted(obligations: QuerySet[Obligation], limit: int) -> tuple[list[Obligation], int]:
-    """`first_rows` and the length of the whole list, in two queries that sort and count the list once.
+    """The first `limit` of an ordered list of obligations (`board_rows`) and the length of the whole list,
+    in two queries that sort and count the list once.
 
     The first query sorts the ids only and counts them in the same pass (a window over the whole list,
     computed before its LIMIT); the second reads those rows whole by their ids. Counting apart joined and

@@ -84,12 +84,6 @@ def due_basis_label(value: str) -> str:
 
 
 @register.filter
-def clock_status(obligation, now: datetime) -> str:
-    """The obligation's status at `now` (a `deadlines.Status` value), for CSS classes and labels."""
-    return obligation.status(now).value
-
-
-@register.filter
 def clock_label(status: str) -> str:
     """The words for a status: the coloured badge never carries the meaning alone."""
     try:
