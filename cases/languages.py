@@ -16,22 +16,23 @@ LANGS = ("fr", "en")
 LANG_TAGS = {"fr": "fr-FR", "en": "en-GB"}
 
 
-def label(labels, value: object) -> str:
+def label(labels, value: object, language: str | None = None) -> str:
     """The label of a choice value in the active language; the value itself when `labels` does not know it.
 
     `labels` is a model's `TextChoices` class or a mapping of values to (lazy) labels, so a new choice
-    never breaks a document.
+    never breaks a document. `language` is the active one when the caller knows it (a register asks for
+    a label on every cell: asking costs more than the rest).
     """
     if value in (None, ""):
         return ""
     if isinstance(labels, Mapping):
         text = labels.get(str(value))
         return str(value) if text is None else str(text)
-    return choice_label(labels, str(value), get_language())
+    return _choice_label(labels, str(value), language or get_language())
 
 
 @functools.lru_cache(maxsize=4096)
-def choice_label(choices, value: str, language: str | None) -> str:
+def _choice_label(choices, value: str, language: str | None) -> str:
     """A choices class's label of `value` in `language`, looked up once: a register or a dossier asks for
     the same few labels on every row, and `choices` rebuilds its list at each reading.
 

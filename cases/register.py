@@ -37,7 +37,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .deadlines import PARIS
-from .languages import LANGS, choice_label, label
+from .languages import LANGS, label
 from .models import BreachCase, DataCategory, MemberCommunication, Obligation, Organization, SubjectCategory
 
 # ';' because French Excel (the register's readers) splits on the list separator of its
@@ -122,12 +122,7 @@ def _flag(attr: str) -> Callable[[BreachCase, str], str]:
 
 
 def _choice(labels, attr: str) -> Callable[[BreachCase, str], str]:
-    # As `languages.label` (a model's choices class), with the register's language rather than asked for per cell.
-    def value(case: BreachCase, lang: str) -> str:
-        code = getattr(case, attr)
-        return "" if code in (None, "") else choice_label(labels, str(code), lang)
-
-    return value
+    return lambda case, lang: label(labels, getattr(case, attr), lang)
 
 
 def _num(attr: str) -> Callable[[BreachCase, str], str]:
