@@ -260,19 +260,16 @@ class Feed:
         """What every event repeats, translated once per feed in the feed's language: the notes on a due date's
         basis and the description's lines."""
         with translation.override(self.lang):
-            return self._translated_words()
-
-    def _translated_words(self) -> dict:
-        return {
-            "notes": {basis: str(note) for basis, note in BASIS_NOTES.items()},
-            "recipient": gettext("Recipient: %(authority)s"),
-            "source": gettext("Legal source: %(source)s"),
-            "deadline": gettext("Deadline: %(deadline)s"),
-            "case": gettext("Case: %(case)s"),
-            "alarm": gettext("Due in 24 h: %(summary)s"),
-            "host": _host(),
-            "dtstamp": self.now.astimezone(UTC),
-        }
+            return {
+                "notes": {basis: str(note) for basis, note in BASIS_NOTES.items()},
+                "recipient": gettext("Recipient: %(authority)s"),
+                "source": gettext("Legal source: %(source)s"),
+                "deadline": gettext("Deadline: %(deadline)s"),
+                "case": gettext("Case: %(case)s"),
+                "alarm": gettext("Due in 24 h: %(summary)s"),
+                "host": _host(),
+                "dtstamp": self.now.astimezone(UTC),
+            }
 
     def event(self, ob: Obligation) -> icalendar.Event:
         words = self._words
