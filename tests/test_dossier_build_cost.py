@@ -123,18 +123,23 @@ def test_the_bundle_spells_json_as_json_dumps_does():
             assert bundle_module._json_string(value) == expected
 
 
-@pytest.mark.django_db
-def test_the_pdf_is_spooled_to_disk_and_the_same_bytes_as_collected_in_memory(
-    org, dpo, make_user, monkeypatch, tmp_path, settings
-):
+@pytest.fixture
+def build(org, dpo, make_user, tmp_path, settings):
+    """Builds the dossier of one rich case, at a fixed instant, unsealed: the same bytes each time."""
     from datetime import UTC, datetime
 
-    from cases.dossier import document
     from cases.dossier.builder import render_dossier
 
     settings.MEDIA_ROOT = tmp_path
     case = rich_case(org, dpo, make_user)
     at = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    return lambda: render_dossier(case, generated_at=at, generated_by="x", sign=False)
+
+
+@pytest.mark.django_db
+def test_the_pdf_is_spooled_to_disk_and_the_same_bytes_as_collected_in_memory(build, monkeypatch):
+    from cases.dossier import document
+
     spooled = []
     real_format = document._SpooledFile.format
 
@@ -145,26 +150,18 @@ def test_the_pdf_is_spooled_to_disk_and_the_same_bytes_as_collected_in_memory(
 
     monkeypatch.setattr(document._SpooledFile, "format", recording)
     assert document._spooled_format is not None
-    on_disk = render_dossier(case, generated_at=at, generated_by="x", sign=False).pdf
+    on_disk = build().pdf
     assert spooled == [len(on_disk)]
     monkeypatch.setattr(document, "_spooled_format", None)
-    in_memory = render_dossier(case, generated_at=at, generated_by="x", sign=False).pdf
+    in_memory = build().pdf
     assert spooled == [len(on_disk)]
     assert on_disk == in_memory
 
 
 @pytest.mark.django_db
-def test_finished_pages_wait_on_disk_and_the_pdf_is_the_same_as_with_pages_in_memory(
-    org, dpo, make_user, monkeypatch, tmp_path, settings
-):
-    from datetime import UTC, datetime
-
+def test_finished_pages_wait_on_disk_and_the_pdf_is_the_same_as_with_pages_in_memory(build, monkeypatch):
     from cases.dossier import document
-    from cases.dossier.builder import render_dossier
 
-    settings.MEDIA_ROOT = tmp_path
-    case = rich_case(org, dpo, make_user)
-    at = datetime(2024, 3, 1, 12, tzinfo=UTC)
     kept, read = [], []
     real_keep, real_read = document.PageSpool.keep, document.PageSpool.read
 
@@ -178,11 +175,11 @@ def test_finished_pages_wait_on_disk_and_the_pdf_is_the_same_as_with_pages_in_me
 
     monkeypatch.setattr(document.PageSpool, "keep", keep)
     monkeypatch.setattr(document.PageSpool, "read", read_back)
-    result = render_dossier(case, generated_at=at, generated_by="x", sign=False)
+    result = build()
     # Every page the drawing pass finished went to disk and was read back once, to be written into the file.
     assert len(kept) == len(read) == result.pages
     # The same document with the finished pages kept in memory instead.
     monkeypatch.setattr(
         document, "_compress_now", lambda page, pages, compress=document._compress_now: compress(page, None)
     )
-    assert render_dossier(case, generated_at=at, generated_by="x", sign=False).pdf == result.pdf
+    assert build().pdf == result.pdf
