@@ -62,11 +62,11 @@ test: $(VENV)/.dev $(VENV)/.browser
 	@[ -x $(CHROMIUM) ] || echo "note: $(CHROMIUM) is missing, the browser tests will be skipped (apt-get install chromium)"
 	@$(BIN)/python -c "import redis; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null || command -v redis-server >/dev/null \
 		|| echo "note: no Redis on 127.0.0.1:6379, the background-job tests will be skipped (apt-get install redis-server, or set TEST_REDIS_URL)"
-	$(BIN)/pytest -rs $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
+	$(BIN)/pytest -rsfE $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres PG_URL="$$DATABASE_URL"; fi
 
 test-postgres: $(VENV)/.dev $(VENV)/.browser
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -rs $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -rsfE $(XDIST_ARGS) $(BROWSER_ARGS) $(PYTEST_ARGS)
 
 # Only the browser tests, one process, skips reported (screenshots in test-artifacts/).
 test-browser: $(VENV)/.dev $(VENV)/.browser

@@ -84,7 +84,8 @@ def rabbitmq_broker() -> Iterator[str]:
     url = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
     try:
         with Connection(url, connect_timeout=3) as conn:
-            conn.ensure_connection(max_retries=1)
+            # A required broker gets about 20 s to answer (a busy CI machine); a newcomer's absent one, one try.
+            conn.ensure_connection(max_retries=8 if REQUIRED else 1, interval_start=1, interval_step=1, interval_max=3)
     except Exception as error:  # whatever the reason, there is no broker to test with
         unavailable(f"no RabbitMQ answers at {url} ({error})")
     yield url
@@ -156,6 +157,24 @@ def seaweedfs(work: Path) -> Iterator[S3Server]:
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }
     config.write_text(json.dumps({"identities": [identity]}))
+    for _attempt in range(3):  # another process may take one of the eight ports between probe and bind
+        running, server = _start_seaweedfs(weed, data, config, work)
+        try:
+            _wait_for_bucket(server, running)
+        except AssertionError:
+            running.stop()
+            if "address already in use" in running.output().lower():
+                continue
+            raise
+        try:
+            yield server
+        finally:
+            running.stop()
+        return
+    raise AssertionError("SeaweedFS: no free ports after 3 attempts")
+
+
+def _start_seaweedfs(weed: str, data: Path, config: Path, work: Path) -> tuple[Running, S3Server]:
     ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
     grpc = {name: free_port() for name in ports}
     args = [
@@ -176,12 +195,7 @@ def seaweedfs(work: Path) -> Iterator[S3Server]:
     for name in ports:
         args += [f"-{name}.port={ports[name]}", f"-{name}.port.grpc={grpc[name]}"]
     running = start("seaweedfs", args, env=dict(os.environ), logs=work)
-    server = S3Server(f"http://127.0.0.1:{ports['s3']}", BUCKET, ACCESS_KEY, SECRET_KEY)
-    try:
-        _wait_for_bucket(server, running)
-        yield server
-    finally:
-        running.stop()
+    return running, S3Server(f"http://127.0.0.1:{ports['s3']}", BUCKET, ACCESS_KEY, SECRET_KEY)
 
 
 def _wait_for_bucket(server: S3Server, running: Running, timeout: float = 60) -> None:
