@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -44,6 +45,7 @@ def test_bench_dossier_runs_on_a_throwaway_database_only(tmp_path):
     report = out.getvalue()
     assert "populated: 300 history rows" in report
     assert "build:" in report and "pages" in report and "MB" in report
+    assert re.search(r"chain alone: \d+\.\d\d s", report)  # the floor under any layout of the history
     assert "Chaîne intègre" in " ".join(p.extract_text() for p in PdfReader(str(tmp_path / "b.pdf")).pages)
     assert not BreachCase.objects.exists()  # nothing written to the test database
     with pytest.raises(CommandError):
