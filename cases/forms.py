@@ -42,6 +42,7 @@ from .models import (
 from .models.relationships import contacts_errors
 from .permissions import WRITE_ROLES
 from .selectors.conflicts import state_at
+from .services.cases import related_processors
 from .services.obligations import BARE_COMPLETION_RULES
 
 # Obligations no filing completes: the Art. 34 communication (its own form) and the register entry.
@@ -375,9 +376,10 @@ class CaseFactsForm(VersionedForm):
             initial[name] = None if value is None else _decimal_text(value)
         initial.update(overrides)
         super().__init__(*args, initial=initial, **kwargs)
+        # Only the organisation's own processors (and the one the case already names): never another tenant.
         self.fields["processor"].queryset = Organization.objects.filter(
-            kind__in=[Organization.Kind.PROCESSOR, Organization.Kind.BOTH]
-        ).exclude(pk=case.organization_id)
+            Q(pk__in=related_processors(case.organization_id).values("pk")) | Q(pk=case.processor_id)
+        ).order_by("name")
 
     def fieldsets(self):
         return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]

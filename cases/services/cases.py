@@ -20,6 +20,7 @@ from ..models import (
     MemberCommunication,
     Obligation,
     Organization,
+    ProcessingRelationship,
     SubjectCategory,
 )
 from ..permissions import DECISION_ROLES, WRITE_ROLES, require_role
@@ -120,6 +121,32 @@ def _validate_other_facts(errors: dict, facts: dict, *, current: BreachCase | No
                 _("Unknown categories: %(codes)s. Record categories from the list, never identities.")
                 % {"codes": ", ".join(unknown)}
             )
+
+
+def related_processors(organization_id: int):
+    """The processors the organisation may name on its cases: those of its own accepted, not ended
+    relationships on the platform. Never another tenant it has no relationship with (issue 9)."""
+    return Organization.objects.filter(
+        pk__in=ProcessingRelationship.objects.filter(
+            controller_id=organization_id,
+            on_platform=True,
+            ended_at__isnull=True,
+            processor_accepted_at__isnull=False,
+            controller_accepted_at__isnull=False,
+        ).values("processor_id")
+    )
+
+
+def _validate_processor(errors: dict, facts: dict, *, organization_id: int) -> None:
+    """A processor named on a case is one of the organisation's own processors."""
+    processor = facts.get("processor")
+    if processor is None:
+        return
+    processor_id = getattr(processor, "pk", processor)
+    if not isinstance(processor_id, int) or not related_processors(organization_id).filter(pk=processor_id).exists():
+        errors.setdefault("processor", []).append(
+            _("Choose a processor your organisation has an accepted relationship with (Processors page).")
+        )
 
 
 def _next_reference(org: Organization, year: int) -> str:
@@ -259,6 +286,7 @@ def case_open(
         errors["aware_justification"] = [_("Explain why the organisation became aware at this time.")]
     _validate_clocks(errors, first_signal_at, aware_at, facts.get("incident_known_at"))
     _validate_other_facts(errors, facts)
+    _validate_processor(errors, facts, organization_id=organization.pk)
     _validate_order(errors, {**facts, "aware_at": aware_at})
     raise_errors(errors)
 
@@ -312,6 +340,7 @@ def case_update_facts(
     merged = {k: changed.get(k, getattr(case, k)) for k in ("first_signal_at", "aware_at", "incident_known_at")}
     _validate_clocks(errors, **merged)
     _validate_other_facts(errors, changed, current=case)
+    _validate_processor(errors, changed, organization_id=case.organization_id)
     ordered = ("aware_at", "incident_known_at", "dora_classified_at", "occurred_from")
     _validate_order(errors, {k: changed.get(k, getattr(case, k)) for k in ordered}, case=case, changed=changed)
     if "title" in changed and not (changed["title"] or "").strip():
