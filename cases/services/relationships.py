@@ -41,6 +41,16 @@ def check_notice_period(errors: dict, hours) -> None:
         ]
 
 
+def _lock_processor(processor: Organization) -> None:
+    """Lock the processor's row: its relationships are created by one writer at a time.
+
+    Two administrators recording the same SIREN at once (a double-clicked import) would otherwise
+    both find it free, and the second insert would hit the unique SIREN constraint (a server error).
+    FOR NO KEY UPDATE: rows that only reference the organisation (its cases) are not held up.
+    """
+    list(Organization.objects.select_for_update(no_key=True).filter(pk=processor.pk).values_list("pk", flat=True))
+
+
 def _new_code(relationship: ProcessingRelationship) -> str:
     code = secrets.token_urlsafe(INVITATION_BYTES)
     relationship.invitation_digest = invitation_digest(code)
@@ -66,6 +76,7 @@ def relationship_create(
     once, never stored: only its SHA-256 is kept) to send to the controller out of band.
     """
     require_role(acting_user, processor, ADMIN_ROLES)
+    _lock_processor(processor)
     errors: dict = {}
     if not processor.is_processor:
         errors["__all__"] = [_("Only a processor records the controllers it works for.")]
@@ -199,6 +210,8 @@ def relationships_import(
     The file is read again here, against the register as it is now. If any line is rejected,
     nothing is imported unless the user chose to import only the valid lines (`skip_rejected`).
     """
+    require_role(acting_user, processor, ADMIN_ROLES)
+    _lock_processor(processor)  # before reading the register: a second import sees the first one's lines
     lines = relationships_import_preview(processor=processor, text=text, acting_user=acting_user)
     rejected = [line for line in lines if line.action == Action.REJECT]
     if rejected and not skip_rejected:
