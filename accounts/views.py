@@ -172,7 +172,14 @@ def security_log(request):
         raise Http404
     events = visible_events(org_ids).select_related("user", "organization").order_by("-at", "-pk")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/security_log.html", {"page": page})
+    locked = {e.username for e in page if e.kind == SecurityEvent.Kind.LOCKED_OUT}
+    # The unlock button only for current members: a removed member's account is not the admin's to unlock.
+    unlockable = set(
+        Membership.objects.filter(organization_id__in=org_ids, is_active=True, user__username__in=locked).values_list(
+            "user__username", flat=True
+        )
+    )
+    return render(request, "accounts/security_log.html", {"page": page, "unlockable": unlockable})
 
 
 @require_POST
@@ -183,7 +190,8 @@ def unlock(request):
     if not org_ids or not form.is_valid():
         raise Http404
     username = form.cleaned_data["username"]
-    if not Membership.objects.filter(organization_id__in=org_ids, user__username=username).exists():
+    # A current member only: a removed member's account is no longer this organisation's to unlock.
+    if not Membership.objects.filter(organization_id__in=org_ids, user__username=username, is_active=True).exists():
         raise Http404
     axes_reset(username=username)
     record(SecurityEvent.Kind.UNLOCKED, request, user=request.user, detail=f"unlocked {username}")
