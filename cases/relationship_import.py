@@ -141,7 +141,10 @@ def read_lines(processor, text: str) -> list[ImportLine]:
             reasons.append(_("At most %(n)s contacts.") % {"n": 20})
         hours = _cell(row, columns, "hours")
         if hours:
-            if not hours.isdigit() or not 1 <= int(hours) <= NOTICE_PERIOD_MAX_HOURS:
+            # isascii: "²" and other Unicode digits pass isdigit() but not int(); the length bounds int().
+            if not (hours.isascii() and hours.isdigit() and len(hours) < 10) or not (
+                1 <= int(hours) <= NOTICE_PERIOD_MAX_HOURS
+            ):
                 reasons.append(
                     _("The notice period is a whole number of hours from 1 to %(max)s.")
                     % {"max": NOTICE_PERIOD_MAX_HOURS}

@@ -533,7 +533,7 @@ def controllers_inform_many(request: HttpRequest, case: BreachCase, *, role: str
     )
     initial: dict = {}
     if request.method == "GET":
-        chosen = {int(v) for v in request.GET.getlist("notices") if v.isdigit() and len(v) < 19}
+        chosen = {int(v) for v in request.GET.getlist("notices") if v.isascii() and v.isdigit() and len(v) < 19}
         initial["notices"] = [n.pk for n in notices if n.pk in chosen and n.informed_at is None]
         initial["all_pending"] = request.GET.get("all") == "1"
 

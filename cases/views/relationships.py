@@ -240,7 +240,7 @@ def relationship_invite(request: HttpRequest, relationship_id: int) -> HttpRespo
         raise PermissionDenied
     form = RelationshipEndForm(initial={"version": relationship.version})
     version = request.POST.get("version", "")
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit() and len(version) < 10):  # "²" is a digit int() refuses
         return render(
             request,
             "cases/relationship_detail.html",
