@@ -555,3 +555,22 @@ def test_the_send_page_names_the_dora_authority_and_refuses_a_report_the_schema_
     assert response.status_code == 400 and "does not validate against the authority" in body.replace("&#x27;", "'")
     sub.refresh_from_db()
     assert sub.state == Submission.State.APPROVED and not Filing.objects.exists()
+
+
+@pytest.mark.parametrize("answer", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-05:00", "01/01/0001 00:30"])
+def test_a_date_outside_the_calendar_names_its_field_and_the_pages_answer(as_user, answer, final_content, full_case):
+    """A date whose UTC instant falls outside the calendar (an offset past year 1 or 9999), or in a year
+    no incident can have, is an unreadable answer naming its ITS field: never a 500 on the report's pages."""
+    content = copy.deepcopy(final_content)
+    content["intermediate"]["restored_at"] = answer
+    errors = export_errors("dora_final", content)
+    assert any(e.startswith("3.3 Services restored at: not a date and time") for e in errors), errors
+    sub = full_case.submissions.get(kind="dora_final")
+    sub = services.submission_edit(
+        sub, content={"intermediate": {"restored_at": answer}}, acting_user=sub.author, expected_version=sub.version
+    )
+    assert sub.content["intermediate"]["restored_at"] == answer  # text is saved; the report says it is unreadable
+    c = as_user(sub.author)
+    for name in ("submission_detail", "submission_dora_json", "submission_dora_pdf"):
+        response = c.get(reverse(f"cases:{name}", args=[full_case.reference, sub.pk]))
+        assert response.status_code == 200, name

@@ -878,6 +878,9 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+EARLIEST_YEAR = 1900  # no ICT incident, nor its restoration, is older
+
+
 def _datetime(text: str) -> str:
     try:
         value = datetime.fromisoformat(text)
@@ -888,7 +891,13 @@ def _datetime(text: str) -> str:
             raise AnswerError(gettext("not a date and time (e.g. 2026-01-31T14:05:00+01:00)")) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # an offset that carries the instant past year 1 or 9999
+        value = None
+    if value is None or value.year < EARLIEST_YEAR:  # "%Y" would not even write a year below 1000 in 4 digits
+        raise AnswerError(gettext("not a date and time (e.g. 2026-01-31T14:05:00+01:00)"))
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _convert(f: ItsField, text: str):
