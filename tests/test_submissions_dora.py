@@ -186,6 +186,24 @@ def test_bad_dora_facts_are_refused_field_by_field_and_nothing_is_saved(dora_cas
     assert not DoraFacts.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["restored_at", "root_cause_addressed_at", "resolved_at"])
+def test_a_restoration_or_resolution_dated_before_the_incident_is_refused_and_nothing_is_saved(
+    dora_case, people, field
+):
+    """The incident occurred at 01:00 on 2 March 2026 (field 3.2): its services cannot have been restored,
+    its root cause addressed or itself resolved the evening before; the error names the field and the
+    incident's time, and nothing is saved."""
+    with pytest.raises(ValidationError) as refused:
+        services.dora_facts_update(
+            dora_case, lei="969500ABCDEFGHIJKL12", acting_user=people["dpo"], **{field: paris(2026, 3, 1, 20, 0)}
+        )
+    assert "02/03/2026 01:00" in " ".join(refused.value.message_dict[field])
+    assert not DoraFacts.objects.exists()
+    # At the incident's very start, or after it, the fact is recorded.
+    facts = services.dora_facts_update(dora_case, acting_user=people["dpo"], **{field: paris(2026, 3, 2, 1, 0)})
+    assert getattr(facts, field) == paris(2026, 3, 2, 1, 0)
+
+
 def test_only_writers_of_a_dora_entity_record_dora_facts(dora_case, people, open_case, dpo):
     with pytest.raises(PermissionDenied):
         services.dora_facts_update(dora_case, lei="969500ABCDEFGHIJKL12", acting_user=people["auditor"])
