@@ -592,3 +592,20 @@ def test_a_date_outside_the_calendar_names_its_field_and_the_pages_answer(as_use
     for name in ("submission_detail", "submission_dora_json", "submission_dora_pdf"):
         response = c.get(reverse(f"cases:{name}", args=[full_case.reference, sub.pk]))
         assert response.status_code == 200, name
+
+
+def test_the_pdf_of_a_sent_report_is_the_same_bytes_whenever_it_is_downloaded(as_user, full_case, people, monkeypatch):
+    """Once sent, the report's PDF is a record: downloaded today or next month (same language), the same file."""
+    import hashlib as _hashlib
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    sub = sent(full_case, "DORA_INITIAL", people, INITIAL_SENT)
+    c = as_user(people["auditor"])
+    link = reverse("cases:submission_dora_pdf", args=[full_case.reference, sub.pk])
+    first = c.get(link).content
+    later_now = timezone.now() + timedelta(days=30)
+    monkeypatch.setattr("cases.filings.dora_pdf.timezone", SimpleNamespace(now=lambda: later_now), raising=False)
+    later = c.get(link).content
+    assert later.startswith(b"%PDF") and _hashlib.sha256(later).digest() == _hashlib.sha256(first).digest()
