@@ -609,3 +609,27 @@ def test_the_pdf_of_a_sent_report_is_the_same_bytes_whenever_it_is_downloaded(as
     monkeypatch.setattr("cases.filings.dora_pdf.timezone", SimpleNamespace(now=lambda: later_now), raising=False)
     later = c.get(link).content
     assert later.startswith(b"%PDF") and _hashlib.sha256(later).digest() == _hashlib.sha256(first).digest()
+
+
+def test_an_answer_of_thousands_of_codes_costs_no_more_than_a_short_one(final_content):
+    """Each coded answer is at most 20,000 characters, yet 13 of them as "a,a,a,..." were ~120,000 schema
+    errors: minutes of validation on every view of the report's page. A list longer than any ESA code list
+    is refused as such, naming its ITS field, and the lines listed are bounded."""
+    import time
+
+    from cases.filings.dora import ERRORS_MAX, SECTION_OF
+
+    codes = [f for f in ITS_FIELDS if f.type == "codes" and (not f.kinds or "dora_final" in f.kinds)]
+    content = copy.deepcopy(final_content)
+    for f in codes:
+        content.setdefault(SECTION_OF[f.key].key, {})[f.key] = ("a," * 10_000)[:20_000]
+    started = time.perf_counter()
+    errors = export_errors("dora_final", content)
+    assert time.perf_counter() - started < 3  # was over a minute
+    assert len(errors) <= len(codes) + ERRORS_MAX
+    assert any(e.startswith("2.5 Classification criteria met: at most 100 codes") for e in errors), errors[:5]
+    # A short list of unknown codes still names each one.
+    content = copy.deepcopy(final_content)
+    content[SECTION_OF["criteria"].key]["criteria"] = "bad_luck, worse_luck"
+    errors = export_errors("dora_final", content)
+    assert any("'bad_luck' is not one of" in e for e in errors) and any("'worse_luck'" in e for e in errors)

@@ -863,6 +863,9 @@ class AnswerError(ValueError):
     pass
 
 
+CODES_MAX = 100  # the longest list of the ESAs' codes (Member States) has 30
+
+
 def _split(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"[,;\n]", text) if p.strip()]
 
@@ -906,7 +909,10 @@ def _convert(f: ItsField, text: str):
     if f.type == "code":
         return text
     if f.type == "codes":
-        return _split(text)
+        codes = _split(text)
+        if len(codes) > CODES_MAX:  # each a schema error to compute, for nothing: no ESA list is this long
+            raise AnswerError(gettext("at most %(max)s codes") % {"max": CODES_MAX})
+        return codes
     if f.type == "datetime":
         return _datetime(text)
     if f.type == "bool":
@@ -989,6 +995,7 @@ _Validator = validators.extend(Draft202012Validator, {"dependencies": Draft7Vali
 
 
 MESSAGE_MAX = 200  # a schema message quotes the value it refuses: a whole report, for an "anyOf"
+ERRORS_MAX = 100  # lines listed at most: an answer of 10,000 unknown codes is 10,000 errors
 
 
 def _leaf(error):
@@ -1002,15 +1009,15 @@ def schema_errors(doc: dict) -> list[str]:
     """Why `doc` does not validate against the ESAs' schema (empty when it does), one readable line each:
     where in the report, then the schema's reason, cut short where it would quote a whole object."""
     validator = _Validator(ds.schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    messages: list[str] = []
+    messages: dict[str, None] = {}  # in order, each once (a list's `in` made thousands of errors quadratic)
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
         leaf = _leaf(error)
         where = "/".join(str(p) for p in leaf.absolute_path) or gettext("report")
         text = leaf.message if len(leaf.message) <= MESSAGE_MAX else leaf.message[: MESSAGE_MAX - 1] + "…"
-        line = f"{where}: {text}"
-        if line not in messages:
-            messages.append(line)
-    return messages
+        messages[f"{where}: {text}"] = None
+        if len(messages) == ERRORS_MAX:  # enough to correct the answers; the next ones show once these are
+            break
+    return list(messages)
 
 
 def export_errors(kind: str, content: dict) -> list[str]:
