@@ -633,3 +633,25 @@ def test_an_answer_of_thousands_of_codes_costs_no_more_than_a_short_one(final_co
     content[SECTION_OF["criteria"].key]["criteria"] = "bad_luck, worse_luck"
     errors = export_errors("dora_final", content)
     assert any("'bad_luck' is not one of" in e for e in errors) and any("'worse_luck'" in e for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("later", "earlier"),
+    [
+        ("restored_at", "3.2 Date and time of occurrence of the incident"),
+        ("resolved_at", "3.2 Date and time of occurrence of the incident"),
+        ("root_cause_addressed_at", "3.2 Date and time of occurrence of the incident"),
+        ("detected_at", "3.2 Date and time of occurrence of the incident"),
+        ("classified_at", "2.2 Date and time of detection of the incident"),
+    ],
+)
+def test_a_report_dating_a_step_before_the_incident_is_refused_naming_both_fields(final_content, later, earlier):
+    """The answers are the report's own (edited freely): one that has the services restored, the incident
+    detected or classified before it occurred (or was detected) is not sent, and says which two fields."""
+    from cases.filings.dora import BY_KEY, SECTION_OF
+
+    content = copy.deepcopy(final_content)
+    content[SECTION_OF[later].key][later] = "2026-03-01T20:00:00+01:00"  # the evening before the incident
+    errors = export_errors("dora_final", content)
+    field = BY_KEY[later]
+    assert f"{field.number} {field.label}: cannot precede {earlier}" in errors, errors

@@ -948,6 +948,16 @@ def text_of(content: dict, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+# (later, earlier): steps of the incident that cannot come before another (the occurrence, its detection).
+IN_ORDER = (
+    ("detected_at", "occurred_at"),
+    ("classified_at", "detected_at"),
+    ("restored_at", "occurred_at"),
+    ("root_cause_addressed_at", "occurred_at"),
+    ("resolved_at", "occurred_at"),
+)
+
+
 def report_json(kind: str, content: dict) -> tuple[dict, list[str]]:
     """The report in the structure of the ESAs' schema, from the submission's answers; and the answers
     that could not be read (each naming its ITS field)."""
@@ -955,6 +965,7 @@ def report_json(kind: str, content: dict) -> tuple[dict, list[str]]:
     problems: list[str] = []
     criteria: list[str] = []
     per_criterion: dict[str, dict] = {}
+    instants: dict[str, str] = {}
     for f in ITS_FIELDS:
         if f.kinds and kind not in f.kinds:
             continue
@@ -966,12 +977,21 @@ def report_json(kind: str, content: dict) -> tuple[dict, list[str]]:
         except AnswerError as error:
             problems.append(f"{f.number} {f.label}: {error}")
             continue
+        if f.type == "datetime":
+            instants[f.key] = value  # UTC, "%Y-%m-%dT%H:%M:%SZ" from 1900: compared as text
         if f.path == ("criteria",):
             criteria = value
         elif f.path[0] == "criterion":
             per_criterion.setdefault(f.path[1], {})[f.path[2]] = value
         else:
             _put(doc, f.path, value)
+    for later, earlier in IN_ORDER:
+        if later in instants and earlier in instants and instants[later] < instants[earlier]:
+            f, before = BY_KEY[later], BY_KEY[earlier]
+            problems.append(
+                f"{f.number} {f.label}: "
+                + gettext("cannot precede %(other)s") % {"other": f"{before.number} {before.label}"}
+            )
     if criteria:
         doc.setdefault("incident", {})["classificationTypes"] = [
             {"classificationCriterion": c, **per_criterion.get(c, {})} for c in criteria
