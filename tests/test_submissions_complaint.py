@@ -368,3 +368,41 @@ def test_the_document_costs_the_same_queries_however_much_the_case_holds(
         client.get(address)
     with django_assert_max_num_queries(12):
         client.get(sub.get_absolute_url())
+
+
+def test_the_letter_downloaded_after_sending_is_byte_for_byte_the_one_mailed(case, people, login, monkeypatch):
+    """The letter is downloaded once approved, then mailed, then recorded as sent: the register's copy,
+    downloaded any day after, is the very file that was mailed (nothing added to it by the sending)."""
+    import time
+
+    sub = approved(case, people)
+    client = login(people["auditor"], Client(HTTP_ACCEPT_LANGUAGE="en"))
+    mailed = client.get(url("submission_document", case, submission_id=sub.pk)).content
+    services.submission_mark_sent(
+        sub,
+        sent_at=AWARE + timedelta(hours=30),
+        channel="LRAR",
+        recipient="Procureur de la République de Paris",
+        acting_user=people["dpo"],
+        expected_version=sub.version,
+    )
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3 * 86400)  # downloaded three days later
+    later = client.get(url("submission_document", case, submission_id=sub.pk)).content
+    assert later[:4] in (b"%PDF", b"PK\x03\x04")
+    assert hashlib.sha256(later).hexdigest() == hashlib.sha256(mailed).hexdigest()
+
+
+def test_downloading_a_filing_document_is_written_to_the_security_log_and_never_cached(case, people, login):
+    """Like every other export of the case (dossier, evidence, DORA report), the letter to the prosecutor, the
+    Art. 34 letter and its merge fields leave a trace of who took them, and no copy in a shared cache."""
+    from accounts.models import SecurityEvent
+
+    sub = approved(case, people)
+    client = login(people["auditor"], Client(HTTP_ACCEPT_LANGUAGE="en"))
+    response = client.get(url("submission_document", case, submission_id=sub.pk))
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    exports = SecurityEvent.objects.filter(
+        kind=SecurityEvent.Kind.EXPORT, user=people["auditor"], organization=case.organization
+    )
+    assert [e.detail for e in exports] == [f"filing document complaint_prosecutor #{sub.pk} of {case.reference}"]

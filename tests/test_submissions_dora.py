@@ -186,6 +186,24 @@ def test_bad_dora_facts_are_refused_field_by_field_and_nothing_is_saved(dora_cas
     assert not DoraFacts.objects.exists()
 
 
+@pytest.mark.parametrize("field", ["restored_at", "root_cause_addressed_at", "resolved_at"])
+def test_a_restoration_or_resolution_dated_before_the_incident_is_refused_and_nothing_is_saved(
+    dora_case, people, field
+):
+    """The incident occurred at 01:00 on 2 March 2026 (field 3.2): its services cannot have been restored,
+    its root cause addressed or itself resolved the evening before; the error names the field and the
+    incident's time, and nothing is saved."""
+    with pytest.raises(ValidationError) as refused:
+        services.dora_facts_update(
+            dora_case, lei="969500ABCDEFGHIJKL12", acting_user=people["dpo"], **{field: paris(2026, 3, 1, 20, 0)}
+        )
+    assert "02/03/2026 01:00" in " ".join(refused.value.message_dict[field])
+    assert not DoraFacts.objects.exists()
+    # At the incident's very start, or after it, the fact is recorded.
+    facts = services.dora_facts_update(dora_case, acting_user=people["dpo"], **{field: paris(2026, 3, 2, 1, 0)})
+    assert getattr(facts, field) == paris(2026, 3, 2, 1, 0)
+
+
 def test_only_writers_of_a_dora_entity_record_dora_facts(dora_case, people, open_case, dpo):
     with pytest.raises(PermissionDenied):
         services.dora_facts_update(dora_case, lei="969500ABCDEFGHIJKL12", acting_user=people["auditor"])
@@ -555,3 +573,85 @@ def test_the_send_page_names_the_dora_authority_and_refuses_a_report_the_schema_
     assert response.status_code == 400 and "does not validate against the authority" in body.replace("&#x27;", "'")
     sub.refresh_from_db()
     assert sub.state == Submission.State.APPROVED and not Filing.objects.exists()
+
+
+@pytest.mark.parametrize("answer", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-05:00", "01/01/0001 00:30"])
+def test_a_date_outside_the_calendar_names_its_field_and_the_pages_answer(as_user, answer, final_content, full_case):
+    """A date whose UTC instant falls outside the calendar (an offset past year 1 or 9999), or in a year
+    no incident can have, is an unreadable answer naming its ITS field: never a 500 on the report's pages."""
+    content = copy.deepcopy(final_content)
+    content["intermediate"]["restored_at"] = answer
+    errors = export_errors("dora_final", content)
+    assert any(e.startswith("3.3 Services restored at: not a date and time") for e in errors), errors
+    sub = full_case.submissions.get(kind="dora_final")
+    sub = services.submission_edit(
+        sub, content={"intermediate": {"restored_at": answer}}, acting_user=sub.author, expected_version=sub.version
+    )
+    assert sub.content["intermediate"]["restored_at"] == answer  # text is saved; the report says it is unreadable
+    c = as_user(sub.author)
+    for name in ("submission_detail", "submission_dora_json", "submission_dora_pdf"):
+        response = c.get(reverse(f"cases:{name}", args=[full_case.reference, sub.pk]))
+        assert response.status_code == 200, name
+
+
+def test_the_pdf_of_a_sent_report_is_the_same_bytes_whenever_it_is_downloaded(as_user, full_case, people, monkeypatch):
+    """Once sent, the report's PDF is a record: downloaded today or next month (same language), the same file."""
+    import hashlib as _hashlib
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    sub = sent(full_case, "DORA_INITIAL", people, INITIAL_SENT)
+    c = as_user(people["auditor"])
+    link = reverse("cases:submission_dora_pdf", args=[full_case.reference, sub.pk])
+    first = c.get(link).content
+    later_now = timezone.now() + timedelta(days=30)
+    monkeypatch.setattr("cases.filings.dora_pdf.timezone", SimpleNamespace(now=lambda: later_now), raising=False)
+    later = c.get(link).content
+    assert later.startswith(b"%PDF") and _hashlib.sha256(later).digest() == _hashlib.sha256(first).digest()
+
+
+def test_an_answer_of_thousands_of_codes_costs_no_more_than_a_short_one(final_content):
+    """Each coded answer is at most 20,000 characters, yet 13 of them as "a,a,a,..." were ~120,000 schema
+    errors: minutes of validation on every view of the report's page. A list longer than any ESA code list
+    is refused as such, naming its ITS field, and the lines listed are bounded."""
+    import time
+
+    from cases.filings.dora import ERRORS_MAX, SECTION_OF
+
+    codes = [f for f in ITS_FIELDS if f.type == "codes" and (not f.kinds or "dora_final" in f.kinds)]
+    content = copy.deepcopy(final_content)
+    for f in codes:
+        content.setdefault(SECTION_OF[f.key].key, {})[f.key] = ("a," * 10_000)[:20_000]
+    started = time.perf_counter()
+    errors = export_errors("dora_final", content)
+    assert time.perf_counter() - started < 3  # was over a minute
+    assert len(errors) <= len(codes) + ERRORS_MAX
+    assert any(e.startswith("2.5 Classification criteria met: at most 100 codes") for e in errors), errors[:5]
+    # A short list of unknown codes still names each one.
+    content = copy.deepcopy(final_content)
+    content[SECTION_OF["criteria"].key]["criteria"] = "bad_luck, worse_luck"
+    errors = export_errors("dora_final", content)
+    assert any("'bad_luck' is not one of" in e for e in errors) and any("'worse_luck'" in e for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("later", "earlier"),
+    [
+        ("restored_at", "3.2 Date and time of occurrence of the incident"),
+        ("resolved_at", "3.2 Date and time of occurrence of the incident"),
+        ("root_cause_addressed_at", "3.2 Date and time of occurrence of the incident"),
+        ("detected_at", "3.2 Date and time of occurrence of the incident"),
+        ("classified_at", "2.2 Date and time of detection of the incident"),
+    ],
+)
+def test_a_report_dating_a_step_before_the_incident_is_refused_naming_both_fields(final_content, later, earlier):
+    """The answers are the report's own (edited freely): one that has the services restored, the incident
+    detected or classified before it occurred (or was detected) is not sent, and says which two fields."""
+    from cases.filings.dora import BY_KEY, SECTION_OF
+
+    content = copy.deepcopy(final_content)
+    content[SECTION_OF[later].key][later] = "2026-03-01T20:00:00+01:00"  # the evening before the incident
+    errors = export_errors("dora_final", content)
+    field = BY_KEY[later]
+    assert f"{field.number} {field.label}: cannot precede {earlier}" in errors, errors

@@ -5,17 +5,18 @@
   addressee block is made of Word MERGEFIELDs («civilite», «nom»...), plus the list of those
   fields as CSV, and the same letter as plain text (kept as the text of the communication sent).
 
-Both are built from `submission.content` only, so a sent submission's document is the frozen text.
+Both are built from `submission.content` only, and carry no build time, so a sent submission's document
+is byte for byte the one downloaded when it was approved and sent.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 
 from django.utils import translation
-from django.utils.translation import gettext
 
 from ..filings.art34 import MERGE_FIELDS
 from ..models import Submission
@@ -158,7 +159,21 @@ def build_art34_docx(submission: Submission) -> bytes:
                     run.font.size = Pt(8)
     buffer = io.BytesIO()
     doc.save(buffer)
-    return buffer.getvalue()
+    return _without_build_time(buffer.getvalue())
+
+
+def _without_build_time(package: bytes) -> bytes:
+    """The package with every part dated 1980-01-01 (the zip's own epoch) instead of when it was built, so
+    the same answers always give the same bytes: the template handed to the mailing chain is the one
+    downloaded from the register after it was sent."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as target:
+        for part in source.infolist():
+            fixed = zipfile.ZipInfo(part.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = part.external_attr
+            target.writestr(fixed, source.read(part))
+    return out.getvalue()
 
 
 def merge_fields_csv() -> bytes:
@@ -271,8 +286,6 @@ def _complaint_pdf(submission: Submission) -> bytes:
         Spacer(1, 6 * mm),
         Paragraph(missing(a("complainant", "representative")), body),
     ]
-    if submission.content_sha256:
-        out.append(Paragraph(gettext("SHA-256 of the content sent") + f"\u00a0: {submission.content_sha256}", small))
     buffer = io.BytesIO()
     margin = 20 * mm
     doc = SimpleDocTemplate(

@@ -863,6 +863,9 @@ class AnswerError(ValueError):
     pass
 
 
+CODES_MAX = 100  # the longest list of the ESAs' codes (Member States) has 30
+
+
 def _split(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"[,;\n]", text) if p.strip()]
 
@@ -878,6 +881,9 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+EARLIEST_YEAR = 1900  # no ICT incident, nor its restoration, is older
+
+
 def _datetime(text: str) -> str:
     try:
         value = datetime.fromisoformat(text)
@@ -888,7 +894,13 @@ def _datetime(text: str) -> str:
             raise AnswerError(gettext("not a date and time (e.g. 2026-01-31T14:05:00+01:00)")) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARIS)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # an offset that carries the instant past year 1 or 9999
+        value = None
+    if value is None or value.year < EARLIEST_YEAR:  # "%Y" would not even write a year below 1000 in 4 digits
+        raise AnswerError(gettext("not a date and time (e.g. 2026-01-31T14:05:00+01:00)"))
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _convert(f: ItsField, text: str):
@@ -897,7 +909,10 @@ def _convert(f: ItsField, text: str):
     if f.type == "code":
         return text
     if f.type == "codes":
-        return _split(text)
+        codes = _split(text)
+        if len(codes) > CODES_MAX:  # each a schema error to compute, for nothing: no ESA list is this long
+            raise AnswerError(gettext("at most %(max)s codes") % {"max": CODES_MAX})
+        return codes
     if f.type == "datetime":
         return _datetime(text)
     if f.type == "bool":
@@ -933,6 +948,16 @@ def text_of(content: dict, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+# (later, earlier): steps of the incident that cannot come before another (the occurrence, its detection).
+IN_ORDER = (
+    ("detected_at", "occurred_at"),
+    ("classified_at", "detected_at"),
+    ("restored_at", "occurred_at"),
+    ("root_cause_addressed_at", "occurred_at"),
+    ("resolved_at", "occurred_at"),
+)
+
+
 def report_json(kind: str, content: dict) -> tuple[dict, list[str]]:
     """The report in the structure of the ESAs' schema, from the submission's answers; and the answers
     that could not be read (each naming its ITS field)."""
@@ -940,6 +965,7 @@ def report_json(kind: str, content: dict) -> tuple[dict, list[str]]:
     problems: list[str] = []
     criteria: list[str] = []
     per_criterion: dict[str, dict] = {}
+    instants: dict[str, str] = {}
     for f in ITS_FIELDS:
         if f.kinds and kind not in f.kinds:
             continue
@@ -951,12 +977,21 @@ def report_json(kind: str, content: dict) -> tuple[dict, list[str]]:
         except AnswerError as error:
             problems.append(f"{f.number} {f.label}: {error}")
             continue
+        if f.type == "datetime":
+            instants[f.key] = value  # UTC, "%Y-%m-%dT%H:%M:%SZ" from 1900: compared as text
         if f.path == ("criteria",):
             criteria = value
         elif f.path[0] == "criterion":
             per_criterion.setdefault(f.path[1], {})[f.path[2]] = value
         else:
             _put(doc, f.path, value)
+    for later, earlier in IN_ORDER:
+        if later in instants and earlier in instants and instants[later] < instants[earlier]:
+            f, before = BY_KEY[later], BY_KEY[earlier]
+            problems.append(
+                f"{f.number} {f.label}: "
+                + gettext("cannot precede %(other)s") % {"other": f"{before.number} {before.label}"}
+            )
     if criteria:
         doc.setdefault("incident", {})["classificationTypes"] = [
             {"classificationCriterion": c, **per_criterion.get(c, {})} for c in criteria
@@ -980,6 +1015,7 @@ _Validator = validators.extend(Draft202012Validator, {"dependencies": Draft7Vali
 
 
 MESSAGE_MAX = 200  # a schema message quotes the value it refuses: a whole report, for an "anyOf"
+ERRORS_MAX = 100  # lines listed at most: an answer of 10,000 unknown codes is 10,000 errors
 
 
 def _leaf(error):
@@ -993,15 +1029,15 @@ def schema_errors(doc: dict) -> list[str]:
     """Why `doc` does not validate against the ESAs' schema (empty when it does), one readable line each:
     where in the report, then the schema's reason, cut short where it would quote a whole object."""
     validator = _Validator(ds.schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    messages: list[str] = []
+    messages: dict[str, None] = {}  # in order, each once (a list's `in` made thousands of errors quadratic)
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
         leaf = _leaf(error)
         where = "/".join(str(p) for p in leaf.absolute_path) or gettext("report")
         text = leaf.message if len(leaf.message) <= MESSAGE_MAX else leaf.message[: MESSAGE_MAX - 1] + "…"
-        line = f"{where}: {text}"
-        if line not in messages:
-            messages.append(line)
-    return messages
+        messages[f"{where}: {text}"] = None
+        if len(messages) == ERRORS_MAX:  # enough to correct the answers; the next ones show once these are
+            break
+    return list(messages)
 
 
 def export_errors(kind: str, content: dict) -> list[str]:

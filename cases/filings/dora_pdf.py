@@ -43,7 +43,8 @@ def _when(value) -> str:
 
 
 def render(sub: Submission) -> bytes:
-    """The report as a PDF (A4), from the submission as it stands (as sent, once sent)."""
+    """The report as a PDF (A4), from the submission as it stands (as sent, once sent: then without the
+    time it was printed, so that the same sent report always gives the same bytes in a language)."""
     register_fonts()
     form = FORMS[sub.kind]
     case = sub.case
@@ -85,8 +86,9 @@ def render(sub: Submission) -> bytes:
             shown = _readable(f.key, text) if text else ("— " + _("Missing") if f.required else "—")
             rows.append((str(f.label), shown))
         story.append(_table(rows))
-    story.append(Spacer(1, 4 * mm))
-    story.append(_p(_("Printed on %(when)s (Paris time).") % {"when": _when(timezone.now())}))
+    if not sub.is_sent:  # a sent report is a record: the same file whenever it is downloaded
+        story.append(Spacer(1, 4 * mm))
+        story.append(_p(_("Printed on %(when)s (Paris time).") % {"when": _when(timezone.now())}))
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,

@@ -12,13 +12,26 @@ from django.utils.translation import gettext as _
 
 from ..models import BreachCase, DoraFacts
 from ..permissions import WRITE_ROLES, require_role
-from .common import check_aware, check_not_future, check_version, differs, lock_open_case, raise_errors, save, service
+from .common import (
+    check_aware,
+    check_not_future,
+    check_version,
+    differs,
+    lock_open_case,
+    paris_time,
+    raise_errors,
+    save,
+    service,
+)
 
 # Every fact a user enters (the case it belongs to and its version are not).
 EDITABLE = tuple(
     f.name for f in DoraFacts._meta.concrete_fields if f.editable and f.name not in {"id", "case", "version"}
 )
 INSTANTS = tuple(f.name for f in DoraFacts._meta.concrete_fields if f.get_internal_type() == "DateTimeField")
+# What happens to the incident itself, so never before it occurred (the recurring incidents' date is
+# another incident's, possibly earlier).
+AFTER_THE_INCIDENT = ("restored_at", "root_cause_addressed_at", "resolved_at")
 
 
 @service
@@ -44,6 +57,12 @@ def dora_facts_update(case: BreachCase, *, acting_user, expected_version: int | 
     raise_errors(errors)
     for name in INSTANTS:
         check_not_future(errors, name, changes.get(name))
+    # The incident's occurrence (ITS field 3.2), or the first signal when it is not known.
+    start = min(filter(None, (case.occurred_from, case.first_signal_at)))
+    for name in AFTER_THE_INCIDENT:
+        value = changes.get(name)
+        if name not in errors and value is not None and value < start:
+            errors[name] = [_("This cannot precede the incident (%(at)s).") % {"at": paris_time(start)}]
     raise_errors(errors)
     changed = {k: v for k, v in changes.items() if differs(getattr(facts, k), v)}
     if not changed and facts.pk is not None:

@@ -10,6 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from accounts.models import SecurityEvent
+from accounts.security_log import record
+
 from .. import services
 from ..access import case_view
 from ..dossier.submission_documents import DOCUMENTS, merge_fields_csv
@@ -32,6 +35,7 @@ from ..permissions import DECISION_ROLES, READ_ROLES, WRITE_ROLES
 from ..selectors.case_page import lang_of
 from ..selectors.submissions import submission_page
 from .actions import FORM_METHODS, _form_page, _obligation_subject
+from .downloads import _attachment, _safe
 
 
 def _submission(case: BreachCase, submission_id: int) -> Submission:
@@ -300,9 +304,8 @@ def submission_document(request: HttpRequest, case: BreachCase, submission_id: i
         raise Http404
     build, content_type, extension = DOCUMENTS[sub.kind]
     response = HttpResponse(build(sub), content_type=content_type)
-    name = f"{case.reference}-{sub.kind.replace('_', '-')}-{sub.pk}.{extension}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    _log_export(request, case, f"filing document {sub.kind} #{sub.pk} of {case.reference}")
+    return _attachment(response, _safe(f"{case.reference}-{sub.kind.replace('_', '-')}-{sub.pk}.{extension}"))
 
 
 @case_view(roles=READ_ROLES)
@@ -312,8 +315,13 @@ def submission_merge_fields(request: HttpRequest, case: BreachCase, submission_i
     if sub.kind != Submission.Kind.ART34_LETTER:
         raise Http404
     response = HttpResponse(merge_fields_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{case.reference}-champs-de-fusion.csv"'
-    return response
+    _log_export(request, case, f"merge fields #{sub.pk} of {case.reference}")
+    return _attachment(response, _safe(f"{case.reference}-champs-de-fusion.csv"))
+
+
+def _log_export(request: HttpRequest, case: BreachCase, detail: str) -> None:
+    """Every export of a case is written to the security log (who, which case, when), as the others are."""
+    record(SecurityEvent.Kind.EXPORT, request, user=request.user, organization=case.organization, detail=detail)
 
 
 __all__ = [
