@@ -238,14 +238,6 @@ def _send(sub: Submission, data: dict, user) -> Submission:
     )
 
 
-def _send_initial(sub: Submission) -> dict:
-    """Who usually receives this kind of filing, and how (the user may change both)."""
-    if sub.kind in DORA_KINDS:
-        authority = (sub.case.organization.dora_authority or "acpr").upper()
-        return {"recipient": authority, "channel": _("Competent authority's DORA reporting portal")}
-    return {"recipient": "CNIL", "channel": _("CNIL online notification service")}
-
-
 @case_view(roles=WRITE_ROLES, methods=FORM_METHODS)
 def submission_send(request: HttpRequest, case: BreachCase, submission_id: int, *, role: str) -> HttpResponse:
     sub = _submission(case, submission_id)
