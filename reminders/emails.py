@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext, pgettext, pgettext_lazy
 
-from cases.deadlines import PARIS
+from cases.deadlines import BASIS_NOTES, PARIS
 from cases.models import Membership, Obligation
 from cases.regimes import Authority
 
@@ -48,6 +48,13 @@ def paris_time(instant: datetime) -> str:
         "date": formats.date_format(local, "l j F Y"),
         "time": local.strftime("%H:%M"),
     }
+
+
+def due_words(obligation: Obligation, due: str) -> str:
+    """The due date as printed, followed by what fixes it when the text does not (an internal target for
+    "without undue delay", a contract's notice period, the authority's date): never read as a legal deadline."""
+    note = BASIS_NOTES.get(obligation.due_basis)
+    return f"{due} — {note}" if note else due
 
 
 def duration(delta: timedelta) -> str:
@@ -109,7 +116,7 @@ def build_message(
             "rule_code": obligation.rule_code,
             "authority": authority_label(obligation),
             "controller": obligation.controller_notice.controller.name if obligation.controller_notice else "",
-            "due": paris_time(obligation.due_at),
+            "due": due_words(obligation, paris_time(obligation.due_at)),
             "delay": duration(now - obligation.due_at if overdue else obligation.due_at - now),
             "url": action_url(obligation),
             "preferences_url": preferences_url(),
@@ -206,7 +213,11 @@ class DigestPrinter:
         what = f"{obligation.label(language)} ({obligation.rule_code}), {authority}"
         if obligation.controller_notice:
             what += f", {obligation.controller_notice.controller.name}"
-        when = f"{self.due(obligation.due_at, language)}, {delay}"
+        due = self.due(obligation.due_at, language)
+        basis = obligation.due_basis
+        if basis in BASIS_NOTES:  # `due_words`, its note translated once per language and run
+            due = f"{due} — {self._cached((language, 'basis', basis), lambda: str(BASIS_NOTES[basis]))}"
+        when = f"{due}, {delay}"
         url = self.url(obligation)
         heading = f"{case.reference} — {case.title}"
         text = f"* {heading}\n  {what}\n  {when}\n  {url}\n"

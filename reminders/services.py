@@ -79,6 +79,7 @@ _OBLIGATION_FIELDS = (
     "label_en",
     "authority",
     "due_at",
+    "due_basis",
     "state",
     "completed_at",
     "case",
