@@ -115,7 +115,8 @@ def build_message(
             "label": label,
             "rule_code": obligation.rule_code,
             "authority": authority_label(obligation),
-            "controller": obligation.controller_notice.controller.name if obligation.controller_notice else "",
+            # The name the processor recorded: most controllers are not on the platform (no organisation).
+            "controller": obligation.controller_notice.controller_name if obligation.controller_notice else "",
             "due": due_words(obligation, paris_time(obligation.due_at)),
             "delay": duration(now - obligation.due_at if overdue else obligation.due_at - now),
             "url": action_url(obligation),
@@ -212,7 +213,7 @@ class DigestPrinter:
         authority = self._cached((language, "authority", obligation.authority), lambda: authority_label(obligation))
         what = f"{obligation.label(language)} ({obligation.rule_code}), {authority}"
         if obligation.controller_notice:
-            what += f", {obligation.controller_notice.controller.name}"
+            what += f", {obligation.controller_notice.controller_name}"
         due = self.due(obligation.due_at, language)
         basis = obligation.due_basis
         if basis in BASIS_NOTES:  # `due_words`, its note translated once per language and run

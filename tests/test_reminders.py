@@ -519,3 +519,42 @@ def test_a_digest_labels_the_internal_target_line_and_not_the_legal_one(team, op
     assert INTERNAL_NOTE_FR in lines[complaint_at + 1], body
     assert INTERNAL_NOTE_FR not in lines[cnil_at + 1], body
     assert complaint.due_basis == "internal_target"
+
+
+# --- a processor's notice to a controller outside the platform -------------------------------------
+
+
+def test_a_notice_due_to_an_external_controller_is_reminded_with_the_controller_s_name(
+    make_org, make_user, make_relationship, run
+):
+    """Most of a processor's controllers are not on the platform (a name, no organisation): their Art. 33(2)
+    notices are reminded like any other, naming the controller, and never make the whole run fail."""
+    processor = make_org(name="Tiers payant", code="tp", kind="processor")
+    dpo = make_user(processor, Membership.Role.DPO, "tp-dpo")
+    dpo.email = "dpo@tp.example"
+    dpo.save()
+    case = services.case_open(
+        organization=processor,
+        title="Fuite chez le sous-traitant",
+        first_signal_at=AWARE - timedelta(hours=1),
+        aware_at=AWARE,
+        aware_justification="Logs reviewed.",
+        acting_user=dpo,
+    )
+    external = make_relationship(processor, controller_name="Mutuelle Externe", notice_period_hours=48)
+    services.controller_add(case, relationship=external, acting_user=dpo)
+    notice = case.obligations.get(rule_code="GDPR_33_2")
+    assert notice.controller_notice.controller is None  # off the platform
+    assert notice.due_at == AWARE + timedelta(hours=48)
+
+    report = run(notice.due_at - timedelta(hours=2))  # a single reminder e-mail (the complaint is overdue too:
+    assert report.failed == 0  # a digest), then the notice alone
+    body = next(m for m in mail.outbox if m.to == ["dpo@tp.example"]).body
+    assert "Mutuelle Externe" in body
+    mail.outbox.clear()
+    for ob in case.obligations.filter(state=Obligation.State.PENDING).exclude(pk=notice.pk):
+        services.obligation_mark_not_applicable(ob, reason="Out of this test's scope.", acting_user=dpo)
+    report = run(notice.due_at + timedelta(hours=1))
+    assert report.failed == 0
+    assert [m.to for m in mail.outbox] == [["dpo@tp.example"]]
+    assert "Mutuelle Externe" in mail.outbox[0].body
