@@ -118,7 +118,7 @@ def running_obligations(organization: Organization, *, now: datetime | None = No
     """
     return list(
         _in_feed(organization, now or timezone.now())
-        .select_related("case")
+        .select_related("case", "controller_notice")
         .only(
             "pk",
             "version",
@@ -135,6 +135,8 @@ def running_obligations(organization: Organization, *, now: datetime | None = No
             "case__reference",
             "case__title",
             "case__status",
+            "controller_notice",
+            "controller_notice__controller_name",
         )
         .annotate(changed_at=_last_change())
         .order_by("due_at", "pk")
@@ -264,7 +266,7 @@ class Feed:
 
     def event(self, ob: Obligation) -> icalendar.Event:
         words = self._words
-        summary = f"[{ob.case.reference}] {ob.label(self.lang)}"
+        summary = f"[{ob.case.reference}] {ob.title(self.lang)}"  # a processor's notice names its controller
         deadline = ob.deadline_label_en if self.lang == "en" else ob.deadline_label_fr
         note = words["notes"].get(ob.due_basis)
         if note:
