@@ -28,9 +28,8 @@ from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, S
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-from .deadlines import DueBasis
+from .deadlines import BASIS_NOTES
 from .models import BreachCase, CalendarFeedToken, Membership, Obligation, Organization
 from .permissions import READ_ROLES
 from .regimes import authority_name
@@ -39,14 +38,6 @@ EVENT_LENGTH = timedelta(minutes=15)
 # Relative to a DTSTART in UTC, so the library's "-P1D" is exactly 24 hours, even across a DST change.
 ALARM_BEFORE = timedelta(hours=-24)
 REFRESH = timedelta(hours=1)
-
-# Said next to a due date that is not fixed by the text itself.
-BASIS_NOTES = {
-    DueBasis.INTERNAL_TARGET: _("the organisation's internal target, not a legal deadline"),
-    DueBasis.CONTRACT: _("contractual notice period"),
-    DueBasis.AUTHORITY: _("date set by the authority"),
-}
-
 
 # --- tokens ------------------------------------------------------------------------------------
 
@@ -127,7 +118,7 @@ def running_obligations(organization: Organization, *, now: datetime | None = No
     """
     return list(
         _in_feed(organization, now or timezone.now())
-        .select_related("case")
+        .select_related("case", "controller_notice")
         .only(
             "pk",
             "version",
@@ -144,6 +135,8 @@ def running_obligations(organization: Organization, *, now: datetime | None = No
             "case__reference",
             "case__title",
             "case__status",
+            "controller_notice",
+            "controller_notice__controller_name",
         )
         .annotate(changed_at=_last_change())
         .order_by("due_at", "pk")
@@ -273,7 +266,7 @@ class Feed:
 
     def event(self, ob: Obligation) -> icalendar.Event:
         words = self._words
-        summary = f"[{ob.case.reference}] {ob.label(self.lang)}"
+        summary = f"[{ob.case.reference}] {ob.title(self.lang)}"  # a processor's notice names its controller
         deadline = ob.deadline_label_en if self.lang == "en" else ob.deadline_label_fr
         note = words["notes"].get(ob.due_basis)
         if note:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .regimes import Anchor, CaseFacts, DeadlineKind, Regime, Rule
 
@@ -69,6 +69,14 @@ class DueBasis(enum.StrEnum):
     CONTRACT = "contract"  # Art. 33(2): the processing contract's notice period
     AUTHORITY = "authority"  # set by the authority's request
     NONE = "none"  # continuous duty, or the anchor is not known yet
+
+
+# Said next to a due date that is not fixed by the text itself (calendar feed, reminder e-mails).
+BASIS_NOTES = {
+    DueBasis.INTERNAL_TARGET: gettext_lazy("the organisation's internal target, not a legal deadline"),
+    DueBasis.CONTRACT: gettext_lazy("contractual notice period"),
+    DueBasis.AUTHORITY: gettext_lazy("date set by the authority"),
+}
 
 
 @dataclass(frozen=True)

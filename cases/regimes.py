@@ -187,6 +187,9 @@ class Rule:
     # A short name for sentences ("the CNIL notification") and, for a variant, what it changes.
     short_label: str = ""
     summary: str = ""
+    # The rule that takes this one's place on a case where it binds (in force at its anchor and applying):
+    # the general complaint gives way to the cyber-insurance complaint, but only from the day that law applies.
+    replaced_by: str = ""
 
     @property
     def version(self) -> str:
@@ -663,7 +666,8 @@ RULES: tuple[Rule, ...] = (
         authority=Authority.PROSECUTOR,
         anchor=Anchor.INCIDENT_KNOWN,
         kind=DeadlineKind.UNDUE_DELAY,
-        applies=lambda f: not f.has_cyber_insurance,
+        applies=lambda f: True,  # every victim organisation, unless the insurance complaint binds it
+        replaced_by="COMPLAINT_INSURANCE",
         source="Code de procédure pénale, art. 15-3 et 40 ; pas de délai légal",
         legal_text_fr=(
             "Aucun délai légal : la plainte est recommandée sans délai auprès du procureur de la République, "
@@ -712,9 +716,15 @@ def get_rule(code: str) -> Rule:
         raise KeyError(f"Unknown rule code {code!r}") from None
 
 
+def without_replaced(rules: list[Rule]) -> list[Rule]:
+    """`rules` (each in force and applying) less those another of them replaces (`Rule.replaced_by`)."""
+    codes = {rule.code for rule in rules}
+    return [rule for rule in rules if not (rule.replaced_by and rule.replaced_by in codes)]
+
+
 def applicable_rules(facts: CaseFacts, *, at: datetime | None = None) -> list[Rule]:
     """The rules in force at `at` (now by default) that bind an organisation given the case facts."""
-    return [rule for rule in rules_in_force(at or datetime.now(UTC)) if rule.applies(facts)]
+    return without_replaced([rule for rule in rules_in_force(at or datetime.now(UTC)) if rule.applies(facts)])
 
 
 RULE_CHOICES = list(dict.fromkeys((rule.code, rule.label_en) for rule in RULES))

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext, pgettext, pgettext_lazy
 
-from cases.deadlines import PARIS
+from cases.deadlines import BASIS_NOTES, PARIS
 from cases.models import Membership, Obligation
 from cases.regimes import Authority
 
@@ -48,6 +48,13 @@ def paris_time(instant: datetime) -> str:
         "date": formats.date_format(local, "l j F Y"),
         "time": local.strftime("%H:%M"),
     }
+
+
+def due_words(obligation: Obligation, due: str) -> str:
+    """The due date as printed, followed by what fixes it when the text does not (an internal target for
+    "without undue delay", a contract's notice period, the authority's date): never read as a legal deadline."""
+    note = BASIS_NOTES.get(obligation.due_basis)
+    return f"{due} — {note}" if note else due
 
 
 def duration(delta: timedelta) -> str:
@@ -108,8 +115,9 @@ def build_message(
             "label": label,
             "rule_code": obligation.rule_code,
             "authority": authority_label(obligation),
-            "controller": obligation.controller_notice.controller.name if obligation.controller_notice else "",
-            "due": paris_time(obligation.due_at),
+            # The name the processor recorded: most controllers are not on the platform (no organisation).
+            "controller": obligation.controller_notice.controller_name if obligation.controller_notice else "",
+            "due": due_words(obligation, paris_time(obligation.due_at)),
             "delay": duration(now - obligation.due_at if overdue else obligation.due_at - now),
             "url": action_url(obligation),
             "preferences_url": preferences_url(),
@@ -205,8 +213,12 @@ class DigestPrinter:
         authority = self._cached((language, "authority", obligation.authority), lambda: authority_label(obligation))
         what = f"{obligation.label(language)} ({obligation.rule_code}), {authority}"
         if obligation.controller_notice:
-            what += f", {obligation.controller_notice.controller.name}"
-        when = f"{self.due(obligation.due_at, language)}, {delay}"
+            what += f", {obligation.controller_notice.controller_name}"
+        due = self.due(obligation.due_at, language)
+        basis = obligation.due_basis
+        if basis in BASIS_NOTES:  # `due_words`, its note translated once per language and run
+            due = f"{due} — {self._cached((language, 'basis', basis), lambda: str(BASIS_NOTES[basis]))}"
+        when = f"{due}, {delay}"
         url = self.url(obligation)
         heading = f"{case.reference} — {case.title}"
         text = f"* {heading}\n  {what}\n  {when}\n  {url}\n"

@@ -79,6 +79,7 @@ _OBLIGATION_FIELDS = (
     "label_en",
     "authority",
     "due_at",
+    "due_basis",
     "state",
     "completed_at",
     "case",
@@ -88,8 +89,7 @@ _OBLIGATION_FIELDS = (
     "case__organization",
     "case__organization__name",
     "controller_notice",
-    "controller_notice__controller",
-    "controller_notice__controller__name",
+    "controller_notice__controller_name",
 )
 
 
@@ -99,7 +99,7 @@ def _pending_obligations(now: datetime) -> list[Obligation]:
     return list(
         Obligation.objects.filter(state=Obligation.State.PENDING, due_at__isnull=False, due_at__lte=now + WITHIN_24H)
         .exclude(case__status=BreachCase.Status.CLOSED)
-        .select_related("case__organization", "controller_notice__controller")
+        .select_related("case__organization", "controller_notice")
         .only(*_OBLIGATION_FIELDS)
         .order_by("due_at", "pk")
     )

@@ -465,3 +465,31 @@ def test_an_event_is_worded_in_the_feed_s_language_whatever_language_is_active(o
         description = str(feed.event(cnil)["DESCRIPTION"])
     assert description.startswith("Destinataire\u00a0: CNIL\n")
     assert "\nDélai\u00a0: " in description
+
+
+def test_each_processor_notice_names_the_controller_it_is_owed_to(make_org, make_user, make_relationship, login):
+    """A processor informing dozens of controllers gets one event per notice: each says which controller,
+    or the subscriber sees the same title dozens of times."""
+    processor = make_org(name="Tiers payant", code="tp", kind="processor")
+    dpo = make_user(processor, Membership.Role.DPO)
+    case = services.case_open(
+        organization=processor,
+        title="Fuite",
+        first_signal_at=paris(2024, 2, 1, 9, 0),
+        aware_at=paris(2024, 2, 1, 18, 0),
+        aware_justification="Logs reviewed.",
+        acting_user=dpo,
+    )
+    for name in ("Mutuelle Alpha", "Mutuelle Bêta"):
+        services.controller_add(case, relationship=make_relationship(processor, controller_name=name), acting_user=dpo)
+    body = fetch(issue(login(dpo), code="tp")).content
+    notices = {ob.pk: ob for ob in case.obligations.filter(rule_code="GDPR_33_2")}
+    summaries = {
+        int(e["UID"].split("@")[0].removeprefix("obligation-")): e["SUMMARY"]
+        for e in events(body)
+        if int(e["UID"].split("@")[0].removeprefix("obligation-")) in notices
+    }
+    assert sorted(summaries.values()) == sorted(
+        f"[{case.reference}] {ob.label('fr')} — {ob.controller_notice.controller_name}" for ob in notices.values()
+    )
+    assert len(set(summaries.values())) == 2

@@ -11,6 +11,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import translation
+from django.utils.html import escape
 
 from cases import services
 from cases.deadlines import PARIS
@@ -478,3 +479,82 @@ def test_the_digest_prints_the_words_of_a_single_reminder(language):
             assert printer.duration(delta, language) == duration(delta)
             instant = now + delta
             assert printer.due(instant, language) == paris_time(instant)
+
+
+# --- an internal target is never announced as a legal deadline --------------------------------------
+
+INTERNAL_NOTE_FR = "objectif interne de l'organisme, pas un délai légal"
+INTERNAL_NOTE_EN = "the organisation's internal target, not a legal deadline"
+
+
+def test_a_reminder_for_an_internal_target_says_it_is_not_a_legal_deadline(team, open_case, run):
+    """regulations.md: "without undue delay" has no legal hour count; its internal target is labelled as
+    internal policy wherever it is shown. The complaint (no legal deadline) runs on the organisation's
+    24 h target: its reminder and its escalation must not read as a missed legal deadline."""
+    case = open_case(aware_at=AWARE)
+    complaint = case.obligations.get(rule_code="COMPLAINT_GENERAL")
+    assert complaint.due_basis == "internal_target"
+    ReminderPreference.objects.create(user=team["legal"], language="en")
+    run(complaint.due_at - timedelta(hours=2))  # the complaint alone is due within 24 h (the CNIL's in 50 h)
+    by_user = {m.to[0].split("@")[0]: m for m in mail.outbox}
+    assert set(by_user) == {"dpo", "legal"}
+    for user, note in (("dpo", INTERNAL_NOTE_FR), ("legal", INTERNAL_NOTE_EN)):
+        message = by_user[user]
+        assert note in message.body, message.body
+        assert escape(note) in message.alternatives[0][0]
+    mail.outbox.clear()
+    run(complaint.due_at + timedelta(hours=1))  # overdue: the admin's escalation says it too
+    admin = next(m for m in mail.outbox if m.to == ["admin@mutex.example"])
+    assert INTERNAL_NOTE_FR in admin.body, admin.body
+
+
+def test_a_digest_labels_the_internal_target_line_and_not_the_legal_one(team, open_case, run):
+    case = open_case(aware_at=AWARE)
+    complaint = case.obligations.get(rule_code="COMPLAINT_GENERAL")
+    run(DUE - timedelta(hours=2))  # CNIL due within 4 h (legal), complaint long overdue (internal target)
+    body = next(m for m in mail.outbox if m.to == ["dpo@mutex.example"]).body
+    lines = body.splitlines()
+    complaint_at = next(i for i, line in enumerate(lines) if "COMPLAINT_GENERAL" in line)
+    cnil_at = next(i for i, line in enumerate(lines) if "GDPR_33_1" in line)
+    assert INTERNAL_NOTE_FR in lines[complaint_at + 1], body
+    assert INTERNAL_NOTE_FR not in lines[cnil_at + 1], body
+    assert complaint.due_basis == "internal_target"
+
+
+# --- a processor's notice to a controller outside the platform -------------------------------------
+
+
+def test_a_notice_due_to_an_external_controller_is_reminded_with_the_controller_s_name(
+    make_org, make_user, make_relationship, run
+):
+    """Most of a processor's controllers are not on the platform (a name, no organisation): their Art. 33(2)
+    notices are reminded like any other, naming the controller, and never make the whole run fail."""
+    processor = make_org(name="Tiers payant", code="tp", kind="processor")
+    dpo = make_user(processor, Membership.Role.DPO, "tp-dpo")
+    dpo.email = "dpo@tp.example"
+    dpo.save()
+    case = services.case_open(
+        organization=processor,
+        title="Fuite chez le sous-traitant",
+        first_signal_at=AWARE - timedelta(hours=1),
+        aware_at=AWARE,
+        aware_justification="Logs reviewed.",
+        acting_user=dpo,
+    )
+    external = make_relationship(processor, controller_name="Mutuelle Externe", notice_period_hours=48)
+    services.controller_add(case, relationship=external, acting_user=dpo)
+    notice = case.obligations.get(rule_code="GDPR_33_2")
+    assert notice.controller_notice.controller is None  # off the platform
+    assert notice.due_at == AWARE + timedelta(hours=48)
+
+    report = run(notice.due_at - timedelta(hours=2))  # a single reminder e-mail (the complaint is overdue too:
+    assert report.failed == 0  # a digest), then the notice alone
+    body = next(m for m in mail.outbox if m.to == ["dpo@tp.example"]).body
+    assert "Mutuelle Externe" in body
+    mail.outbox.clear()
+    for ob in case.obligations.filter(state=Obligation.State.PENDING).exclude(pk=notice.pk):
+        services.obligation_mark_not_applicable(ob, reason="Out of this test's scope.", acting_user=dpo)
+    report = run(notice.due_at + timedelta(hours=1))
+    assert report.failed == 0
+    assert [m.to for m in mail.outbox] == [["dpo@tp.example"]]
+    assert "Mutuelle Externe" in mail.outbox[0].body

@@ -57,6 +57,26 @@ def test_saving_stores_the_users_own_preferences_and_shows_them(dpo, login, make
     assert (pref.receive_due_24h, pref.receive_due_4h, pref.language) == (True, False, "fr")
 
 
+def test_a_first_save_racing_another_tab_s_first_save_keeps_the_latest_not_a_server_error(dpo, login, monkeypatch):
+    """Two tabs (or a double click) saving preferences for the first time: the second finds the row the
+    first just created. It updates that row; it never fails on the one-row-per-user constraint (a 500)."""
+    client = login(dpo)
+    unsaved = ReminderPreference.for_user
+
+    def other_tab_saves_first(user):
+        preference = unsaved(user)  # read before the other request committed: no row yet
+        if not ReminderPreference.objects.filter(user=user).exists():
+            ReminderPreference.objects.create(user=user, language="fr", receive_due_24h=True)
+        return preference
+
+    monkeypatch.setattr(ReminderPreference, "for_user", other_tab_saves_first)
+    response = client.post(URL, {"receive_due_4h": "on", "language": "en"})
+    assert response.status_code == 302
+    pref = ReminderPreference.objects.get(user=dpo)
+    saved = (pref.receive_due_24h, pref.receive_due_4h, pref.receive_overdue, pref.language)
+    assert saved == (False, True, False, "en")
+
+
 def test_an_unknown_language_is_refused(dpo, login):
     response = login(dpo).post(URL, {"language": "de"})
     assert response.status_code == 200

@@ -257,3 +257,44 @@ def test_a_case_after_a_rule_ended_does_not_get_it(case_at, monkeypatch):
     case, _ = case_at(paris(2024, 3, 1, 0, 0), {"is_ose": True})
 
     assert not case.obligations.filter(rule_code="NIS1_OSE").exists()
+
+
+# --- A rule that replaces another only while it is in force ---
+
+
+def test_an_insured_organisation_s_breach_before_the_lopmi_still_gets_the_general_complaint(case_at):
+    """Code des assurances L12-10-1 (72 h complaint, in force 24 April 2023) replaces the general complaint
+    for an insured organisation; before that day the insured organisation was a victim like any other,
+    and its case must still carry the general complaint (recommended at once), not no complaint at all."""
+    insured = {"has_cyber_insurance": True}
+    before, _dpo = case_at(paris(2023, 3, 1, 10, 0), insured)
+    after, _dpo = case_at(paris(2023, 6, 1, 10, 0), insured)
+
+    def complaints(case):
+        return set(case.obligations.filter(rule_code__startswith="COMPLAINT_").values_list("rule_code", "state"))
+
+    assert complaints(before) == {("COMPLAINT_GENERAL", Obligation.State.PENDING)}
+    assert complaints(after) == {("COMPLAINT_INSURANCE", Obligation.State.PENDING)}
+
+    facts = CaseFacts(is_controller=True, is_processor=False, has_cyber_insurance=True)
+    assert {r.code for r in applicable_rules(facts, at=paris(2023, 4, 23, 23, 59))} & {
+        "COMPLAINT_GENERAL",
+        "COMPLAINT_INSURANCE",
+    } == {"COMPLAINT_GENERAL"}
+    assert {r.code for r in applicable_rules(facts, at=paris(2023, 4, 24, 0, 0))} & {
+        "COMPLAINT_GENERAL",
+        "COMPLAINT_INSURANCE",
+    } == {"COMPLAINT_INSURANCE"}
+
+
+def test_moving_awareness_across_the_lopmi_swaps_the_pending_complaint(case_at):
+    case, dpo = case_at(paris(2023, 6, 1, 10, 0), {"has_cyber_insurance": True})
+    services.case_update_facts(
+        case,
+        first_signal_at=paris(2023, 3, 1, 8, 0),
+        aware_at=paris(2023, 3, 1, 10, 0),
+        change_reason="Logs show the attack was known in March.",
+        acting_user=dpo,
+    )
+    states = dict(case.obligations.filter(rule_code__startswith="COMPLAINT_").values_list("rule_code", "state"))
+    assert states == {"COMPLAINT_INSURANCE": Obligation.State.WITHDRAWN, "COMPLAINT_GENERAL": Obligation.State.PENDING}

@@ -141,10 +141,14 @@ def sync_obligations(case: BreachCase, *, acting_user, reason: str) -> list[Obli
     existing = {(o.rule_code, o.controller_notice_id): o for o in obligations}
     notices = list(case.controller_notices.all())
 
+    binding: dict[str, tuple[list[regimes.Rule], regimes.Rule | None, bool]] = {}
     for code in regimes.rule_codes():
         candidates = regimes.versions(code)
         current = deadlines.applicable_version(candidates, anchors)
-        applies = current is not None and current.applies(facts)
+        binding[code] = (candidates, current, current is not None and current.applies(facts))
+    for code, (candidates, current, applies) in binding.items():
+        if applies and current.replaced_by and binding.get(current.replaced_by, ((), None, False))[2]:
+            applies = False  # the rule that replaces it binds the case (in force at its own anchor)
         targets: list[ControllerNotice | None] = notices if candidates[-1].per_controller else [None]
         for notice in targets:
             ob = existing.get((code, notice.pk if notice else None))
