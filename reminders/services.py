@@ -327,3 +327,19 @@ def send_due_reminders(now: datetime | None = None, *, dry_run: bool = False) ->
         # The e-mails are built and sent once the claims are committed, outside the transaction.
         transaction.on_commit(partial(_deliver, claims, now, report))
     return report
+
+
+PREFERENCE_FIELDS = ("receive_due_24h", "receive_due_4h", "receive_overdue", "language")
+
+
+def preferences_save(*, acting_user, values: dict) -> ReminderPreference:
+    """The acting user's own reminder preferences (`values` by field name), created or updated.
+
+    One row per user whatever the timing: a first save from another tab or a double click that
+    created the row meanwhile is updated, never a failure on the one-row-per-user constraint
+    (get_or_create inside update_or_create retries the read on that conflict).
+    """
+    defaults = {name: values[name] for name in PREFERENCE_FIELDS if name in values}
+    with transaction.atomic():
+        preference, _created = ReminderPreference.objects.update_or_create(user=acting_user, defaults=defaults)
+    return preference

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import ReminderPreferenceForm
 from .models import ReminderPreference
+from .services import preferences_save
 
 
 @login_required
@@ -20,14 +20,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     instance = ReminderPreference.for_user(request.user)
     form = ReminderPreferenceForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                form.save()
-        except IntegrityError:
-            # A first save from another tab (or a double click) created the user's row since it was read:
-            # this one updates that row instead of failing on the one-row-per-user constraint.
-            instance = ReminderPreference.objects.get(user=request.user)
-            ReminderPreferenceForm(request.POST, instance=instance).save()
+        preferences_save(acting_user=request.user, values=form.cleaned_data)
         messages.success(request, _("Your reminder preferences are saved."))
         return redirect("reminders:preferences")
     return render(request, "reminders/preferences.html", {"form": form})
