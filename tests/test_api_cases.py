@@ -283,3 +283,18 @@ def test_register_pages_keep_the_register_order_and_each_case_once(api, open_cas
             body = api.get("/api/v1/register/", {"page_size": 3, "page": number}).json()
         seen += [entry["reference"] for entry in body["results"]]
     assert seen == expected and len(seen) == 7
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 5000 + "]" * 5000, '{"a": ' * 3000 + "1" + "}" * 3000], ids=["arrays", "objects"]
+)
+def test_deeply_nested_json_is_a_400_not_a_server_error(api, open_case, body):
+    """A few kilobytes of nested brackets exhaust the parser's recursion: a malformed body, not a crash."""
+    case = open_case()
+    for url in (CASES, f"{CASES}{case.reference}/timeline/", f"{CASES}{case.reference}/evidence/"):
+        response = api.post(url, body, content_type="application/json")
+        assert response.status_code == 400, (url, response.content[:200])
+        assert "detail" in response.json()
+    response = api.patch(f"{CASES}{case.reference}/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert BreachCase.objects.count() == 1 and not case.events.exists()
