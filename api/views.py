@@ -3,6 +3,8 @@ pages; writes call the same services (roles, organisation, history, versions, va
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -53,18 +55,16 @@ class ApiMixin:
 
     method_roles: dict[str, frozenset[str]] = {}
 
+    def dispatch(self, request, *args, **kwargs):
+        # The channel is set for this request only, and reset however it ends (a server error too):
+        # otherwise the next write on the same worker thread would name this token in its history.
+        with ExitStack() as self._channel:
+            return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if isinstance(request.auth, ApiToken):
-            self._via = acting_via(request.auth.label)
-            self._via.__enter__()
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        via = getattr(self, "_via", None)
-        if via is not None:
-            self._via = None
-            via.__exit__(None, None, None)
-        return super().finalize_response(request, response, *args, **kwargs)
+            self._channel.enter_context(acting_via(request.auth.label))
 
     def case(self) -> BreachCase:
         case, role = case_and_role_for_user(self.request.user, self.kwargs["reference"])
