@@ -317,6 +317,25 @@ def test_targets_private_addresses_and_plain_http_are_refused_in_production(sett
     assert delivery.post("https://127.0.0.1:9/x", b"{}", {})[0] is None
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["100.100.100.200", "100.64.0.1", "[::ffff:100.100.100.200]", "192.0.0.170"],
+    ids=["cloud-metadata-in-shared-space", "carrier-grade-nat", "mapped-shared-space", "ietf-protocol"],
+)
+def test_no_address_outside_the_public_internet_is_a_target(settings, org, admin, address):
+    """100.64.0.0/10 (shared address space: carrier-grade NAT, and a cloud's metadata service at
+    100.100.100.200) is neither private nor public in Python's terms: only globally reachable addresses
+    may receive a webhook."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    with pytest.raises(ValidationError, match="private"):
+        webhook_services.endpoint_create(
+            organization=org, url=f"https://{address}/hook", events=["case.opened"], acting_user=admin
+        )
+    assert delivery.url_error(f"https://{address}/hook", resolve=True)
+    assert delivery.post(f"https://{address}/hook", b"{}", {})[0] is None
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_only_an_administrator_adds_endpoints(org, dpo, admin, receiver):
     with pytest.raises(PermissionDenied):
         webhook_services.endpoint_create(organization=org, url=receiver.url, events=["case.opened"], acting_user=dpo)

@@ -10,7 +10,8 @@ receiver deduplicates on `Webhook-Id`, as the docs say).
 
 Targets (SSRF): only https (http when WEBHOOK_ALLOW_HTTP, on this machine), redirects are not
 followed, and every address the host name resolves to is checked right before sending: private,
-loopback, link-local, reserved, multicast and unspecified addresses are refused unless
+loopback, link-local, reserved, multicast, unspecified and any other not globally reachable
+addresses (shared address space 100.64.0.0/10) are refused unless
 WEBHOOK_ALLOW_PRIVATE_TARGETS (this machine and the tests). A short timeout (WEBHOOK_TIMEOUT_SECONDS).
 """
 
@@ -59,7 +60,17 @@ def _is_forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+    # Not globally reachable covers what "private" misses, e.g. 100.64.0.0/10 (shared address space:
+    # carrier-grade NAT, and a cloud metadata service at 100.100.100.200).
+    return (
+        not ip.is_global
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
 
 
 def url_error(url: str, *, resolve: bool) -> str:
