@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -263,7 +263,7 @@ class RegisterView(ApiMixin, generics.GenericAPIView):
         if code:
             organizations = [o for o in organizations if o.code == code]
             if not organizations:
-                return Response({"detail": "No such organisation."}, status=status.HTTP_404_NOT_FOUND)
+                raise NotFound
         cases = register.register_cases(organizations)
         # The page's ids from a narrow query (sorted on the sort's columns only), then those cases with
         # everything the register prints: the database no longer joins and sorts every case's wide row.

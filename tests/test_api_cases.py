@@ -298,3 +298,26 @@ def test_deeply_nested_json_is_a_400_not_a_server_error(api, open_case, body):
     response = api.patch(f"{CASES}{case.reference}/", body, content_type="application/json")
     assert response.status_code == 400
     assert BreachCase.objects.count() == 1 and not case.events.exists()
+
+
+def test_not_found_answers_in_the_clients_language_and_name_nothing(api, open_case, other_case):
+    """Every "not found" of the API says the same translated words, whatever was not found (the
+    French default here): no English sentence naming a model or a lookup."""
+    from rest_framework.exceptions import NotFound
+
+    case = open_case()
+    obligation = case.obligations.first()
+    expected = str(NotFound.default_detail)
+    assert expected == "Non trouvé."
+    for method, url in [
+        ("get", f"{CASES}NOPE-2024-001/"),
+        ("get", f"{CASES}{other_case.reference}/"),
+        ("get", f"{CASES}{case.reference}/evidence/999999/"),
+        ("get", f"{CASES}{case.reference}/submissions/999999/"),
+        ("post", f"{CASES}{case.reference}/obligations/999999/complete/"),
+        ("post", f"{CASES}{other_case.reference}/obligations/{obligation.pk}/complete/"),
+        ("get", "/api/v1/register/?organization=autre"),
+    ]:
+        response = getattr(api, method)(url, {}, format="json") if method == "post" else api.get(url)
+        assert response.status_code == 404, url
+        assert response.json() == {"detail": expected}, url
