@@ -321,3 +321,13 @@ def test_not_found_answers_in_the_clients_language_and_name_nothing(api, open_ca
         response = getattr(api, method)(url, {}, format="json") if method == "post" else api.get(url)
         assert response.status_code == 404, url
         assert response.json() == {"detail": expected}, url
+
+
+def test_errors_outside_the_views_speak_the_clients_language(api):
+    """A URL that names nothing (404) or a control character in the query (400) is answered before any
+    API view: in the same translated words as the views' own answers, not an English reason phrase."""
+    from rest_framework.exceptions import NotFound, ParseError
+
+    assert api.get("/api/v1/nothing-here/").json() == {"detail": str(NotFound.default_detail)}
+    assert api.get("/api/v1/cases/?q=%01").json() == {"detail": str(ParseError.default_detail)}
+    assert str(NotFound.default_detail) == "Non trouvé."
