@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -12,7 +13,12 @@ from cases.services.common import StaleVersionError, TryAgainError
 
 
 def handle_exception(exc, context):
-    """DRF's answers, plus: a service's ValidationError is 400 with field errors, a stale version 409."""
+    """DRF's answers, plus: a service's ValidationError is 400 with field errors, a stale version 409.
+
+    Every "not found" says DRF's translated words: the Http404 of a lookup carries an English sentence
+    for the logs (naming a model or a case), which DRF would otherwise hand to the client."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}

@@ -4,9 +4,19 @@ nothing, a control character refused by compliance.errors, a 405 page) become `{
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions
 
 API_PREFIX = "/api/v1/"
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+# The words of DRF's own answers (translated), so these errors read as the views' do; other statuses
+# keep their reason phrase.
+DETAILS = {
+    400: exceptions.ParseError.default_detail,
+    401: exceptions.NotAuthenticated.default_detail,
+    403: exceptions.PermissionDenied.default_detail,
+    404: exceptions.NotFound.default_detail,
+    429: exceptions.Throttled.default_detail,
+}
 
 
 class ApiJsonErrorsMiddleware:
@@ -20,7 +30,8 @@ class ApiJsonErrorsMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            answer = JsonResponse({"detail": response.reason_phrase}, status=response.status_code)
+            detail = str(DETAILS.get(response.status_code, response.reason_phrase))
+            answer = JsonResponse({"detail": detail}, status=response.status_code)
             for header in KEPT_HEADERS:
                 if header in response:
                     answer[header] = response[header]

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework import pagination, permissions, throttling
+from rest_framework import exceptions, pagination, parsers, permissions, throttling
 
 from .models import ApiToken
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; a body nested deeper than Python's recursion limit (a few kilobytes of
+    brackets) is a malformed body (400), not a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("JSON parse error: the body is nested too deeply.")) from None
 
 
 class ReadOnlyTokenPermission(permissions.BasePermission):

@@ -3,6 +3,8 @@ pages; writes call the same services (roles, organisation, history, versions, va
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -10,8 +12,8 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +29,7 @@ from cases.services.common import acting_via
 
 from . import serializers as s
 from .models import ApiToken
+from .rest import JSONParser
 from .tokens import LOG_KIND
 
 ERRORS = {
@@ -52,18 +55,16 @@ class ApiMixin:
 
     method_roles: dict[str, frozenset[str]] = {}
 
+    def dispatch(self, request, *args, **kwargs):
+        # The channel is set for this request only, and reset however it ends (a server error too):
+        # otherwise the next write on the same worker thread would name this token in its history.
+        with ExitStack() as self._channel:
+            return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if isinstance(request.auth, ApiToken):
-            self._via = acting_via(request.auth.label)
-            self._via.__enter__()
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        via = getattr(self, "_via", None)
-        if via is not None:
-            self._via = None
-            via.__exit__(None, None, None)
-        return super().finalize_response(request, response, *args, **kwargs)
+            self._channel.enter_context(acting_via(request.auth.label))
 
     def case(self) -> BreachCase:
         case, role = case_and_role_for_user(self.request.user, self.kwargs["reference"])
@@ -262,7 +263,7 @@ class RegisterView(ApiMixin, generics.GenericAPIView):
         if code:
             organizations = [o for o in organizations if o.code == code]
             if not organizations:
-                return Response({"detail": "No such organisation."}, status=status.HTTP_404_NOT_FOUND)
+                raise NotFound
         cases = register.register_cases(organizations)
         # The page's ids from a narrow query (sorted on the sort's columns only), then those cases with
         # everything the register prints: the database no longer joins and sorts every case's wide row.

@@ -283,3 +283,51 @@ def test_register_pages_keep_the_register_order_and_each_case_once(api, open_cas
             body = api.get("/api/v1/register/", {"page_size": 3, "page": number}).json()
         seen += [entry["reference"] for entry in body["results"]]
     assert seen == expected and len(seen) == 7
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 5000 + "]" * 5000, '{"a": ' * 3000 + "1" + "}" * 3000], ids=["arrays", "objects"]
+)
+def test_deeply_nested_json_is_a_400_not_a_server_error(api, open_case, body):
+    """A few kilobytes of nested brackets exhaust the parser's recursion: a malformed body, not a crash."""
+    case = open_case()
+    for url in (CASES, f"{CASES}{case.reference}/timeline/", f"{CASES}{case.reference}/evidence/"):
+        response = api.post(url, body, content_type="application/json")
+        assert response.status_code == 400, (url, response.content[:200])
+        assert "detail" in response.json()
+    response = api.patch(f"{CASES}{case.reference}/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert BreachCase.objects.count() == 1 and not case.events.exists()
+
+
+def test_not_found_answers_in_the_clients_language_and_name_nothing(api, open_case, other_case):
+    """Every "not found" of the API says the same translated words, whatever was not found (the
+    French default here): no English sentence naming a model or a lookup."""
+    from rest_framework.exceptions import NotFound
+
+    case = open_case()
+    obligation = case.obligations.first()
+    expected = str(NotFound.default_detail)
+    assert expected == "Non trouvé."
+    for method, url in [
+        ("get", f"{CASES}NOPE-2024-001/"),
+        ("get", f"{CASES}{other_case.reference}/"),
+        ("get", f"{CASES}{case.reference}/evidence/999999/"),
+        ("get", f"{CASES}{case.reference}/submissions/999999/"),
+        ("post", f"{CASES}{case.reference}/obligations/999999/complete/"),
+        ("post", f"{CASES}{other_case.reference}/obligations/{obligation.pk}/complete/"),
+        ("get", "/api/v1/register/?organization=autre"),
+    ]:
+        response = getattr(api, method)(url, {}, format="json") if method == "post" else api.get(url)
+        assert response.status_code == 404, url
+        assert response.json() == {"detail": expected}, url
+
+
+def test_errors_outside_the_views_speak_the_clients_language(api):
+    """A URL that names nothing (404) or a control character in the query (400) is answered before any
+    API view: in the same translated words as the views' own answers, not an English reason phrase."""
+    from rest_framework.exceptions import NotFound, ParseError
+
+    assert api.get("/api/v1/nothing-here/").json() == {"detail": str(NotFound.default_detail)}
+    assert api.get("/api/v1/cases/?q=%01").json() == {"detail": str(ParseError.default_detail)}
+    assert str(NotFound.default_detail) == "Non trouvé."

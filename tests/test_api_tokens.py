@@ -151,3 +151,23 @@ def test_writes_name_the_token_in_the_history(dpo, org, open_case):
     # Outside the API, reasons are untouched.
     services.case_update_facts(case, acting_user=dpo, description="Exfiltration confirmée")
     assert "API token" not in case.history.order_by("-history_id").first().history_change_reason
+
+
+def test_a_server_error_does_not_leave_the_token_named_in_later_writes(dpo, org, open_case, monkeypatch):
+    """The token is named in the history only during its own request: a request that ends in a server
+    error must not leave it set for whatever the same worker thread writes next (a page, a command)."""
+    case = open_case()
+    token, secret = issue_token(dpo)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(services, "timeline_event_add", broken)
+    client = bearer(secret)
+    client.raise_request_exception = False
+    response = client.post(
+        f"{CASES}{case.reference}/timeline/", {"occurred_at": "2024-02-01T19:00:00+01:00", "title": "x"}, format="json"
+    )
+    assert response.status_code == 500
+    services.case_update_facts(case, acting_user=dpo, description="Written from a page")
+    assert f"API token #{token.pk}" not in case.history.order_by("-history_id").first().history_change_reason

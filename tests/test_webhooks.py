@@ -317,6 +317,25 @@ def test_targets_private_addresses_and_plain_http_are_refused_in_production(sett
     assert delivery.post("https://127.0.0.1:9/x", b"{}", {})[0] is None
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["100.100.100.200", "100.64.0.1", "[::ffff:100.100.100.200]", "192.0.0.170"],
+    ids=["cloud-metadata-in-shared-space", "carrier-grade-nat", "mapped-shared-space", "ietf-protocol"],
+)
+def test_no_address_outside_the_public_internet_is_a_target(settings, org, admin, address):
+    """100.64.0.0/10 (shared address space: carrier-grade NAT, and a cloud's metadata service at
+    100.100.100.200) is neither private nor public in Python's terms: only globally reachable addresses
+    may receive a webhook."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    with pytest.raises(ValidationError, match="private"):
+        webhook_services.endpoint_create(
+            organization=org, url=f"https://{address}/hook", events=["case.opened"], acting_user=admin
+        )
+    assert delivery.url_error(f"https://{address}/hook", resolve=True)
+    assert delivery.post(f"https://{address}/hook", b"{}", {})[0] is None
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_only_an_administrator_adds_endpoints(org, dpo, admin, receiver):
     with pytest.raises(PermissionDenied):
         webhook_services.endpoint_create(organization=org, url=receiver.url, events=["case.opened"], acting_user=dpo)
@@ -445,3 +464,36 @@ with transaction.atomic():
         assert len({json.loads(r["body"])["data"]["i"] for r in slow.requests}) == 3
     finally:
         slow.close()
+
+
+def test_a_name_that_resolves_again_to_a_local_address_is_not_reached(settings, receiver, monkeypatch):
+    """DNS rebinding: the name answers a public address when checked, then this machine's when
+    connecting. The request must go to the address that was checked, never to a second lookup's."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    real = delivery.socket.getaddrinfo
+    lookups = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.example":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        # TEST-NET-3 (documentation) stands for a public address here: nothing answers there.
+        address = "203.0.113.7" if len(lookups) == 1 else "127.0.0.1"
+        return [(delivery.socket.AF_INET, delivery.socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(delivery.socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(delivery, "_is_forbidden", lambda a: a == "127.0.0.1")  # 203.0.113.7 counts as public
+    port = receiver.server.server_address[1]
+    status, error = delivery.post(f"http://rebind.example:{port}/hook", b"{}", {"Content-Type": "application/json"})
+    assert status is None and error
+    assert receiver.requests == []
+
+
+def test_a_redirect_is_a_failed_answer_never_followed():
+    receiver = Receiver(statuses=[302])
+    try:
+        assert delivery.post(receiver.url, b"{}", {"Content-Type": "application/json"}) == (302, "HTTP 302")
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()

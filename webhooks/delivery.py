@@ -10,18 +10,18 @@ receiver deduplicates on `Webhook-Id`, as the docs say).
 
 Targets (SSRF): only https (http when WEBHOOK_ALLOW_HTTP, on this machine), redirects are not
 followed, and every address the host name resolves to is checked right before sending: private,
-loopback, link-local, reserved, multicast and unspecified addresses are refused unless
+loopback, link-local, reserved, multicast, unspecified and any other not globally reachable
+addresses (shared address space 100.64.0.0/10) are refused unless
 WEBHOOK_ALLOW_PRIVATE_TARGETS (this machine and the tests). A short timeout (WEBHOOK_TIMEOUT_SECONDS).
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import logging
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -59,56 +59,82 @@ def _is_forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+    # Not globally reachable covers what "private" misses, e.g. 100.64.0.0/10 (shared address space:
+    # carrier-grade NAT, and a cloud metadata service at 100.100.100.200).
+    return (
+        not ip.is_global
+        or ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+def _target(url: str, *, resolve: bool) -> tuple[str, list[str]]:
+    """(why `url` may not be a webhook target or '', the addresses it resolves to when `resolve`).
+
+    Without `resolve`, only literal addresses are checked and no address is returned."""
+    parts = urlsplit(url)
+    allowed = {"https", "http"} if getattr(settings, "WEBHOOK_ALLOW_HTTP", False) else {"https"}
+    if parts.scheme not in allowed:
+        return _("A webhook URL must use https."), []
+    host = parts.hostname or ""
+    if not host:
+        return _("Enter a URL with a host name."), []
+    private_allowed = getattr(settings, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+    refused = _("This address is private or local: a webhook must go to a public address.")
+    if not private_allowed and (host == "localhost" or host.endswith(".localhost")):
+        return refused, []
+    try:
+        if resolve:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        else:
+            addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:  # a host name, not checked without resolving
+        return "", []
+    except OSError:
+        return _("The host name does not resolve."), []
+    if not private_allowed and any(_is_forbidden(a) for a in addresses):
+        return refused, []
+    return "", addresses if resolve else []
 
 
 def url_error(url: str, *, resolve: bool) -> str:
     """Why `url` may not be a webhook target ('' if it may). Without `resolve`, only literal addresses."""
-    parts = urlsplit(url)
-    allowed = {"https", "http"} if getattr(settings, "WEBHOOK_ALLOW_HTTP", False) else {"https"}
-    if parts.scheme not in allowed:
-        return _("A webhook URL must use https.")
-    host = parts.hostname or ""
-    if not host:
-        return _("Enter a URL with a host name.")
-    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False):
-        return ""
-    refused = _("This address is private or local: a webhook must go to a public address.")
-    if host == "localhost" or host.endswith(".localhost"):
-        return refused
-    try:
-        addresses = [host] if not resolve else [info[4][0] for info in socket.getaddrinfo(host, parts.port or 443)]
-        if any(_is_forbidden(a) for a in addresses):
-            return refused
-    except ValueError:  # a host name, not checked without resolving
-        return ""
-    except OSError:
-        return _("The host name does not resolve.")
-    return ""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913 - urllib's signature
-        return None  # a redirect is an answer (3xx: failed), never followed to another address
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
+    return _target(url, resolve=resolve)[0]
 
 
 def post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
-    """POST once; (HTTP status or None, error text)."""
-    refused = url_error(url, resolve=True)
+    """POST once; (HTTP status or None, error text).
+
+    The connection goes to the address that was just checked, not to a second lookup of the name
+    (which could answer a local address: DNS rebinding); https still verifies the certificate
+    against the host name. A redirect is an answer (3xx: failed), never followed."""
+    refused, addresses = _target(url, resolve=True)
     if refused:
         return None, refused
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - scheme checked
+    parts = urlsplit(url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout())
+    checked = addresses[0]
+    connection._create_connection = lambda address, *args, **kwargs: socket.create_connection(
+        (checked, address[1]), *args, **kwargs
+    )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=timeout()) as response:
-            response.read(1024)
-            return response.status, ""
-    except urllib.error.HTTPError as error:
-        return error.code, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return None, str(getattr(error, "reason", error))[:500] or type(error).__name__
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(1024)
+        status = response.status
+    except (http.client.HTTPException, OSError, ValueError) as error:
+        return None, str(error)[:500] or type(error).__name__
+    finally:
+        connection.close()
+    return status, "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 @dataclass
