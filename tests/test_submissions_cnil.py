@@ -18,6 +18,7 @@ from django.urls import reverse
 from cases import services
 from cases.filings import FORMS
 from cases.models import BreachCase, Filing, Membership, Obligation, Organization, Submission
+from cases.selectors.submissions import submission_page
 from cases.services.submissions import submission_missing
 from tests.conftest import paris
 
@@ -249,6 +250,27 @@ def test_the_last_editor_cannot_approve_either(full_case, people):
     )
     with pytest.raises(ValidationError, match="another person must approve"):
         services.submission_approve(sub, comment="", acting_user=people["admin"])
+
+
+def test_nobody_who_wrote_part_of_the_text_approves_it_even_after_someone_else_edited_last(full_case, people):
+    """Four eyes: an administrator who co-wrote the answers is not a second pair of eyes once the DPO edits
+    after them (the last editor is then the DPO): neither approving nor sending back."""
+    sub = services.submission_submit_for_review(draft(full_case, people["dpo"]), acting_user=people["dpo"])
+    for writer, media in ((people["admin"], "Serveur du portail"), (people["dpo"], "Serveur web")):
+        sub = services.submission_edit(
+            sub, content={"data": {"media": media}}, acting_user=writer, expected_version=sub.version
+        )
+    with pytest.raises(ValidationError, match="another person must approve"):
+        services.submission_approve(sub, comment="", acting_user=people["admin"])
+    with pytest.raises(ValidationError):
+        services.submission_send_back(sub, comment="À revoir.", acting_user=people["admin"])
+    sub.refresh_from_db()
+    page = submission_page(sub, user=people["admin"], role="admin")
+    assert page.own_text and not page.can_approve  # the page says so rather than offering the button
+    assert sub.state == Submission.State.IN_REVIEW and sub.approved_by is None
+    assert services.submission_approve(sub, comment="Vu.", acting_user=people["legal"]).state == (
+        Submission.State.APPROVED
+    )
 
 
 def test_a_stale_edit_is_refused(full_case, people):

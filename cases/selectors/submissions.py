@@ -8,7 +8,7 @@ from ..filings import EDPB_SECTIONS, FORMS, FilingForm
 from ..filings.base import answer
 from ..models import Submission
 from ..permissions import WRITE_ROLES
-from ..services.submissions import may_approve
+from ..services.submissions import may_approve, writers
 
 
 @dataclass
@@ -42,7 +42,8 @@ class SubmissionPage:
 
 
 def submission_page(submission: Submission, *, user, role: str) -> SubmissionPage:
-    """Reads no database: the submission and its case are loaded by the view."""
+    """The submission and its case are loaded by the view; one read of its history, only for a reviewer
+    deciding whether they wrote part of the text."""
     form = FORMS[submission.kind]
     sections = []
     missing = []
@@ -67,7 +68,9 @@ def submission_page(submission: Submission, *, user, role: str) -> SubmissionPag
     state = submission.state
     open_case = submission.case.status != submission.case.Status.CLOSED
     writer = role in WRITE_ROLES and open_case
-    own = user.pk in {submission.author_id, submission.last_edited_by_id}
+    reviewable = open_case and state == Submission.State.IN_REVIEW and may_approve(role, submission.case.organization)
+    # Everyone who wrote part of the text (a history read) only where it decides the review buttons.
+    own = user.pk in (writers(submission) if reviewable else {submission.author_id, submission.last_edited_by_id})
     return SubmissionPage(
         submission=submission,
         form=form,
@@ -75,10 +78,7 @@ def submission_page(submission: Submission, *, user, role: str) -> SubmissionPag
         missing=missing,
         can_edit=writer and state != Submission.State.SENT,
         can_submit=writer and state == Submission.State.DRAFT,
-        can_approve=open_case
-        and state == Submission.State.IN_REVIEW
-        and may_approve(role, submission.case.organization)
-        and not own,
+        can_approve=reviewable and not own,
         can_send=writer and state == Submission.State.APPROVED,
         own_text=own,
     )

@@ -122,6 +122,16 @@ def submission_submit_for_review(
     return sub
 
 
+def writers(sub: Submission) -> set[int]:
+    """Everyone who wrote part of the text: its author and each person whose edit changed the answers.
+
+    Each edit records its writer as `last_edited_by`, and the history keeps every version: a co-writer
+    whose edit was followed by someone else's is still not a second pair of eyes (four-eyes review).
+    """
+    earlier = sub.history.order_by().exclude(last_edited_by=None).values_list("last_edited_by_id", flat=True)
+    return {sub.author_id, sub.last_edited_by_id, *earlier.distinct()} - {None}
+
+
 def may_approve(role: str | None, organization) -> bool:
     """Whether a role may approve a filing at all (the author never may: `submission_approve`)."""
     if role in {Membership.Role.LEGAL, Membership.Role.ADMIN}:
@@ -147,7 +157,7 @@ def submission_approve(
     check_version(sub, expected_version)
     if sub.state != Submission.State.IN_REVIEW:
         raise ValidationError(_("Only a notification submitted for review can be approved."))
-    if acting_user.pk in {sub.author_id, sub.last_edited_by_id}:
+    if acting_user.pk in writers(sub):
         raise ValidationError(_("You wrote this notification: another person must approve it (four-eyes review)."))
     check_complete(sub)
     sub.state = Submission.State.APPROVED
@@ -181,7 +191,7 @@ def submission_send_back(
     check_version(sub, expected_version)
     if sub.state != Submission.State.IN_REVIEW:
         raise ValidationError(_("Only a notification submitted for review can be sent back to its author."))
-    if acting_user.pk in {sub.author_id, sub.last_edited_by_id}:
+    if acting_user.pk in writers(sub):
         raise ValidationError(_("You wrote this notification: another person reviews it (four-eyes review)."))
     comment = comment.strip()
     sub.state = Submission.State.DRAFT
