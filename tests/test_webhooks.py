@@ -319,8 +319,22 @@ def test_targets_private_addresses_and_plain_http_are_refused_in_production(sett
 
 @pytest.mark.parametrize(
     "address",
-    ["100.100.100.200", "100.64.0.1", "[::ffff:100.100.100.200]", "192.0.0.170"],
-    ids=["cloud-metadata-in-shared-space", "carrier-grade-nat", "mapped-shared-space", "ietf-protocol"],
+    [
+        "100.100.100.200",
+        "100.64.0.1",
+        "[::ffff:100.100.100.200]",
+        "192.0.0.170",
+        "[2002:7f00:1::1]",
+        "[2002:a9fe:a9fe::]",
+    ],
+    ids=[
+        "cloud-metadata-in-shared-space",
+        "carrier-grade-nat",
+        "mapped-shared-space",
+        "ietf-protocol",
+        "6to4-of-loopback",  # 2002::/16 embeds an IPv4 address and counts as global itself
+        "6to4-of-link-local-metadata",
+    ],
 )
 def test_no_address_outside_the_public_internet_is_a_target(settings, org, admin, address):
     """100.64.0.0/10 (shared address space: carrier-grade NAT, and a cloud's metadata service at

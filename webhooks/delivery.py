@@ -57,8 +57,10 @@ def backoff(attempts: int) -> timedelta:
 
 def _is_forbidden(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped or ip.sixtofour):
+        # An IPv4 address inside an IPv6 one is judged as itself: 2002::/16 (6to4) counts as global in
+        # Python's terms whatever address it carries (2002:7f00:1:: is 127.0.0.1 behind a relay).
+        ip = ip.ipv4_mapped or ip.sixtofour
     # Not globally reachable covers what "private" misses, e.g. 100.64.0.0/10 (shared address space:
     # carrier-grade NAT, and a cloud metadata service at 100.100.100.200).
     return (
