@@ -32,3 +32,15 @@ def complete_by_filing(obligation, *, completed_at, acting_user, reference="", l
         ) from error
     obligation.refresh_from_db()
     return obligation
+
+
+def downloaded_before_and_after_sending(client, link: str, sub, monkeypatch, *, acting_user, **sending) -> tuple:
+    """(the document at `link` once `sub` is approved, the same document three days after `sub` was recorded
+    as sent with `sending`): a sent filing's document is the very file that was sent, whenever downloaded."""
+    import time
+
+    before = client.get(link).content
+    services.submission_mark_sent(sub, acting_user=acting_user, expected_version=sub.version, **sending)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3 * 86400)
+    return before, client.get(link).content

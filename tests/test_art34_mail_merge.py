@@ -23,6 +23,7 @@ from cases.filings.art34 import MERGE_FIELD_NAMES
 from cases.models import Filing, MemberCommunication, Membership, Obligation, Organization, Submission
 from cases.services.submissions import submission_missing
 from tests.conftest import paris
+from tests.filing_helpers import downloaded_before_and_after_sending
 
 AWARE = paris(2024, 2, 1, 18, 0)
 FACTS = {
@@ -404,21 +405,17 @@ def test_the_dossier_prints_the_letter_as_sent_with_its_approval_under_the_commu
 def test_the_letter_downloaded_after_sending_is_byte_for_byte_the_template_sent(case, people, login, monkeypatch):
     """The DOCX handed to the mailing chain once approved and the one downloaded days after it was recorded
     as sent are the same bytes (no build time in the file)."""
-    import time
-
     sub = approved(case, people)
     client = login(people["auditor"], Client(HTTP_ACCEPT_LANGUAGE="en"))
-    handed = client.get(url("submission_document", case, submission_id=sub.pk)).content
-    services.submission_mark_sent(
+    handed, later = downloaded_before_and_after_sending(
+        client,
+        url("submission_document", case, submission_id=sub.pk),
         sub,
+        monkeypatch,
+        acting_user=people["dpo"],
         sent_at=AWARE + timedelta(hours=20),
         channel="letter",
         recipients_count=1_200,
-        acting_user=people["dpo"],
-        expected_version=sub.version,
     )
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 3 * 86400)  # downloaded three days later
-    later = client.get(url("submission_document", case, submission_id=sub.pk)).content
     assert later[:4] in (b"%PDF", b"PK\x03\x04")
     assert hashlib.sha256(later).hexdigest() == hashlib.sha256(handed).hexdigest()

@@ -21,6 +21,7 @@ from cases import services
 from cases.models import Filing, Membership, Obligation, Organization, Submission
 from cases.services.submissions import submission_missing
 from tests.conftest import paris
+from tests.filing_helpers import downloaded_before_and_after_sending
 
 AWARE = paris(2024, 2, 1, 18, 0)
 FACTS = {
@@ -373,22 +374,18 @@ def test_the_document_costs_the_same_queries_however_much_the_case_holds(
 def test_the_letter_downloaded_after_sending_is_byte_for_byte_the_one_mailed(case, people, login, monkeypatch):
     """The letter is downloaded once approved, then mailed, then recorded as sent: the register's copy,
     downloaded any day after, is the very file that was mailed (nothing added to it by the sending)."""
-    import time
-
     sub = approved(case, people)
     client = login(people["auditor"], Client(HTTP_ACCEPT_LANGUAGE="en"))
-    mailed = client.get(url("submission_document", case, submission_id=sub.pk)).content
-    services.submission_mark_sent(
+    mailed, later = downloaded_before_and_after_sending(
+        client,
+        url("submission_document", case, submission_id=sub.pk),
         sub,
+        monkeypatch,
+        acting_user=people["dpo"],
         sent_at=AWARE + timedelta(hours=30),
         channel="LRAR",
         recipient="Procureur de la République de Paris",
-        acting_user=people["dpo"],
-        expected_version=sub.version,
     )
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 3 * 86400)  # downloaded three days later
-    later = client.get(url("submission_document", case, submission_id=sub.pk)).content
     assert later[:4] in (b"%PDF", b"PK\x03\x04")
     assert hashlib.sha256(later).hexdigest() == hashlib.sha256(mailed).hexdigest()
 
