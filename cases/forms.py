@@ -552,10 +552,8 @@ def active_relationships(processor_id: int):
     """The processor's own relationships it may pick on a case: processor-accepted, controller-accepted
     when on the platform, not ended. Never another organisation's list."""
     return (
-        ProcessingRelationship.objects.filter(
-            processor_id=processor_id, ended_at__isnull=True, processor_accepted_at__isnull=False
-        )
-        .filter(Q(on_platform=False) | Q(controller_accepted_at__isnull=False, controller__isnull=False))
+        ProcessingRelationship.objects.filter(ProcessingRelationship.ACTIVE, processor_id=processor_id)
+        .filter(Q(on_platform=False) | Q(controller__isnull=False))
         .order_by("controller_name", "pk")
     )
 

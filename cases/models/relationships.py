@@ -149,6 +149,12 @@ class ProcessingRelationship(AuditedModel):
         return str(self.Status(self.status).label)
 
 
+# `status == ACTIVE` as a filter, for every list of active relationships (never a copy of the rule).
+ProcessingRelationship.ACTIVE = models.Q(ended_at__isnull=True, processor_accepted_at__isnull=False) & (
+    models.Q(on_platform=False) | models.Q(controller_accepted_at__isnull=False)
+)
+
+
 class ReceivedNotice(AuditedModel):
     """A processor's notice as it lands in an on-platform controller's inbox, and the controller's decision.
 

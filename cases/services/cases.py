@@ -128,11 +128,7 @@ def related_processors(organization_id: int):
     relationships on the platform. Never another tenant it has no relationship with (issue 9)."""
     return Organization.objects.filter(
         pk__in=ProcessingRelationship.objects.filter(
-            controller_id=organization_id,
-            on_platform=True,
-            ended_at__isnull=True,
-            processor_accepted_at__isnull=False,
-            controller_accepted_at__isnull=False,
+            ProcessingRelationship.ACTIVE, controller_id=organization_id, on_platform=True
         ).values("processor_id")
     )
 
